@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ccglass",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ccglass", targets: ["ccglass"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", exact: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "Proxy",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/pricing.json")]
+        ),
+        .target(
+            name: "Exporters",
+            dependencies: [
+                "Proxy",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .target(
+            name: "HistoryMCP",
+            dependencies: [
+                "Proxy", "Exporters",
+                .product(name: "MCP", package: "swift-sdk"),
+            ],
+            path: "Sources/MCP"
+        ),
+        .target(
+            name: "Web",
+            dependencies: [
+                "Proxy", "Exporters",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("Assets")]
+        ),
+        .executableTarget(
+            name: "ccglass",
+            dependencies: [
+                "Proxy", "Exporters", "HistoryMCP", "Web",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,137 @@
+import Foundation
+
+/// One request through ccglass and its response: who sent it, what it asked, what came back, what it
+/// cost and how long it took. Published on the `ExchangeBus` when it starts, while it streams, and when
+/// it ends. Secrets never enter it: headers arrive here already redacted.
+public struct Exchange: Sendable, Codable, Equatable {
+    /// Time-ordered id (UUIDv7, lowercase).
+    public let id: String
+    public let startedAt: Date
+    /// Route name, e.g. `anthropic`.
+    public let provider: String
+    /// `gen_ai.provider.name`.
+    public let providerOTelName: String
+    /// Real upstream host and port (`server.address`, `server.port`).
+    public let serverAddress: String
+    public let serverPort: Int
+    public let method: String
+    /// Path and query as sent upstream, credentials in the query fingerprinted.
+    public let target: String
+    public let format: WireFormatKind?
+    /// The agent or SDK that sent it, from its User-Agent (`claude-code`, `codex`, `openai-python`, …).
+    public let client: String
+    public let userAgent: String?
+    /// The agent session: Claude Code's session id, Codex's conversation id, …; nil when none is known.
+    public var sessionID: String?
+    /// Wrapper run that carried it (`ccglass claude` sets one), for grouping when no session id exists.
+    public var runID: String?
+    public var requestHeaders: [HeaderField]
+    public var responseHeaders: [HeaderField] = []
+    /// The request body exactly as forwarded.
+    public var requestBody: Data = Data()
+    /// The response body exactly as received (still compressed if it was), up to the capture limit.
+    public var responseBody: Data = Data()
+    public var responseBodyTruncated = false
+    public var request: RequestSummary = RequestSummary(parsed: false)
+    public var response = ResponseSummary()
+    /// nil when the model has no price (shown as unpriced, never $0).
+    public var cost: Cost?
+    public var status: Int?
+    public var timings = Timings()
+    public var requestBytes = 0
+    public var responseBytes = 0
+    public var phase: Phase = .started
+    public var outcome: Outcome?
+    /// Human-readable reason for a failed outcome.
+    public var errorMessage: String?
+
+    public init(id: String, startedAt: Date, provider: Provider, method: String, target: String,
+                format: WireFormatKind?, userAgent: String?, requestHeaders: [HeaderField]) {
+        self.id = id
+        self.startedAt = startedAt
+        self.provider = provider.name
+        self.providerOTelName = provider.otelName
+        self.serverAddress = provider.serverAddress
+        self.serverPort = provider.serverPort
+        self.method = method
+        self.target = target
+        self.format = format
+        self.userAgent = userAgent
+        self.client = ClientIdentity.client(userAgent: userAgent)
+        self.requestHeaders = requestHeaders
+    }
+
+    /// The model that served it, else the one requested.
+    public var model: String? { response.model ?? request.model }
+
+    public var usage: Usage? { response.usage }
+
+    /// `error.type` in OpenTelemetry terms; nil for a success.
+    public var errorType: String? {
+        switch outcome {
+        case nil, .ok: return nil
+        case .httpError: return status.map(String.init) ?? "_OTHER"
+        case .providerError: return response.error?.type ?? "_OTHER"
+        case .upstreamUnreachable: return "upstream_unreachable"
+        case .upstreamTimeout: return "timeout"
+        case .upstreamDropped: return "upstream_dropped"
+        case .clientDisconnected: return "client_disconnected"
+        case .incomplete: return "incomplete"
+        }
+    }
+
+    public enum Phase: String, Sendable, Codable {
+        case started, streaming, finished
+    }
+
+    public enum Outcome: String, Sendable, Codable {
+        /// A 2xx/3xx answer that ran to its end.
+        case ok
+        /// Upstream answered with a 4xx or 5xx status.
+        case httpError = "http_error"
+        /// An SSE `error` event (or error body) after a 200.
+        case providerError = "provider_error"
+        /// No answer: DNS, connect or TLS failure.
+        case upstreamUnreachable = "upstream_unreachable"
+        /// No answer within the read timeout.
+        case upstreamTimeout = "upstream_timeout"
+        /// Upstream closed the connection mid-response.
+        case upstreamDropped = "upstream_dropped"
+        /// The client went away mid-response; the upstream request was cancelled.
+        case clientDisconnected = "client_disconnected"
+        /// ccglass stopped (or crashed) before the exchange ended.
+        case incomplete
+    }
+}
+
+/// A header as recorded (order and case kept, secrets fingerprinted).
+public struct HeaderField: Sendable, Codable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Offsets from the start of an exchange, in seconds.
+public struct Timings: Sendable, Codable, Equatable {
+    /// Upstream's status line and headers arrived.
+    public var upstreamHeaders: Double?
+    /// First body byte arrived from upstream: time to first chunk (TTFT).
+    public var firstByte: Double?
+    /// The last byte was written to the client (or the exchange failed).
+    public var end: Double?
+    /// Time spent in ccglass itself: before the request left, and between the first chunk arriving and
+    /// reaching the client.
+    public var overhead: Double?
+
+    public init() {}
+
+    /// Time spent generating after the first byte.
+    public var generation: Double? {
+        guard let end, let firstByte else { return nil }
+        return max(0, end - firstByte)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+
+/// What happened to an exchange.
+public enum ExchangeEvent: Sendable {
+    case started(Exchange)
+    case updated(Exchange)
+    case finished(Exchange)
+
+    public var exchange: Exchange {
+        switch self {
+        case .started(let e), .updated(let e), .finished(let e): return e
+        }
+    }
+}
+
+/// Fans exchange events out to exporters. Publishing never waits: each subscriber has its own bounded
+/// buffer, and an event that does not fit is dropped and counted rather than slowing the forwarding path.
+public final class ExchangeBus: Sendable {
+    private struct Subscriber {
+        let name: String
+        let continuation: AsyncStream<ExchangeEvent>.Continuation
+    }
+
+    private let subscribers = Mutex<[UInt64: Subscriber]>([:])
+    private let nextID = Atomic<UInt64>(0)
+    private let failures: FailureLog
+
+    public init(failures: FailureLog) {
+        self.failures = failures
+    }
+
+    /// A stream of every event published from now on. `capacity` bounds what may wait unread.
+    public func subscribe(_ name: String, capacity: Int = 10_000) -> AsyncStream<ExchangeEvent> {
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        let (stream, continuation) = AsyncStream<ExchangeEvent>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
+        }
+        subscribers.withLock { $0[id] = Subscriber(name: name, continuation: continuation) }
+        return stream
+    }
+
+    public func publish(_ event: ExchangeEvent) {
+        let current = subscribers.withLock { Array($0.values) }
+        for subscriber in current {
+            if case .dropped = subscriber.continuation.yield(event) {
+                failures.record(.busDrop, "\(subscriber.name) fell behind; exchange events are being dropped")
+            }
+        }
+    }
+
+    /// Ends every subscription (at shutdown, so exporters can drain and stop).
+    public func finish() {
+        let current = subscribers.withLock { Array($0.values) }
+        for subscriber in current { subscriber.continuation.finish() }
+    }
+}

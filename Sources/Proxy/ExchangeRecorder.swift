@@ -1,0 +1,157 @@
+import Foundation
+import NIOCore
+import Synchronization
+
+/// Builds one `Exchange` as its request and response pass through, and publishes it: at the start,
+/// while the response streams (at most every `updateInterval`, and as soon as usage first appears),
+/// and at the end. Shared by the task that streams the request body upstream and the one that streams
+/// the response back.
+final class ExchangeRecorder: Sendable {
+    private struct State {
+        var exchange: Exchange
+        var requestBody = Data()
+        var requestParse: Task<Void, Never>?
+        var lastPublish: ContinuousClock.Instant
+        var finished = false
+    }
+
+    private let state: Mutex<State>
+    private let started: ContinuousClock.Instant
+    private let context: ProxyContext
+    static let updateInterval = Duration.milliseconds(250)
+
+    init(exchange: Exchange, started: ContinuousClock.Instant, context: ProxyContext) {
+        self.started = started
+        self.context = context
+        self.state = Mutex(State(exchange: exchange, lastPublish: started))
+        context.bus.publish(.started(exchange))
+    }
+
+    var id: String { state.withLock { $0.exchange.id } }
+
+    func seconds(since instant: ContinuousClock.Instant = .now) -> Double {
+        let d = instant - started
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    // MARK: Request
+
+    /// A piece of the request body, just handed upstream.
+    func requestChunk(_ chunk: ByteBuffer) {
+        state.withLock {
+            $0.requestBody.append(contentsOf: chunk.readableBytesView)
+            $0.exchange.requestBytes += chunk.readableBytes
+        }
+    }
+
+    /// The request body is complete: parse it off the forwarding path.
+    func requestEnded() {
+        let task = Task { self.parseRequest() }
+        state.withLock { $0.requestParse = task }
+    }
+
+    private func parseRequest() {
+        let (body, format, target) = state.withLock { ($0.requestBody, $0.exchange.format, $0.exchange.target) }
+        var summary = RequestSummary(parsed: false)
+        if let format {
+            if let object = JSON.object(body) {
+                summary = format.summarize(request: object, path: Substring(target))
+            } else if !body.isEmpty {
+                context.failures.record(.parse, "a \(format.rawValue) request body was not JSON; forwarded unchanged, recorded unparsed")
+            }
+        }
+        state.withLock {
+            $0.exchange.requestBody = body
+            $0.exchange.request = summary
+            $0.exchange.sessionID = SessionIdentity.session(headers: $0.exchange.requestHeaders, request: summary)
+        }
+    }
+
+    // MARK: Response
+
+    func upstreamHeaders(status: Int, headers: [HeaderField]) {
+        let at = seconds()
+        state.withLock {
+            $0.exchange.status = status
+            $0.exchange.responseHeaders = SecretRedaction.redact(headers)
+            $0.exchange.timings.upstreamHeaders = at
+            $0.exchange.phase = .streaming
+        }
+    }
+
+    func firstByte(arrived: ContinuousClock.Instant, written: ContinuousClock.Instant, preUpstream: Duration) {
+        let ttft = seconds(since: arrived)
+        let overhead = preUpstream + (written - arrived)
+        state.withLock {
+            $0.exchange.timings.firstByte = ttft
+            $0.exchange.timings.overhead = Double(overhead.components.seconds) + Double(overhead.components.attoseconds) * 1e-18
+        }
+    }
+
+    /// Progress while streaming; publishes an update when due.
+    func progress(_ tap: ResponseTap) {
+        let now = ContinuousClock.now
+        let snapshot: Exchange? = state.withLock { state in
+            let hadUsage = state.exchange.response.usage != nil
+            state.exchange.responseBytes = tap.bytes
+            if let summary = tap.summary { state.exchange.response = summary }
+            let usageAppeared = !hadUsage && state.exchange.response.usage != nil
+            guard usageAppeared || now - state.lastPublish >= Self.updateInterval else { return nil }
+            state.lastPublish = now
+            price(&state.exchange)
+            return state.exchange
+        }
+        if let snapshot { context.bus.publish(.updated(snapshot)) }
+    }
+
+    /// Ends the exchange with what the response showed, or with `failure` when it broke off.
+    func finish(tap: ResponseTap?, failure: (Exchange.Outcome, String)? = nil) async {
+        let parse = state.withLock { $0.requestParse }
+        await parse?.value
+        let end = seconds()
+        let final: Exchange? = state.withLock { state in
+            guard !state.finished else { return nil }
+            state.finished = true
+            var exchange = state.exchange
+            if parse == nil {
+                // The body never ended (upstream failed first): keep what was sent.
+                exchange.requestBody = state.requestBody
+            }
+            if let tap {
+                exchange.responseBytes = tap.bytes
+                exchange.responseBody = tap.captured
+                exchange.responseBodyTruncated = tap.capturedTruncated
+                if let summary = tap.summary { exchange.response = summary }
+                if !tap.problems.isEmpty {
+                    context.failures.record(.parse, "response of \(exchange.provider) \(exchange.target) not fully read: \(tap.problems[0])")
+                }
+            }
+            exchange.timings.end = end
+            exchange.phase = .finished
+            if let (outcome, message) = failure {
+                exchange.outcome = outcome
+                exchange.errorMessage = message
+            } else if let status = exchange.status, status >= 400 {
+                exchange.outcome = .httpError
+                exchange.errorMessage = exchange.response.error?.message ?? "HTTP \(status)"
+            } else if let error = exchange.response.error {
+                exchange.outcome = .providerError
+                exchange.errorMessage = "\(error.type): \(error.message)"
+            } else {
+                exchange.outcome = .ok
+            }
+            price(&exchange)
+            state.exchange = exchange
+            return exchange
+        }
+        if let final { context.bus.publish(.finished(final)) }
+    }
+
+    private func price(_ exchange: inout Exchange) {
+        guard let usage = exchange.response.usage else {
+            exchange.cost = nil
+            return
+        }
+        exchange.cost = context.prices.cost(provider: exchange.provider, model: exchange.model, usage: usage, at: exchange.startedAt)
+    }
+}

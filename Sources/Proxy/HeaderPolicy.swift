@@ -1,0 +1,59 @@
+import Foundation
+
+/// Which headers cross the proxy, and how. Everything passes except `Host`, hop-by-hop headers and
+/// framing, which each side sets for its own connection.
+public enum HeaderPolicy {
+    /// RFC 9110 §7.6.1 connection-specific headers; HTTP/2 upstreams reject them outright.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+        "upgrade", "proxy-authenticate", "proxy-authorization",
+    ]
+
+    /// Headers to send upstream, given the client's `(name, value)` pairs in order.
+    public static func upstreamRequestHeaders(_ headers: [(String, String)]) -> [(String, String)] {
+        let dropped = droppedNames(headers)
+        var out: [(String, String)] = []
+        out.reserveCapacity(headers.count)
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            if dropped.contains(lower) || lower == "host" || lower == "content-length" { continue }
+            if lower == "accept-encoding" {
+                out.append((name, narrowAcceptEncoding(value)))
+            } else {
+                out.append((name, value))
+            }
+        }
+        return out
+    }
+
+    /// Headers to send to the client, given upstream's. `Content-Length` stays: the body is relayed unchanged.
+    public static func clientResponseHeaders(_ headers: [(String, String)]) -> [(String, String)] {
+        let dropped = droppedNames(headers)
+        return headers.filter { !dropped.contains($0.0.lowercased()) }
+    }
+
+    /// Keeps only the codings ccglass can decode for its copy (gzip, deflate, identity), q-values intact.
+    public static func narrowAcceptEncoding(_ value: String) -> String {
+        let decodable: Set<String> = ["gzip", "x-gzip", "deflate", "identity", "*"]
+        let kept = value.split(separator: ",").compactMap { part -> String? in
+            let item = part.trimmingCharacters(in: .whitespaces)
+            let coding = item.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? ""
+            guard decodable.contains(coding) else { return nil }
+            // `*` would let upstream pick br or zstd; spell out what we can read instead.
+            return coding == "*" ? nil : item
+        }
+        return kept.isEmpty ? "identity" : kept.joined(separator: ", ")
+    }
+
+    private static func droppedNames(_ headers: [(String, String)]) -> Set<String> {
+        var names = hopByHop
+        for (name, value) in headers where name.lowercased() == "connection" {
+            for token in value.split(separator: ",") {
+                names.insert(token.trimmingCharacters(in: .whitespaces).lowercased())
+            }
+        }
+        return names
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// A parsed JSON object, read with the small accessors below; wire formats are too varied for Codable.
+public typealias JSONObject = [String: Any]
+
+public enum JSON {
+    /// Parses bytes that should hold one JSON object; nil for anything else.
+    public static func object<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> JSONObject? {
+        let data = (bytes as? Data) ?? Data(bytes)
+        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
+        return value as? JSONObject
+    }
+
+    /// Compact, key-sorted JSON text of a parsed value (for keeping a provider's raw usage).
+    public static func text(_ value: Any) -> String? {
+        guard JSONSerialization.isValidJSONObject(value),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    func object(_ key: String) -> JSONObject? { self[key] as? JSONObject }
+    func array(_ key: String) -> [Any]? { self[key] as? [Any] }
+    func string(_ key: String) -> String? { self[key] as? String }
+    func bool(_ key: String) -> Bool? { (self[key] as? NSNumber).map(\.boolValue) }
+
+    func int(_ key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
+
+    func double(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
+}

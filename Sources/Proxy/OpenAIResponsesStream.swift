@@ -1,0 +1,110 @@
+import Foundation
+
+/// OpenAI Responses (`/v1/responses`), streamed or not.
+///
+/// Stream: typed events with a `sequence_number`, no `[DONE]`; it ends with `response.completed`,
+/// `response.incomplete` or `response.failed`, each carrying the whole response object and its usage.
+public struct OpenAIResponsesStream: WireFormat {
+    public private(set) var summary = ResponseSummary()
+    private var streamedCharacters = 0
+
+    public init() {}
+
+    public mutating func ingest(_ event: SSEEvent) {
+        guard let object = JSON.object(event.data) else {
+            summary.parseFailures += 1
+            return
+        }
+        switch object.string("type") ?? event.name ?? "" {
+        case "response.created", "response.in_progress":
+            if let response = object.object("response") { readHeader(response) }
+        case "response.output_text.delta", "response.refusal.delta":
+            let piece = object.string("delta") ?? ""
+            summary.appendText(piece)
+            streamedCharacters += piece.count
+            summary.estimateOutput(streamedCharacters: streamedCharacters)
+        case "response.reasoning_summary_text.delta", "response.reasoning_text.delta":
+            let piece = object.string("delta") ?? ""
+            summary.appendThinking(piece)
+            streamedCharacters += piece.count
+            summary.estimateOutput(streamedCharacters: streamedCharacters)
+        case "response.function_call_arguments.delta":
+            streamedCharacters += (object.string("delta") ?? "").count
+            summary.estimateOutput(streamedCharacters: streamedCharacters)
+        case "response.output_item.done":
+            if let item = object.object("item"), let call = Self.toolCall(item) { summary.toolCalls.append(call) }
+        case "response.completed", "response.incomplete", "response.failed":
+            if let response = object.object("response") { readFinal(response) }
+            summary.complete = true
+        case "error":
+            summary.error = ProviderError(type: object.string("code") ?? "error", message: object.string("message") ?? "")
+        default:
+            break
+        }
+    }
+
+    public mutating func ingest(body: [UInt8]) {
+        guard let object = JSON.object(body) else {
+            summary.parseFailures += 1
+            return
+        }
+        if let error = object.object("error"), object["output"] == nil {
+            summary.error = ProviderError(type: error.string("type") ?? error.string("code") ?? "error",
+                                          message: error.string("message") ?? "")
+            return
+        }
+        readHeader(object)
+        for case let item as JSONObject in object.array("output") ?? [] {
+            if let call = Self.toolCall(item) { summary.toolCalls.append(call) }
+            if item.string("type") == "message" {
+                for case let part as JSONObject in item.array("content") ?? [] {
+                    if let text = part.string("text") { summary.appendText(text) }
+                }
+            }
+        }
+        readFinal(object)
+        summary.complete = true
+    }
+
+    public mutating func finish() {
+        summary.dropEstimatedUsage()
+    }
+
+    private mutating func readHeader(_ response: JSONObject) {
+        summary.id = response.string("id") ?? summary.id
+        summary.model = response.string("model") ?? summary.model
+    }
+
+    private mutating func readFinal(_ response: JSONObject) {
+        readHeader(response)
+        let status = response.string("status") ?? "completed"
+        if let reason = response.object("incomplete_details")?.string("reason") {
+            summary.finishReasons = [reason]
+        } else {
+            summary.finishReasons = [status]
+        }
+        if status == "failed", let error = response.object("error") {
+            summary.error = ProviderError(type: error.string("code") ?? "error", message: error.string("message") ?? "")
+        }
+        if let usage = response.object("usage") {
+            summary.rawUsage = JSON.text(usage)
+            summary.usage = Self.normalise(usage)
+        }
+    }
+
+    static func toolCall(_ item: JSONObject) -> ToolCall? {
+        guard item.string("type") == "function_call" || item.string("type") == "custom_tool_call" else { return nil }
+        return ToolCall(id: item.string("call_id") ?? item.string("id") ?? "", name: item.string("name") ?? "",
+                        arguments: item.string("arguments") ?? item.string("input") ?? "")
+    }
+
+    /// `input_tokens` includes `input_tokens_details.cached_tokens`; reasoning is inside `output_tokens`.
+    static func normalise(_ raw: JSONObject) -> Usage {
+        Usage(
+            inputTokens: raw.int("input_tokens") ?? 0,
+            outputTokens: raw.int("output_tokens") ?? 0,
+            cacheReadTokens: raw.object("input_tokens_details")?.int("cached_tokens") ?? 0,
+            cacheWrite5mTokens: raw.object("input_tokens_details")?.int("cache_write_tokens") ?? 0,
+            reasoningTokens: raw.object("output_tokens_details")?.int("reasoning_tokens") ?? 0)
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+
+/// USD per million tokens for one model, as listed in `pricing.json`. A cache rate left out costs what
+/// plain input costs (no discount is assumed that the data does not state).
+public struct Rates: Sendable, Equatable, Codable {
+    public var input: Double
+    public var output: Double
+    public var cacheRead: Double?
+    public var cacheWrite5m: Double?
+    public var cacheWrite1h: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case input, output
+        case cacheRead = "cache_read"
+        case cacheWrite5m = "cache_write_5m"
+        case cacheWrite1h = "cache_write_1h"
+    }
+}
+
+/// The price of one model: base rates, plus rates that apply above a prompt size or in peak hours.
+public struct ModelPrice: Sendable, Equatable, Codable {
+    public var rates: Rates
+    /// Long-context tiers: when a prompt (cache included) exceeds `aboveInputTokens`, all of it is billed at these rates.
+    public var tiers: [Tier]
+    /// Time-of-day pricing (DeepSeek V4): inside a window, its rates replace the base rates.
+    public var peak: Peak?
+    public var aliases: [String]
+
+    public struct Tier: Sendable, Equatable, Codable {
+        public var aboveInputTokens: Int
+        public var rates: Rates
+    }
+
+    public struct Peak: Sendable, Equatable, Codable {
+        /// `HH:MM-HH:MM` in UTC, end exclusive.
+        public var utcWindows: [String]
+        public var weekdaysOnly: Bool
+        public var rates: Rates
+    }
+
+    /// The rates for a prompt of `inputTokens` sent at `date`.
+    public func rates(inputTokens: Int, at date: Date) -> Rates {
+        if let peak, peak.contains(date) { return peak.rates }
+        return tiers.filter { inputTokens > $0.aboveInputTokens }.max { $0.aboveInputTokens < $1.aboveInputTokens }?.rates ?? rates
+    }
+}
+
+extension ModelPrice.Peak {
+    func contains(_ date: Date) -> Bool {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.weekday, .hour, .minute], from: date)
+        if weekdaysOnly, let weekday = parts.weekday, weekday == 1 || weekday == 7 { return false }
+        let minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        return utcWindows.contains { window in
+            let ends = window.split(separator: "-").map { hhmm -> Int in
+                let p = hhmm.split(separator: ":").compactMap { Int($0) }
+                return p.count == 2 ? p[0] * 60 + p[1] : -1
+            }
+            return ends.count == 2 && ends[0] <= minute && minute < ends[1]
+        }
+    }
+}
+
+/// What one exchange cost, by token type, in USD.
+public struct Cost: Sendable, Equatable, Codable {
+    public var input: Double
+    public var output: Double
+    public var cacheRead: Double
+    public var cacheWrite5m: Double
+    public var cacheWrite1h: Double
+    /// The `pricing.json` entry used, e.g. `anthropic:claude-sonnet-4-5`.
+    public var pricedAs: String
+
+    public var total: Double { input + output + cacheRead + cacheWrite5m + cacheWrite1h }
+
+    public static func of(_ usage: Usage, rates: Rates, pricedAs: String) -> Cost {
+        let perToken = 1.0 / 1_000_000
+        return Cost(
+            input: Double(usage.uncachedInputTokens) * rates.input * perToken,
+            output: Double(usage.outputTokens) * rates.output * perToken,
+            cacheRead: Double(usage.cacheReadTokens) * (rates.cacheRead ?? rates.input) * perToken,
+            cacheWrite5m: Double(usage.cacheWrite5mTokens) * (rates.cacheWrite5m ?? rates.input) * perToken,
+            cacheWrite1h: Double(usage.cacheWrite1hTokens) * (rates.cacheWrite1h ?? rates.cacheWrite5m ?? rates.input) * perToken,
+            pricedAs: pricedAs)
+    }
+}
+
+/// Model prices keyed `provider:model`, loaded from `pricing.json`. A model it cannot find is unpriced
+/// (nil), never free.
+public struct PriceTable: Sendable {
+    public private(set) var entries: [String: ModelPrice]
+    /// The `updated` date of the data.
+    public private(set) var updated: String?
+
+    public init(entries: [String: ModelPrice] = [:], updated: String? = nil) {
+        self.entries = entries
+        self.updated = updated
+    }
+
+    /// Parses the `pricing.json` format.
+    public init(json data: Data) throws {
+        let file = try JSONDecoder().decode(PricingFile.self, from: data)
+        self.updated = file.updated
+        self.entries = file.models.mapValues(\.price)
+        for key in entries.keys where !key.contains(":") {
+            throw PricingError.badKey(key)
+        }
+    }
+
+    /// Entries of `other` replace or add to these (a user's `pricing.json` over the shipped one).
+    public mutating func merge(_ other: PriceTable) {
+        entries.merge(other.entries) { _, new in new }
+        if let date = other.updated { updated = date }
+    }
+
+    /// The entry for a model served by `provider`: its own listing first, then the same model under any
+    /// provider (OpenRouter and compatible endpoints resell the originals).
+    public func lookup(provider: String, model: String) -> (key: String, price: ModelPrice)? {
+        let name = Self.canonical(model)
+        if let hit = find(name, in: provider) { return hit }
+        for other in Set(entries.keys.map { String($0.prefix(while: { $0 != ":" })) }).sorted() where other != provider {
+            if let hit = find(name, in: other) { return hit }
+        }
+        return nil
+    }
+
+    /// The cost of `usage` on `model`, or nil when the model is not in the table.
+    public func cost(provider: String, model: String?, usage: Usage, at date: Date) -> Cost? {
+        guard let model, let (key, price) = lookup(provider: provider, model: model) else { return nil }
+        return Cost.of(usage, rates: price.rates(inputTokens: usage.inputTokens, at: date), pricedAs: key)
+    }
+
+    private func find(_ name: String, in provider: String) -> (key: String, price: ModelPrice)? {
+        let prefix = provider + ":"
+        if let price = entries[prefix + name] { return (prefix + name, price) }
+        var best: (key: String, price: ModelPrice, length: Int)?
+        for (key, price) in entries where key.hasPrefix(prefix) {
+            if price.aliases.contains(where: { Self.canonical($0) == name }) { return (key, price) }
+            let listed = key.dropFirst(prefix.count)
+            // `gpt-5-mini-2025-08-07` is `gpt-5-mini`, never `gpt-5`: a prefix must end at a `-`.
+            guard name.hasPrefix(listed), name.dropFirst(listed.count).first == "-" else { continue }
+            if listed.count > (best?.length ?? 0) { best = (key, price, listed.count) }
+        }
+        return best.map { ($0.key, $0.price) }
+    }
+
+    /// `anthropic/claude-sonnet-4.5:beta`, `us.anthropic.claude-sonnet-4-5-20250929-v1:0` and
+    /// `claude-sonnet-4-5@20250929` all become `claude-sonnet-4-5…`.
+    static func canonical(_ model: String) -> String {
+        var name = model.lowercased()
+        if let slash = name.lastIndex(of: "/") { name = String(name[name.index(after: slash)...]) }
+        if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
+        for vendor in ["us.anthropic.", "eu.anthropic.", "apac.anthropic.", "global.anthropic.", "anthropic."] where name.hasPrefix(vendor) {
+            name = String(name.dropFirst(vendor.count))
+        }
+        if let colon = name.firstIndex(of: ":") { name = String(name[..<colon]) }
+        if name.hasSuffix("-v1") || name.hasSuffix("-v2") { name = String(name.dropLast(3)) }
+        if name.hasPrefix("claude") { name = name.replacingOccurrences(of: ".", with: "-") }
+        return name
+    }
+}
+
+public enum PricingError: Error, CustomStringConvertible {
+    case badKey(String)
+
+    public var description: String {
+        switch self {
+        case .badKey(let key): return "pricing entry '\(key)' must be keyed provider:model"
+        }
+    }
+}
+
+/// The on-disk shape of `pricing.json`: each entry holds its rates beside `aliases`, `tiers` and `peak`,
+/// and each tier or peak holds rates beside its condition.
+private struct PricingFile: Decodable {
+    var updated: String?
+    var models: [String: Entry]
+
+    struct Entry: Decodable {
+        var price: ModelPrice
+
+        enum CodingKeys: String, CodingKey { case aliases, tiers, peak }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            price = ModelPrice(
+                rates: try Rates(from: decoder),
+                tiers: try container.decodeIfPresent([TierEntry].self, forKey: .tiers)?.map(\.tier) ?? [],
+                peak: try container.decodeIfPresent(PeakEntry.self, forKey: .peak)?.peak,
+                aliases: try container.decodeIfPresent([String].self, forKey: .aliases) ?? [])
+        }
+    }
+
+    struct TierEntry: Decodable {
+        var tier: ModelPrice.Tier
+
+        enum CodingKeys: String, CodingKey { case above = "above_input_tokens" }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            tier = ModelPrice.Tier(aboveInputTokens: try container.decode(Int.self, forKey: .above),
+                                   rates: try Rates(from: decoder))
+        }
+    }
+
+    struct PeakEntry: Decodable {
+        var peak: ModelPrice.Peak
+
+        enum CodingKeys: String, CodingKey {
+            case windows = "utc_windows"
+            case weekdaysOnly = "weekdays_only"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            peak = ModelPrice.Peak(utcWindows: try container.decode([String].self, forKey: .windows),
+                                   weekdaysOnly: try container.decodeIfPresent(Bool.self, forKey: .weekdaysOnly) ?? false,
+                                   rates: try Rates(from: decoder))
+        }
+    }
+}

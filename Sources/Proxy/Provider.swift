@@ -1,0 +1,54 @@
+import Foundation
+
+/// An upstream LLM API that ccglass forwards to, reached under `/<name>/…` on the listener.
+public struct Provider: Sendable, Equatable {
+    /// Route prefix and label, e.g. `anthropic`.
+    public let name: String
+    /// Where requests go; a base path (`https://host/anthropic`) is kept and prepended.
+    public var upstream: URL
+    /// `gen_ai.provider.name` from the OpenTelemetry GenAI conventions.
+    public let otelName: String
+    /// Environment variable a client reads its base URL from, e.g. `ANTHROPIC_BASE_URL`.
+    public let baseURLVariable: String
+    /// Path clients append to the base URL themselves (OpenAI clients expect `/v1` in it).
+    public let clientBasePath: String
+
+    public init(name: String, upstream: URL, otelName: String, baseURLVariable: String, clientBasePath: String = "") {
+        self.name = name
+        self.upstream = upstream
+        self.otelName = otelName
+        self.baseURLVariable = baseURLVariable
+        self.clientBasePath = clientBasePath
+    }
+
+    /// Base URL a client should use to reach this provider through ccglass at `listener`.
+    public func clientBaseURL(listener: String) -> String {
+        "\(listener)/\(name)\(clientBasePath)"
+    }
+
+    /// `host` of the real upstream, for `server.address`.
+    public var serverAddress: String { upstream.host ?? "" }
+
+    /// Port of the real upstream, for `server.port`.
+    public var serverPort: Int {
+        upstream.port ?? (upstream.scheme == "http" ? 80 : 443)
+    }
+}
+
+extension Provider {
+    /// The providers ccglass knows out of the box.
+    public static let presets: [Provider] = [
+        Provider(name: "anthropic", upstream: URL(string: "https://api.anthropic.com")!,
+                 otelName: "anthropic", baseURLVariable: "ANTHROPIC_BASE_URL"),
+        Provider(name: "openai", upstream: URL(string: "https://api.openai.com")!,
+                 otelName: "openai", baseURLVariable: "OPENAI_BASE_URL", clientBasePath: "/v1"),
+        Provider(name: "deepseek", upstream: URL(string: "https://api.deepseek.com")!,
+                 otelName: "deepseek", baseURLVariable: "DEEPSEEK_BASE_URL", clientBasePath: "/v1"),
+        Provider(name: "moonshot", upstream: URL(string: "https://api.moonshot.ai")!,
+                 otelName: "moonshot_ai", baseURLVariable: "MOONSHOT_BASE_URL", clientBasePath: "/v1"),
+        Provider(name: "openrouter", upstream: URL(string: "https://openrouter.ai/api")!,
+                 otelName: "openrouter", baseURLVariable: "OPENROUTER_BASE_URL", clientBasePath: "/v1"),
+        Provider(name: "ollama", upstream: URL(string: "http://127.0.0.1:11434")!,
+                 otelName: "ollama", baseURLVariable: "OLLAMA_HOST"),
+    ]
+}

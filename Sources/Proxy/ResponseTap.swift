@@ -1,0 +1,94 @@
+import Foundation
+import NIOCore
+
+/// Reads a copy of a response as it streams, after each chunk has gone to the client: keeps the raw
+/// bytes (up to a limit), inflates a compressed copy, splits SSE into events and feeds the wire format.
+/// It never fails the response; what it cannot read it reports in `problems`.
+struct ResponseTap {
+    private(set) var parser: (any WireFormat)?
+    private var decoder: ContentDecoder?
+    private var sse: SSEParser?
+    private var jsonBody: [UInt8] = []
+    private(set) var captured = Data()
+    private(set) var capturedTruncated = false
+    private(set) var bytes = 0
+    private let captureLimit: Int
+    /// Why part of the response could not be read (shown on the exchange, counted as parse failures).
+    private(set) var problems: [String] = []
+    private var decodeFailed = false
+
+    static let maxJSONBody = 64 << 20
+
+    init(format: WireFormatKind?, contentType: String?, contentEncoding: String?, captureLimit: Int) {
+        self.captureLimit = captureLimit
+        self.parser = format?.makeParser()
+        let isSSE = contentType?.lowercased().contains("text/event-stream") ?? false
+        if parser != nil, isSSE { sse = SSEParser() }
+        do {
+            decoder = try ContentDecoder.make(contentEncoding: contentEncoding)
+        } catch {
+            problems.append("\(error)")
+            decodeFailed = true
+        }
+    }
+
+    /// Takes one chunk exactly as it was sent to the client.
+    mutating func ingest(_ chunk: ByteBuffer) {
+        bytes += chunk.readableBytes
+        capture(chunk)
+        guard parser != nil, !decodeFailed else { return }
+        if let decoder {
+            do {
+                try decoder.decode(chunk) { read($0) }
+            } catch {
+                problems.append("could not inflate the response copy: \(error)")
+                decodeFailed = true
+            }
+        } else {
+            read(chunk)
+        }
+    }
+
+    /// Ends the response: flushes a last event without its blank line, parses a JSON body.
+    mutating func finish() {
+        guard parser != nil else { return }
+        if var splitter = sse {
+            if let last = splitter.finish() { parser?.ingest(last) }
+            if splitter.oversizedEvents > 0 { problems.append("\(splitter.oversizedEvents) oversized SSE events skipped") }
+            sse = splitter
+        } else if !decodeFailed, !jsonBody.isEmpty {
+            parser?.ingest(body: jsonBody)
+            jsonBody = []
+        }
+        parser?.finish()
+        if let failures = parser?.summary.parseFailures, failures > 0 {
+            problems.append("\(failures) response parts were not valid JSON")
+        }
+    }
+
+    var summary: ResponseSummary? { parser?.summary }
+
+    private mutating func read(_ decoded: ByteBuffer) {
+        if sse != nil {
+            let events = decoded.withUnsafeReadableBytes { sse!.feed($0) }
+            for event in events { parser?.ingest(event) }
+        } else if jsonBody.count + decoded.readableBytes <= Self.maxJSONBody {
+            jsonBody.append(contentsOf: decoded.readableBytesView)
+        } else if !decodeFailed {
+            problems.append("response body over \(Self.maxJSONBody >> 20) MB: not parsed")
+            decodeFailed = true
+            jsonBody = []
+        }
+    }
+
+    private mutating func capture(_ chunk: ByteBuffer) {
+        guard !capturedTruncated else { return }
+        let room = captureLimit - captured.count
+        if chunk.readableBytes <= room {
+            captured.append(contentsOf: chunk.readableBytesView)
+        } else {
+            captured.append(contentsOf: chunk.readableBytesView.prefix(max(0, room)))
+            capturedTruncated = true
+        }
+    }
+}

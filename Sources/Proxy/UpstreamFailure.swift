@@ -1,0 +1,41 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Why upstream gave no (complete) answer, and what the client is told: a 502 or 504 with a JSON body
+/// both Anthropic and OpenAI SDKs read as an API error (`error.type`, `error.message`).
+struct UpstreamFailure {
+    let outcome: Exchange.Outcome
+    let message: String
+
+    init(_ error: any Error, upstream: URL, midStream: Bool = false) {
+        let host = upstream.host ?? upstream.absoluteString
+        if let client = error as? HTTPClientError, client == .readTimeout || client == .deadlineExceeded {
+            outcome = .upstreamTimeout
+            message = "ccglass: \(host) sent nothing within the read timeout"
+        } else if midStream {
+            outcome = .upstreamDropped
+            message = "ccglass: \(host) closed the connection mid-response (\(error))"
+        } else {
+            outcome = .upstreamUnreachable
+            message = "ccglass: could not reach \(upstream.absoluteString) (\(error))"
+        }
+    }
+
+    func response() -> Response {
+        let status: HTTPResponse.Status = outcome == .upstreamTimeout ? .gatewayTimeout : .badGateway
+        return ErrorResponse.json(status: status, type: outcome.rawValue, message: message)
+    }
+}
+
+/// A JSON error body in the shape LLM SDKs already parse.
+public enum ErrorResponse {
+    public static func json(status: HTTPResponse.Status, type: String, message: String) -> Response {
+        let body: [String: Any] = ["type": "error", "error": ["type": type, "message": message]]
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

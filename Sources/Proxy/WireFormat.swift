@@ -1,0 +1,166 @@
+import Foundation
+
+/// The LLM API dialects ccglass understands.
+public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
+    case anthropicMessages = "anthropic.messages"
+    case openAIChatCompletions = "openai.chat_completions"
+    case openAIResponses = "openai.responses"
+
+    /// Picks the dialect from the upstream path (query excluded); nil for endpoints without usage.
+    public static func detect(path: Substring) -> WireFormatKind? {
+        var path = path
+        if let q = path.firstIndex(of: "?") { path = path[..<q] }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        if path.hasSuffix("/messages") || path.hasSuffix("/messages/count_tokens") { return .anthropicMessages }
+        if path.hasSuffix("/chat/completions") { return .openAIChatCompletions }
+        if path.hasSuffix("/responses") { return .openAIResponses }
+        return nil
+    }
+
+    /// A fresh response parser for one exchange.
+    public func makeParser() -> any WireFormat {
+        switch self {
+        case .anthropicMessages: AnthropicMessagesStream()
+        case .openAIChatCompletions: OpenAIChatCompletionsStream()
+        case .openAIResponses: OpenAIResponsesStream()
+        }
+    }
+
+    /// What the request asked for, from its complete JSON body.
+    public func summarize(request: JSONObject, path: Substring) -> RequestSummary {
+        var summary = RequestSummary(parsed: true)
+        summary.model = request.string("model")
+        summary.stream = request.bool("stream") ?? false
+        summary.temperature = request.double("temperature")
+        summary.topP = request.double("top_p")
+        switch self {
+        case .anthropicMessages:
+            summary.operation = path.contains("/count_tokens") ? "count_tokens" : "chat"
+            summary.maxTokens = request.int("max_tokens")
+            summary.messageCount = request.array("messages")?.count ?? 0
+            summary.toolCount = request.array("tools")?.count ?? 0
+            summary.metadataUserID = request.object("metadata")?.string("user_id")
+        case .openAIChatCompletions:
+            summary.operation = "chat"
+            summary.maxTokens = request.int("max_completion_tokens") ?? request.int("max_tokens")
+            summary.messageCount = request.array("messages")?.count ?? 0
+            summary.toolCount = request.array("tools")?.count ?? 0
+        case .openAIResponses:
+            summary.operation = "chat"
+            summary.maxTokens = request.int("max_output_tokens")
+            summary.messageCount = (request["input"] as? [Any])?.count ?? (request["input"] is String ? 1 : 0)
+            summary.toolCount = request.array("tools")?.count ?? 0
+            summary.metadataUserID = request.string("prompt_cache_key")
+        }
+        return summary
+    }
+}
+
+/// A response parser for one wire format, fed as the response arrives: SSE events one by one, or the
+/// whole JSON body at the end. It never throws: what it cannot read it counts in `parseFailures`.
+public protocol WireFormat {
+    /// Consumes one event of a streamed response.
+    mutating func ingest(_ event: SSEEvent)
+    /// Consumes a complete non-streamed JSON body (a result or an error object).
+    mutating func ingest(body: [UInt8])
+    /// Ends the response; an output estimate nobody confirmed is kept only where the provider bills it.
+    mutating func finish()
+    /// Everything learned so far.
+    var summary: ResponseSummary { get }
+}
+
+/// What a request asked for.
+public struct RequestSummary: Sendable, Codable, Equatable {
+    /// False when the body was not JSON (it was still forwarded unchanged).
+    public var parsed: Bool
+    public var operation: String = "chat"
+    public var model: String?
+    public var stream: Bool?
+    public var maxTokens: Int?
+    public var temperature: Double?
+    public var topP: Double?
+    public var messageCount = 0
+    public var toolCount = 0
+    /// Anthropic `metadata.user_id` (Claude Code puts its session id in it) or Responses
+    /// `prompt_cache_key` (Codex's conversation id).
+    public var metadataUserID: String?
+
+    public init(parsed: Bool) {
+        self.parsed = parsed
+    }
+}
+
+/// A tool call the model made in its response.
+public struct ToolCall: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    /// Arguments as JSON text, as the model produced them.
+    public var arguments: String
+
+    public init(id: String, name: String, arguments: String) {
+        self.id = id
+        self.name = name
+        self.arguments = arguments
+    }
+}
+
+/// An error the provider reported: in an error status's body, or as an SSE `error` event after a 200.
+public struct ProviderError: Sendable, Codable, Equatable {
+    public var type: String
+    public var message: String
+
+    public init(type: String, message: String) {
+        self.type = type
+        self.message = message
+    }
+}
+
+/// What a response said, reassembled from its stream or body.
+public struct ResponseSummary: Sendable, Codable, Equatable {
+    public var id: String?
+    public var model: String?
+    public var finishReasons: [String] = []
+    public var toolCalls: [ToolCall] = []
+    /// Text the model wrote, capped at `ResponseSummary.textCap` characters.
+    public var text = ""
+    /// Reasoning the model showed (Anthropic thinking, DeepSeek reasoning_content), capped likewise.
+    public var thinking = ""
+    public var usage: Usage?
+    /// The provider's own usage object, verbatim fields, as JSON text.
+    public var rawUsage: String?
+    public var error: ProviderError?
+    /// Events or bodies that could not be read.
+    public var parseFailures = 0
+    /// True once the format's end marker arrived (`message_stop`, `[DONE]`, `response.completed`, a full body).
+    public var complete = false
+
+    public static let textCap = 256 * 1024
+
+    public init() {}
+
+    mutating func appendText(_ piece: String) {
+        if text.utf8.count < Self.textCap { text += piece }
+    }
+
+    mutating func appendThinking(_ piece: String) {
+        if thinking.utf8.count < Self.textCap { thinking += piece }
+    }
+}
+
+/// Rough output size of streamed text before the provider's count arrives (about 4 characters a token).
+func estimatedTokens(characters: Int) -> Int {
+    (characters + 3) / 4
+}
+
+extension ResponseSummary {
+    /// Shows output growing while a stream runs, for formats that report usage only at the end.
+    mutating func estimateOutput(streamedCharacters: Int) {
+        guard usage == nil || usage?.outputEstimated == true else { return }
+        usage = Usage(outputTokens: estimatedTokens(characters: streamedCharacters), outputEstimated: true)
+    }
+
+    /// Drops a live estimate at the end: a response without reported usage is shown as such, not guessed.
+    mutating func dropEstimatedUsage() {
+        if usage?.outputEstimated == true { usage = nil }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Proxy
+import Synchronization
+
+/// The last exchanges this process saw, in flight ones included, kept in memory for the live views.
+public final class RecentExchanges: Sendable {
+    private let state = Mutex<(order: [String], byID: [String: Exchange])>(([], [:]))
+    public let capacity: Int
+
+    public init(capacity: Int = 500) {
+        self.capacity = capacity
+    }
+
+    /// Follows the bus until it finishes.
+    public func follow(_ events: AsyncStream<ExchangeEvent>) async {
+        for await event in events { record(event.exchange) }
+    }
+
+    public func record(_ exchange: Exchange) {
+        state.withLock { state in
+            if state.byID.updateValue(exchange, forKey: exchange.id) == nil {
+                state.order.append(exchange.id)
+                if state.order.count > capacity {
+                    let evicted = state.order.removeFirst()
+                    state.byID.removeValue(forKey: evicted)
+                }
+            }
+        }
+    }
+
+    /// Newest first.
+    public func list(limit: Int = 100) -> [Exchange] {
+        state.withLock { state in state.order.suffix(limit).reversed().compactMap { state.byID[$0] } }
+    }
+
+    public func exchange(id: String) -> Exchange? {
+        state.withLock { $0.byID[id] }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import Proxy
+import Web
+
+/// Everything one ccglass listener runs: the proxy, its exporters, and the routes beside it.
+struct Stack {
+    let options: ListenerOptions
+    let home: URL
+    let logger: Logger
+    let context: ProxyContext
+    let client: HTTPClient
+
+    init(options: ListenerOptions, runID: String? = nil) throws {
+        self.options = options
+        self.home = Home.directory(override: options.dataDir)
+        LoggingSetup.bootstrap(level: options.logLevel)
+        var logger = Logger(label: "ccglass")
+        logger.logLevel = Logger.Level(rawValue: options.logLevel) ?? .info
+        self.logger = logger
+
+        var providers = ProviderTable()
+        for spec in options.upstreams { try providers.apply(override: spec) }
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let (prices, warnings) = PriceTable.load(home: home)
+        for warning in warnings { logger.warning("\(warning)") }
+        let failures = FailureLog(logger: logger)
+        self.context = ProxyContext(providers: providers, prices: prices, bus: ExchangeBus(failures: failures),
+                                    failures: failures, logger: logger, runID: runID)
+        self.client = UpstreamClient.make(readTimeout: .seconds(options.readTimeout))
+    }
+
+    /// Serves until SIGINT/SIGTERM.
+    func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        if !Self.isLoopback(options.host) {
+            logger.warning("listening on \(options.host): anyone who can reach it can use your API keys' traffic and read your history")
+        }
+        let router = Router()
+        router.add(middleware: UnknownRouteMiddleware(providers: context.providers.names))
+        router.addHealthRoute(providers: context.providers.names)
+        let recent = RecentExchanges()
+        router.addLiveRoutes(recent)
+        let feed = context.bus.subscribe("live")
+        let follower = Task { await recent.follow(feed) }
+        defer { follower.cancel() }
+        let listener = Listener(host: options.host, port: options.port,
+                                forwarder: Forwarder(context: context, client: client),
+                                providers: context.providers, fallback: router.buildResponder(), logger: logger)
+        do {
+            try await listener.run(onRunning: onRunning)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        context.bus.finish()
+        try? await client.shutdown()
+    }
+
+    /// `run`, but a taken port ends the process with one readable line and exit code 2.
+    func runReportingBindFailure(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        do {
+            try await run(onRunning: onRunning)
+        } catch let error as ListenerError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    func printBanner(port: Int) {
+        let base = "http://\(options.host):\(port)"
+        var lines = ["ccglass \(CCGlassVersion.current) listening on \(base)"]
+        for provider in context.providers.providers {
+            lines.append("  \(provider.baseURLVariable)=\(provider.clientBaseURL(listener: base))  → \(provider.upstream.absoluteString)")
+        }
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,107 @@
+"""Fixtures: the built ccglass binary, a mock upstream, and a running `ccglass serve` in front of it."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from mock_upstream import MockUpstream  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "Tests" / "Fixtures"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def binary():
+    path = os.environ.get("CCGLASS_BIN") or str(ROOT / ".build" / "debug" / "ccglass")
+    if not Path(path).exists():
+        raise RuntimeError(f"{path} not built: run `swift build` first")
+    return path
+
+
+class Proxy:
+    """A running `ccglass serve` on a free port."""
+
+    def __init__(self, home, upstreams, extra_args=(), env=None):
+        self.home = Path(home)
+        args = [binary(), "serve", "--port", "0", "--log-level", "info"]
+        for name, url in upstreams.items():
+            args += ["--upstream", f"{name}={url}"]
+        args += list(extra_args)
+        full_env = dict(os.environ, CCGLASS_HOME=str(self.home), **(env or {}))
+        self.log_path = self.home / "serve.log"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log, env=full_env)
+        self.port = self._wait_for_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _wait_for_port(self):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            text = self.log_path.read_text(errors="replace")
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", text)
+            if m:
+                return int(m.group(1))
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ccglass exited {self.process.returncode}:\n{text}")
+            time.sleep(0.05)
+        raise RuntimeError("ccglass did not start:\n" + self.log_path.read_text(errors="replace"))
+
+    def get_json(self, path, headers=None):
+        request = urllib.request.Request(self.url + path, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return json.loads(r.read())
+
+    def exchanges(self):
+        return self.get_json("/api/live?limit=1000")
+
+    def wait_exchange(self, predicate=lambda e: True, count=1, timeout=10):
+        """The finished exchanges matching `predicate`, once there are `count` of them (newest first)."""
+        deadline = time.time() + timeout
+        while True:
+            found = [e for e in self.exchanges() if e["phase"] == "finished" and predicate(e)]
+            if len(found) >= count:
+                return found
+            if time.time() > deadline:
+                raise AssertionError(f"only {len(found)} of {count} exchanges finished: {self.exchanges()}")
+            time.sleep(0.05)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def mock():
+    server = MockUpstream()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def proxy(mock, tmp_path):
+    upstreams = {name: mock.url for name in ("anthropic", "openai", "deepseek", "moonshot")}
+    p = Proxy(tmp_path / "home", upstreams)
+    yield p
+    p.stop()
+
+
+def load_fixture(name):
+    return json.loads((FIXTURES / "claude-code" / name).read_text())
