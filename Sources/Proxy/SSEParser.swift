@@ -20,6 +20,9 @@ public struct SSEParser: Sendable {
     private var data: [UInt8] = []
     private var hasData = false
     private var skipLeadingLF = false
+    /// Inside an oversized event: bytes are dropped until the blank line that ends it.
+    private var discarding = false
+    private var discardedLineHasBytes = false
     /// An event larger than this is dropped rather than held (a broken or hostile stream).
     public let maxEventBytes: Int
     /// Events dropped for exceeding `maxEventBytes`.
@@ -44,10 +47,14 @@ public struct SSEParser: Sendable {
                 endLine(into: &events)
                 skipLeadingLF = true
             default:
-                if line.count + data.count < maxEventBytes {
+                if discarding {
+                    discardedLineHasBytes = true
+                } else if line.count + data.count < maxEventBytes {
                     line.append(byte)
-                } else if !line.isEmpty || hasData {
+                } else {
                     oversizedEvents += 1
+                    discarding = true
+                    discardedLineHasBytes = true
                     line.removeAll()
                     resetEvent()
                 }
@@ -66,6 +73,11 @@ public struct SSEParser: Sendable {
     }
 
     private mutating func endLine(into events: inout [SSEEvent]) {
+        if discarding {
+            if !discardedLineHasBytes { discarding = false }
+            discardedLineHasBytes = false
+            return
+        }
         defer { line.removeAll(keepingCapacity: true) }
         if line.isEmpty {
             if hasData { events.append(SSEEvent(name: eventName, data: data)) }

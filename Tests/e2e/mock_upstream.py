@@ -291,6 +291,8 @@ class MockUpstream:
         self.received = []
         # monotonic time each chunk of the latest streamed reply left the mock (for timing tests)
         self.sent_at = []
+        # body bytes of the latest reply exactly as written to the wire (after compression)
+        self.sent_body = b""
         self.lock = threading.Lock()
         mock = self
 
@@ -376,11 +378,13 @@ class MockUpstream:
             handler.wfile.write(payload)
             handler.wfile.flush()
             self.sent_at = [time.monotonic()]
+            self.sent_body = payload
             return
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
         handler.wfile.flush()
         sent = []
+        self.sent_body = b""
         for i, (delay, data) in enumerate(pieces):
             if reply.drop_after is not None and i >= reply.drop_after:
                 handler.connection.shutdown(socket.SHUT_RDWR)
@@ -394,9 +398,11 @@ class MockUpstream:
             handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             handler.wfile.flush()
             sent.append(time.monotonic())
+            self.sent_body += data
         if compressor:
             tail = compressor.flush()
             handler.wfile.write(b"%x\r\n%s\r\n" % (len(tail), tail))
+            self.sent_body += tail
         handler.wfile.write(b"0\r\n\r\n")
         handler.wfile.flush()
         self.sent_at = sent

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The real `ccglass serve`, started from the binary beside this one, with a scratch data directory.
+final class CCGlassProcess {
+    let process: Process
+    let port: Int
+    let home: URL
+    var pid: Int32 { process.processIdentifier }
+
+    private init(process: Process, port: Int, home: URL) {
+        self.process = process
+        self.port = port
+        self.home = home
+    }
+
+    static func start(upstream: String) throws -> CCGlassProcess {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ccglass")
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let log = home.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--port", "0", "--upstream", "anthropic=\(upstream)", "--log-level", "warning"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["CCGLASS_HOME": home.path]) { $1 }
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<600 {
+            if let text = try? String(contentsOf: log, encoding: .utf8),
+               let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                let port = Int(text[range].split(separator: ":").last ?? "") ?? 0
+                return CCGlassProcess(process: process, port: port, home: home)
+            }
+            usleep(50_000)
+        }
+        process.terminate()
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "ccglass did not start; see \(log.path)"])
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: home)
+    }
+}

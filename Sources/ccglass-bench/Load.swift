@@ -1,0 +1,92 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// Drives requests and measures what a client would notice.
+struct Load {
+    let client: HTTPClient
+    static let streamBody = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"bench"}]}"#
+    static let plainBody = #"{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"bench"}]}"#
+
+    func request(_ url: String, streaming: Bool) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "x-api-key", value: "sk-bench-not-a-key")
+        request.body = .bytes(ByteBuffer(string: streaming ? Self.streamBody : Self.plainBody))
+        return request
+    }
+
+    /// Seconds from sending to the first body byte, for `total` requests, `concurrency` at a time.
+    func ttfb(url: String, streaming: Bool, concurrency: Int, total: Int) async throws -> Samples {
+        try await withThrowingTaskGroup(of: Samples.self) { group in
+            for worker in 0..<concurrency {
+                let share = total / concurrency + (worker < total % concurrency ? 1 : 0)
+                group.addTask {
+                    var samples = Samples()
+                    for _ in 0..<share {
+                        let start = ContinuousClock.now
+                        let response = try await client.execute(request(url, streaming: streaming), timeout: .seconds(30))
+                        var first = true
+                        for try await _ in response.body where first {
+                            samples.add(seconds(ContinuousClock.now - start))
+                            first = false
+                        }
+                    }
+                    return samples
+                }
+            }
+            var all = Samples()
+            for try await s in group { all.add(contentsOf: s) }
+            return all
+        }
+    }
+
+    /// Seconds each SSE event took from the upstream's write to this client's read.
+    func eventLag(url: String, streams: Int) async throws -> Samples {
+        var samples = Samples()
+        for _ in 0..<streams {
+            let response = try await client.execute(request(url, streaming: true), timeout: .seconds(30))
+            var pending = ""
+            for try await chunk in response.body {
+                let now = MockUpstream.nanosSinceOrigin()
+                pending += String(buffer: chunk)
+                while let end = pending.range(of: "\n\n") {
+                    let event = pending[..<end.lowerBound]
+                    pending = String(pending[end.upperBound...])
+                    if let t = event.range(of: "\"t\":") {
+                        let digits = event[t.upperBound...].prefix { $0.isNumber }
+                        if let sent = Int64(digits) { samples.add(Double(now - sent) / 1e9) }
+                    }
+                }
+            }
+        }
+        return samples
+    }
+
+    /// Completed requests per second over `seconds`.
+    func throughput(url: String, concurrency: Int, seconds duration: Double) async throws -> Double {
+        let deadline = ContinuousClock.now + .milliseconds(Int(duration * 1000))
+        let count = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var n = 0
+                    while ContinuousClock.now < deadline {
+                        let response = try await client.execute(request(url, streaming: false), timeout: .seconds(30))
+                        _ = try await response.body.collect(upTo: 1 << 20)
+                        n += 1
+                    }
+                    return n
+                }
+            }
+            var total = 0
+            for try await n in group { total += n }
+            return total
+        }
+        return Double(count) / duration
+    }
+
+    private func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Latency samples in seconds, summarised as percentiles.
+struct Samples {
+    var values: [Double] = []
+
+    mutating func add(_ value: Double) { values.append(value) }
+    mutating func add(contentsOf other: Samples) { values += other.values }
+
+    func percentile(_ p: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        let rank = min(sorted.count - 1, max(0, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1))
+        return sorted[rank]
+    }
+
+    var p50: Double { percentile(50) }
+    var p99: Double { percentile(99) }
+}
+
+/// Resident memory of a process, from /proc.
+enum ProcessMemory {
+    /// (current RSS, peak RSS) in KiB.
+    static func rss(pid: Int32) -> (current: Int, peak: Int) {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
+        func field(_ name: String) -> Int {
+            status.split(separator: "\n").first { $0.hasPrefix(name) }
+                .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
+        }
+        return (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+func ms(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
