@@ -17,6 +17,8 @@ public struct Exchange: Sendable, Codable, Equatable {
     public let method: String
     /// Path and query as sent upstream, credentials in the query fingerprinted.
     public let target: String
+    /// The full upstream URL of the request (same redaction).
+    public let upstreamURL: String
     public let format: WireFormatKind?
     /// The agent or SDK that sent it, from its User-Agent (`claude-code`, `codex`, `openai-python`, …).
     public let client: String
@@ -55,6 +57,7 @@ public struct Exchange: Sendable, Codable, Equatable {
         self.serverPort = provider.serverPort
         self.method = method
         self.target = target
+        self.upstreamURL = Forwarder.join(provider.upstream, Substring(target))
         self.format = format
         self.userAgent = userAgent
         self.client = ClientIdentity.client(userAgent: userAgent)

@@ -74,6 +74,15 @@ public struct Cost: Sendable, Equatable, Codable {
 
     public var total: Double { input + output + cacheRead + cacheWrite5m + cacheWrite1h }
 
+    public init(input: Double, output: Double, cacheRead: Double, cacheWrite5m: Double, cacheWrite1h: Double, pricedAs: String) {
+        self.input = input
+        self.output = output
+        self.cacheRead = cacheRead
+        self.cacheWrite5m = cacheWrite5m
+        self.cacheWrite1h = cacheWrite1h
+        self.pricedAs = pricedAs
+    }
+
     public static func of(_ usage: Usage, rates: Rates, pricedAs: String) -> Cost {
         let perToken = 1.0 / 1_000_000
         return Cost(

@@ -6,5 +6,5 @@ struct CCGlass: AsyncParsableCommand {
         commandName: "ccglass",
         abstract: "See what your coding agent sends, what it costs, and why the cache missed.",
         version: "0.1.0",
-        subcommands: [Serve.self])
+        subcommands: [Serve.self, UsageCommand.self, RequestsCommand.self, ExportCommand.self, RemoveCommand.self, PruneCommand.self])
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Exporters
 import Foundation
 import Hummingbird
 import Logging
@@ -13,6 +14,8 @@ struct Stack {
     let logger: Logger
     let context: ProxyContext
     let client: HTTPClient
+    /// nil when the history cannot be opened: ccglass still forwards, and says why once.
+    let history: HistoryStore?
 
     init(options: ListenerOptions, runID: String? = nil) throws {
         self.options = options
@@ -31,6 +34,20 @@ struct Stack {
         self.context = ProxyContext(providers: providers, prices: prices, bus: ExchangeBus(failures: failures),
                                     failures: failures, logger: logger, runID: runID)
         self.client = UpstreamClient.make(readTimeout: .seconds(options.readTimeout))
+        self.history = Self.openHistory(home: home, logger: logger)
+    }
+
+    static func openHistory(home: URL, logger: Logger) -> HistoryStore? {
+        let url = HistoryStore.defaultURL(home: home)
+        do {
+            let store = try HistoryStore(url: url)
+            let abandoned = try store.markAbandoned()
+            if abandoned > 0 { logger.notice("marked \(abandoned) exchanges left in flight by a stopped ccglass as incomplete") }
+            return store
+        } catch {
+            logger.error("history disabled: cannot open \(url.path): \(error). Requests are still forwarded; nothing is recorded to disk.")
+            return nil
+        }
     }
 
     /// Serves until SIGINT/SIGTERM.
@@ -46,6 +63,16 @@ struct Stack {
         let feed = context.bus.subscribe("live")
         let follower = Task { await recent.follow(feed) }
         defer { follower.cancel() }
+        let historyWriter = Task { [history, context] in
+            if let history {
+                await history.follow(context.bus, failures: context.failures)
+            } else {
+                // Still count what goes unrecorded, so /metrics shows the store is down.
+                for await case .finished in context.bus.subscribe("history-unavailable") {
+                    context.failures.record(.store, "history unavailable; exchange not recorded")
+                }
+            }
+        }
         let listener = Listener(host: options.host, port: options.port,
                                 forwarder: Forwarder(context: context, client: client),
                                 providers: context.providers, fallback: router.buildResponder(), logger: logger)
@@ -56,6 +83,7 @@ struct Stack {
             throw error
         }
         context.bus.finish()
+        await historyWriter.value
         try? await client.shutdown()
     }
 

@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import Proxy
+
+extension HistoryStore {
+    /// Newest first; only `session` when given.
+    public func recent(limit: Int = 20, session: String? = nil) throws -> [ExchangeRow] {
+        try pool.read { db in
+            let filter = session == nil ? "" : "WHERE e.session_key = ?"
+            let arguments: StatementArguments = session.map { [$0, limit] } ?? [limit]
+            return try Row.fetchAll(db, sql: """
+                SELECT e.*, d.prompt_preview, d.tool_names, d.error_message FROM exchange e
+                LEFT JOIN exchange_detail d ON d.id = e.id \(filter)
+                ORDER BY e.id DESC LIMIT ?
+                """, arguments: arguments).map(Self.exchangeRow)
+        }
+    }
+
+    /// One exchange, whole: its request body rebuilt byte for byte, its response body as received.
+    public func exchange(id: String) throws -> Exchange? {
+        try pool.read { db in try Self.loadExchange(id: id, db) }
+    }
+
+    /// Ids of exchanges whose id starts with `prefix` (for short ids on the command line).
+    public func resolve(idPrefix prefix: String) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM exchange WHERE id >= ? AND id < ? ORDER BY id LIMIT 5",
+                                arguments: [prefix, prefix + "\u{10FFFF}"])
+        }
+    }
+
+    /// Token, cost and request totals per group, for exchanges started in `since..<until`.
+    public func usage(by grouping: UsageGrouping, since: Date? = nil, until: Date? = nil) throws -> [UsageRow] {
+        let group: String
+        switch grouping {
+        case .day: group = "date(started_at, 'unixepoch', 'localtime')"
+        case .session: group = "session_key"
+        case .model: group = "coalesce(response_model, request_model, '(none)')"
+        case .provider: group = "provider"
+        case .client: group = "client"
+        }
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(group) AS grp, COUNT(*) AS requests,
+                    SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END) AS errors,
+                    SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_5m_tokens),
+                    SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd),
+                    SUM(CASE WHEN cost_usd IS NULL AND has_usage THEN 1 ELSE 0 END)
+                FROM exchange
+                WHERE phase = 'finished' AND started_at >= ? AND started_at < ?
+                GROUP BY grp ORDER BY grp
+                """, arguments: [since?.timeIntervalSince1970 ?? 0, until?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
+            .map { row in
+                UsageRow(group: row[0] ?? "", requests: row[1], errors: row[2], inputTokens: row[3], outputTokens: row[4],
+                         cacheReadTokens: row[5], cacheWrite5mTokens: row[6], cacheWrite1hTokens: row[7],
+                         reasoningTokens: row[8], costUSD: row[9], unpricedRequests: row[10])
+            }
+        }
+    }
+
+    /// Sessions, most recently active first, with their totals.
+    public func sessions(limit: Int = 20) throws -> [SessionRow] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.key, s.title, s.title_source, s.client, s.started_at, s.last_at, COUNT(e.id),
+                    SUM(CASE WHEN e.outcome = 'ok' THEN 0 ELSE 1 END), TOTAL(e.input_tokens), TOTAL(e.output_tokens),
+                    TOTAL(e.cache_read_tokens), TOTAL(e.cost_usd)
+                FROM session s JOIN exchange e ON e.session_key = s.key
+                GROUP BY s.key ORDER BY s.last_at DESC LIMIT ?
+                """, arguments: [limit])
+            .map { row in
+                SessionRow(key: row[0], title: row[1], titleSource: row[2], client: row[3],
+                           startedAt: Date(timeIntervalSince1970: row[4]), lastAt: Date(timeIntervalSince1970: row[5]),
+                           requests: row[6], errors: row[7] ?? 0, inputTokens: Int(row[8] as Double),
+                           outputTokens: Int(row[9] as Double), cacheReadTokens: Int(row[10] as Double), costUSD: row[11])
+            }
+        }
+    }
+
+    /// Replaces a session's title (from Claude Code's transcript).
+    public func setTitle(session: String, title: String, source: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE session SET title = ?, title_source = ? WHERE key = ?", arguments: [title, source, session])
+        }
+    }
+
+    /// Exchanges whose prompts or answers contain `text` (case-insensitive), newest first.
+    public func search(_ text: String, limit: Int = 20) throws -> [ExchangeRow] {
+        try pool.read { db in
+            let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_") + "%"
+            return try Row.fetchAll(db, sql: """
+                SELECT e.*, d.prompt_preview, d.tool_names, d.error_message FROM exchange e
+                JOIN exchange_detail d ON d.id = e.id
+                WHERE d.prompt_preview LIKE ?1 ESCAPE '\\'
+                   OR json_extract(d.record, '$.response.text') LIKE ?1 ESCAPE '\\'
+                   OR EXISTS (SELECT 1 FROM exchange_ref r JOIN part p ON p.id = r.part_id
+                              WHERE r.exchange_id = e.id AND p.kind IN ('system', 'raw') AND CAST(p.bytes AS TEXT) LIKE ?1 ESCAPE '\\')
+                   OR EXISTS (WITH RECURSIVE path(id, parent, part) AS (
+                                  SELECT c.id, c.parent, c.part FROM exchange_ref r JOIN chain c ON c.id = r.chain_id WHERE r.exchange_id = e.id
+                                  UNION ALL SELECT chain.id, chain.parent, chain.part FROM chain JOIN path ON chain.id = path.parent)
+                              SELECT 1 FROM path JOIN part p ON p.id = path.part WHERE CAST(p.bytes AS TEXT) LIKE ?1 ESCAPE '\\')
+                ORDER BY e.id DESC LIMIT ?2
+                """, arguments: [pattern, limit]).map(Self.exchangeRow)
+        }
+    }
+
+    static func loadExchange(id: String, _ db: Database) throws -> Exchange? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT e.phase, e.started_at, d.record, d.request_layout, d.request_headers_part, d.response_body
+            FROM exchange e LEFT JOIN exchange_detail d ON d.id = e.id WHERE e.id = ?
+            """, arguments: [id]) else { return nil }
+        guard let recordText: String = row[2] else {
+            return nil  // still in flight, or cut off by a crash: only the slim row exists
+        }
+        var exchange = try decoder.decode(Exchange.self, from: Data(recordText.utf8))
+        if let layoutText: String = row[3] {
+            let layout = try decoder.decode(RequestBodyLayout.self, from: Data(layoutText.utf8))
+            var chains: [Int64: [Int64]] = [:]
+            for chain in layout.chainIDs { chains[chain] = try PartStore.walk(chain, db) }
+            let ids = layout.partIDs + chains.values.flatMap { $0 }
+            exchange.requestBody = Data(try layout.assemble(parts: try PartStore.bytes(of: Array(Set(ids)), db), chains: chains))
+        }
+        if let headersPart: Int64 = row[4], let bytes = try PartStore.bytes(of: [headersPart], db)[headersPart] {
+            exchange.requestHeaders = try decoder.decode([HeaderField].self, from: Data(bytes))
+        }
+        exchange.responseBody = row[5] ?? Data()
+        return exchange
+    }
+
+    static func exchangeRow(_ row: Row) -> ExchangeRow {
+        let hasUsage: Bool = row["has_usage"] ?? false
+        return ExchangeRow(
+            id: row["id"], startedAt: Date(timeIntervalSince1970: row["started_at"]), phase: row["phase"],
+            provider: row["provider"], client: row["client"], sessionKey: row["session_key"],
+            model: row["response_model"] ?? row["request_model"], status: row["status"], outcome: row["outcome"],
+            errorType: row["error_type"], errorMessage: row["error_message"],
+            usage: hasUsage ? Usage(inputTokens: row["input_tokens"], outputTokens: row["output_tokens"],
+                                    cacheReadTokens: row["cache_read_tokens"], cacheWrite5mTokens: row["cache_write_5m_tokens"],
+                                    cacheWrite1hTokens: row["cache_write_1h_tokens"], reasoningTokens: row["reasoning_tokens"]) : nil,
+            costUSD: row["cost_usd"], ttft: row["ttft"], duration: row["duration"],
+            requestBytes: row["request_bytes"], responseBytes: row["response_bytes"], prompt: row["prompt_preview"],
+            toolNames: (row["tool_names"] as String?)?.split(separator: ",").map(String.init) ?? [])
+    }
+}

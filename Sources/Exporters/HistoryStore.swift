@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import Logging
+import Proxy
+
+/// The durable record of every exchange, in SQLite (WAL) at `<home>/history.sqlite`. Several ccglass
+/// processes may write at once (a daemon and wrappers). It consumes the bus off the forwarding path and
+/// writes in batches; when it cannot write, exchanges are dropped and counted, never the agent slowed.
+public final class HistoryStore: Sendable {
+    public let url: URL
+    let pool: DatabasePool
+    let parts = PartStore()
+    static let sessionGap: TimeInterval = 30 * 60
+
+    /// Opens (creating and migrating) the history at `url`.
+    public init(url: URL, readOnly: Bool = false) throws {
+        self.url = url
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        // Another ccglass process may hold the write lock for a batch; wait rather than fail.
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        if !readOnly {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            // auto_vacuum must be chosen before the first table exists.
+            if !FileManager.default.fileExists(atPath: url.path) {
+                let queue = try DatabaseQueue(path: url.path)
+                try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
+                try queue.close()
+            }
+        }
+        pool = try DatabasePool(path: url.path, configuration: configuration)
+        if !readOnly {
+            try HistorySchema.migrator.migrate(pool)
+        }
+    }
+
+    /// `<home>/history.sqlite`.
+    public static func defaultURL(home: URL) -> URL {
+        home.appendingPathComponent("history.sqlite")
+    }
+
+    /// Writes every exchange published on `bus` until the bus finishes. Returns when the last batch is in.
+    public func follow(_ bus: ExchangeBus, failures: FailureLog) async {
+        let queue = EventQueue(capacity: 20_000)
+        let events = bus.subscribe("history", capacity: 20_000)
+        let reader = Task {
+            for await event in events {
+                if case .updated = event { continue }
+                if !queue.push(event) {
+                    failures.record(.store, "history writer fell behind; exchanges are being dropped")
+                }
+            }
+            queue.finish()
+        }
+        for await _ in queue.wakes {
+            write(queue.drain(), failures: failures)
+        }
+        write(queue.drain(), failures: failures)
+        _ = await reader.value
+        do {
+            try markAbandoned(includingOwn: true)
+        } catch {
+            failures.record(.store, "could not close the history at \(url.path): \(error)")
+        }
+    }
+
+    /// Writes one batch in one transaction; a failure drops the batch and is counted per exchange.
+    public func write(_ events: [ExchangeEvent], failures: FailureLog) {
+        guard !events.isEmpty else { return }
+        let prepared = events.map { event -> (ExchangeEvent, RequestBodySplit?) in
+            if case .finished(let exchange) = event {
+                return (event, RequestBodySplit(body: Array(exchange.requestBody)))
+            }
+            return (event, nil)
+        }
+        do {
+            try pool.write { db in
+                try parts.validate(db)
+                for (event, split) in prepared {
+                    switch event {
+                    case .started(let exchange): try insertStarted(exchange, db)
+                    case .finished(let exchange): try insertFinished(exchange, split: split!, db)
+                    case .updated: break
+                    }
+                }
+            }
+        } catch {
+            for case .finished in events {
+                failures.record(.store, "could not write \(url.path): \(error)")
+            }
+        }
+    }
+}

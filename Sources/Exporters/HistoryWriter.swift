@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import Proxy
+
+extension HistoryStore {
+    /// A placeholder row while the exchange is in flight, so a crash leaves it marked incomplete.
+    func insertStarted(_ exchange: Exchange, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO exchange(id, started_at, phase, pid, provider, client, session_key, session_id, run_id, method, target, format)
+            VALUES (?, ?, 'started', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [exchange.id, exchange.startedAt.timeIntervalSince1970, ProcessInfo.processInfo.processIdentifier,
+                             exchange.provider, exchange.client, try sessionKey(exchange, db), exchange.sessionID,
+                             exchange.runID, exchange.method, exchange.target, exchange.format?.rawValue])
+    }
+
+    func insertFinished(_ exchange: Exchange, split: RequestBodySplit, _ db: Database) throws {
+        let key = try sessionKey(exchange, db)
+        let usage = exchange.usage
+        try db.execute(sql: """
+            INSERT INTO exchange(id, started_at, phase, pid, provider, client, session_key, session_id, run_id, method, target,
+                format, request_model, response_model, status, outcome, error_type, has_usage, input_tokens, output_tokens,
+                cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, cost_usd, priced_as, ttft,
+                duration, overhead, request_bytes, response_bytes)
+            VALUES (?, ?, 'finished', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET phase = 'finished', pid = NULL, session_key = excluded.session_key,
+                session_id = excluded.session_id, request_model = excluded.request_model, response_model = excluded.response_model,
+                status = excluded.status, outcome = excluded.outcome, error_type = excluded.error_type, has_usage = excluded.has_usage,
+                input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens,
+                cache_write_5m_tokens = excluded.cache_write_5m_tokens, cache_write_1h_tokens = excluded.cache_write_1h_tokens,
+                reasoning_tokens = excluded.reasoning_tokens, cost_usd = excluded.cost_usd, priced_as = excluded.priced_as,
+                ttft = excluded.ttft, duration = excluded.duration, overhead = excluded.overhead,
+                request_bytes = excluded.request_bytes, response_bytes = excluded.response_bytes
+            """, arguments: [
+                exchange.id, exchange.startedAt.timeIntervalSince1970, exchange.provider, exchange.client, key, exchange.sessionID,
+                exchange.runID, exchange.method, exchange.target, exchange.format?.rawValue, exchange.request.model,
+                exchange.response.model, exchange.status, exchange.outcome?.rawValue, exchange.errorType, usage != nil,
+                usage?.inputTokens ?? 0, usage?.outputTokens ?? 0, usage?.cacheReadTokens ?? 0, usage?.cacheWrite5mTokens ?? 0,
+                usage?.cacheWrite1hTokens ?? 0, usage?.reasoningTokens ?? 0, exchange.cost?.total, exchange.cost?.pricedAs,
+                exchange.timings.firstByte, exchange.timings.end, exchange.timings.overhead, exchange.requestBytes, exchange.responseBytes,
+            ])
+
+        let (layout, refs) = try storeParts(split, db)
+        let headers = RequestBodySplit.Piece(kind: "headers", bytes: try Self.encoder.encode(exchange.requestHeaders))
+        let headersID = try parts.id(of: headers, db)
+        let prompts = (JSON.object(exchange.requestBody)).map(PromptText.userPrompts) ?? []
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO exchange_detail(id, prompt_preview, tool_names, error_message, request_layout, request_headers_part, record, response_body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                exchange.id, prompts.last.map { PromptText.preview($0, limit: 280) },
+                exchange.response.toolCalls.isEmpty ? nil : exchange.response.toolCalls.map(\.name).joined(separator: ","),
+                exchange.errorMessage, String(decoding: try Self.encoder.encode(layout), as: UTF8.self), headersID,
+                String(decoding: try Self.encoder.encode(Self.recordOnly(exchange)), as: UTF8.self), exchange.responseBody,
+            ])
+        try db.execute(sql: "DELETE FROM exchange_ref WHERE exchange_id = ?", arguments: [exchange.id])
+        for part in refs.parts + [headersID] {
+            try db.execute(sql: "INSERT INTO exchange_ref(exchange_id, part_id) VALUES (?, ?)", arguments: [exchange.id, part])
+        }
+        for chain in refs.chains {
+            try db.execute(sql: "INSERT INTO exchange_ref(exchange_id, chain_id) VALUES (?, ?)", arguments: [exchange.id, chain])
+        }
+        let started = exchange.startedAt.timeIntervalSince1970
+        let first = prompts.first.map { PromptText.preview($0, limit: 280) }
+        try db.execute(sql: """
+            INSERT INTO session(key, client, first_prompt, title, title_source, started_at, last_at)
+            VALUES (?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL ELSE 'first-prompt' END, ?, ?)
+            ON CONFLICT(key) DO UPDATE SET last_at = max(last_at, excluded.last_at), started_at = min(started_at, excluded.started_at),
+                first_prompt = coalesce(first_prompt, excluded.first_prompt),
+                title = coalesce(title, excluded.title), title_source = coalesce(title_source, excluded.title_source)
+            """, arguments: [key, exchange.client, first, first, first, started, started + (exchange.timings.end ?? 0)])
+    }
+
+    /// Stores the pieces and returns the layout plus what it references.
+    private func storeParts(_ split: RequestBodySplit, _ db: Database) throws -> (RequestBodyLayout, (parts: [Int64], chains: [Int64])) {
+        var layout = RequestBodyLayout()
+        if let raw = split.raw {
+            layout.raw = try parts.id(of: raw, db)
+            return (layout, ([layout.raw!], []))
+        }
+        layout.skeleton = try parts.id(of: split.skeleton!, db)
+        for slot in split.slots {
+            var stored = RequestBodyLayout.Slot(at: slot.at, key: slot.key)
+            switch slot.shape {
+            case .whole(let piece):
+                stored.part = try parts.id(of: piece, db)
+            case .array(let elements, let separators, let chained):
+                let ids = try elements.map { try parts.id(of: $0, db) }
+                if chained {
+                    stored.chain = try parts.chain(ids, db)
+                    stored.count = ids.count
+                } else {
+                    stored.items = ids
+                }
+                stored.separators = separators == .compact ? nil : separators
+            }
+            layout.slots.append(stored)
+        }
+        return (layout, (layout.partIDs, layout.chainIDs))
+    }
+
+    /// Claude Code's session id; else the wrapper run; else the client's latest session-less exchange
+    /// within 30 minutes; else a new group.
+    func sessionKey(_ exchange: Exchange, _ db: Database) throws -> String {
+        if let session = exchange.sessionID { return session }
+        if let run = exchange.runID { return "run:" + run }
+        let recent = try String.fetchOne(db, sql: """
+            SELECT session_key FROM exchange
+            WHERE client = ? AND session_id IS NULL AND run_id IS NULL AND started_at > ? AND started_at <= ? AND id != ?
+            ORDER BY started_at DESC LIMIT 1
+            """, arguments: [exchange.client, exchange.startedAt.timeIntervalSince1970 - Self.sessionGap,
+                             exchange.startedAt.timeIntervalSince1970, exchange.id])
+        return recent ?? "auto:" + exchange.id
+    }
+
+    /// The exchange without what is stored elsewhere (bodies, request headers) and with its texts capped.
+    static func recordOnly(_ exchange: Exchange) -> Exchange {
+        var record = exchange
+        record.requestBody = Data()
+        record.responseBody = Data()
+        record.requestHeaders = []
+        record.response.text = String(record.response.text.prefix(16_384))
+        record.response.thinking = String(record.response.thinking.prefix(4_096))
+        return record
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let decoder = JSONDecoder()
+}

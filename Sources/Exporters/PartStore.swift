@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Request-body parts stored once by SHA-256, and conversation chains over them. Remembers recent ids so
+/// a turn that resends a long conversation costs lookups only for its new messages.
+final class PartStore: Sendable {
+    private struct Cache {
+        var parts: [[UInt8]: Int64] = [:]
+        var nodes: [Node: Int64] = [:]
+        var generation: String?
+        mutating func clear() { parts.removeAll(); nodes.removeAll() }
+    }
+
+    private struct Node: Hashable {
+        let parent: Int64
+        let part: Int64
+    }
+
+    private let cache = Mutex(Cache())
+    static let cacheLimit = 200_000
+
+    /// Forgets cached ids if `rm` or `prune` (in any process) deleted rows since the last batch.
+    func validate(_ db: Database) throws {
+        let generation = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'")
+        cache.withLock { cache in
+            if cache.generation != generation || cache.parts.count + cache.nodes.count > Self.cacheLimit {
+                cache.clear()
+                cache.generation = generation
+            }
+        }
+    }
+
+    func id(of piece: RequestBodySplit.Piece, _ db: Database) throws -> Int64 {
+        if let id = cache.withLock({ $0.parts[piece.hash] }) { return id }
+        let id: Int64
+        if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM part WHERE hash = ?", arguments: [Data(piece.hash)]) {
+            id = existing
+        } else {
+            try db.execute(sql: "INSERT INTO part(hash, kind, size, bytes) VALUES (?, ?, ?, ?)",
+                           arguments: [Data(piece.hash), piece.kind, piece.bytes.count, Data(piece.bytes)])
+            id = db.lastInsertedRowID
+        }
+        cache.withLock { $0.parts[piece.hash] = id }
+        return id
+    }
+
+    /// The chain node for `parts` in order; equal prefixes share nodes.
+    func chain(_ parts: [Int64], _ db: Database) throws -> Int64 {
+        var parent: Int64 = 0
+        for part in parts {
+            let key = Node(parent: parent, part: part)
+            if let id = cache.withLock({ $0.nodes[key] }) {
+                parent = id
+                continue
+            }
+            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM chain WHERE parent = ? AND part = ?", arguments: [parent, part]) {
+                parent = existing
+            } else {
+                try db.execute(sql: "INSERT INTO chain(parent, part) VALUES (?, ?)", arguments: [parent, part])
+                parent = db.lastInsertedRowID
+            }
+            let id = parent
+            cache.withLock { $0.nodes[key] = id }
+        }
+        return parent
+    }
+
+    /// The part ids along a chain, root first.
+    static func walk(_ tail: Int64, _ db: Database) throws -> [Int64] {
+        let rows = try Row.fetchAll(db, sql: """
+            WITH RECURSIVE path(id, parent, part, depth) AS (
+                SELECT id, parent, part, 0 FROM chain WHERE id = ?
+                UNION ALL
+                SELECT chain.id, chain.parent, chain.part, path.depth + 1 FROM chain JOIN path ON chain.id = path.parent
+            )
+            SELECT part FROM path ORDER BY depth DESC
+            """, arguments: [tail])
+        return rows.map { $0[0] }
+    }
+
+    static func bytes(of ids: [Int64], _ db: Database) throws -> [Int64: [UInt8]] {
+        var result: [Int64: [UInt8]] = [:]
+        for batch in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+            let marks = batch.map { _ in "?" }.joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: "SELECT id, bytes FROM part WHERE id IN (\(marks))", arguments: StatementArguments(batch)) {
+                let data: Data = row[1]
+                result[row[0]] = Array(data)
+            }
+        }
+        return result
+    }
+}
