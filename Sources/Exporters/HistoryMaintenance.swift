@@ -49,21 +49,27 @@ extension HistoryStore {
             try db.execute(sql: "DELETE FROM exchange WHERE \(condition)", arguments: arguments)
             let exchanges = db.changesCount
             guard exchanges > 0 else { return (0, 0) }
-            // Chain nodes still reachable from a kept exchange's tail survive; the rest go.
+            // What the kept exchanges' layouts name, directly or along their chains, survives; the rest goes.
             try db.execute(sql: """
                 CREATE TEMP TABLE live_chain AS
                 WITH RECURSIVE live(id) AS (
-                    SELECT chain_id FROM exchange_ref WHERE chain_id IS NOT NULL
+                    SELECT json_extract(s.value, '$.chain') FROM exchange_detail d, json_each(d.request_layout, '$.slots') s
+                    WHERE json_extract(s.value, '$.chain') IS NOT NULL
                     UNION SELECT chain.parent FROM chain JOIN live ON chain.id = live.id WHERE chain.parent != 0)
                 SELECT id FROM live;
                 DELETE FROM chain WHERE id NOT IN (SELECT id FROM live_chain);
                 DROP TABLE live_chain;
+                CREATE TEMP TABLE live_part AS
+                    SELECT request_headers_part AS id FROM exchange_detail
+                    UNION SELECT json_extract(request_layout, '$.raw') FROM exchange_detail
+                    UNION SELECT json_extract(request_layout, '$.skeleton') FROM exchange_detail
+                    UNION SELECT json_extract(s.value, '$.part') FROM exchange_detail d, json_each(d.request_layout, '$.slots') s
+                    UNION SELECT i.value FROM exchange_detail d, json_each(d.request_layout, '$.slots') s, json_each(s.value, '$.items') i
+                    UNION SELECT part FROM chain;
                 """)
-            try db.execute(sql: """
-                DELETE FROM part WHERE id NOT IN (SELECT part_id FROM exchange_ref WHERE part_id IS NOT NULL)
-                    AND id NOT IN (SELECT part FROM chain)
-                """)
+            try db.execute(sql: "DELETE FROM part WHERE id NOT IN (SELECT id FROM live_part WHERE id IS NOT NULL)")
             let parts = db.changesCount
+            try db.execute(sql: "DROP TABLE live_part")
             try db.execute(sql: "DELETE FROM session WHERE key NOT IN (SELECT DISTINCT session_key FROM exchange)")
             try db.execute(sql: "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
             return (exchanges, parts)
@@ -73,6 +79,18 @@ extension HistoryStore {
             try db.checkpoint(.truncate)
         }
         return PruneResult(exchanges: exchanges, parts: parts, bytesBefore: before, bytesAfter: fileSize())
+    }
+
+    /// Bytes on disk per table and index (SQLite's dbstat), largest first.
+    public func spaceByTable() throws -> [(name: String, bytes: Int)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// Folds the WAL back into the database file.
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
 
     /// Size of the database and its WAL on disk.

@@ -93,11 +93,11 @@ extension HistoryStore {
                 SELECT e.*, d.prompt_preview, d.tool_names, d.error_message FROM exchange e
                 JOIN exchange_detail d ON d.id = e.id
                 WHERE d.prompt_preview LIKE ?1 ESCAPE '\\'
-                   OR json_extract(d.record, '$.response.text') LIKE ?1 ESCAPE '\\'
-                   OR EXISTS (SELECT 1 FROM exchange_ref r JOIN part p ON p.id = r.part_id
-                              WHERE r.exchange_id = e.id AND p.kind IN ('system', 'raw') AND CAST(p.bytes AS TEXT) LIKE ?1 ESCAPE '\\')
+                   OR d.response_text LIKE ?1 ESCAPE '\\'
+                   OR EXISTS (SELECT 1 FROM part p WHERE p.id = json_extract(d.request_layout, '$.raw') AND CAST(p.bytes AS TEXT) LIKE ?1 ESCAPE '\\')
                    OR EXISTS (WITH RECURSIVE path(id, parent, part) AS (
-                                  SELECT c.id, c.parent, c.part FROM exchange_ref r JOIN chain c ON c.id = r.chain_id WHERE r.exchange_id = e.id
+                                  SELECT c.id, c.parent, c.part FROM json_each(d.request_layout, '$.slots') s
+                                  JOIN chain c ON c.id = json_extract(s.value, '$.chain')
                                   UNION ALL SELECT chain.id, chain.parent, chain.part FROM chain JOIN path ON chain.id = path.parent)
                               SELECT 1 FROM path JOIN part p ON p.id = path.part WHERE CAST(p.bytes AS TEXT) LIKE ?1 ESCAPE '\\')
                 ORDER BY e.id DESC LIMIT ?2
@@ -107,13 +107,15 @@ extension HistoryStore {
 
     static func loadExchange(id: String, _ db: Database) throws -> Exchange? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT e.phase, e.started_at, d.record, d.request_layout, d.request_headers_part, d.response_body
+            SELECT e.phase, e.started_at, d.record, d.request_layout, d.request_headers_part, d.response_body, d.response_text,
+                d.response_body_deflated
             FROM exchange e LEFT JOIN exchange_detail d ON d.id = e.id WHERE e.id = ?
             """, arguments: [id]) else { return nil }
-        guard let recordText: String = row[2] else {
+        guard let record: Data = row[2] else {
             return nil  // still in flight, or cut off by a crash: only the slim row exists
         }
-        var exchange = try decoder.decode(Exchange.self, from: Data(recordText.utf8))
+        var exchange = try RecordCoding.decode(record)
+        exchange.response.text = row[6] ?? ""
         if let layoutText: String = row[3] {
             let layout = try decoder.decode(RequestBodyLayout.self, from: Data(layoutText.utf8))
             var chains: [Int64: [Int64]] = [:]
@@ -124,7 +126,7 @@ extension HistoryStore {
         if let headersPart: Int64 = row[4], let bytes = try PartStore.bytes(of: [headersPart], db)[headersPart] {
             exchange.requestHeaders = try decoder.decode([HeaderField].self, from: Data(bytes))
         }
-        exchange.responseBody = row[5] ?? Data()
+        exchange.responseBody = try RecordCoding.received(row[5] ?? Data(), deflated: row[7] ?? false)
         return exchange
     }
 

@@ -4,14 +4,15 @@ import GRDB
 /// add the next).
 ///
 /// - `exchange`: one slim row per exchange, what lists and usage reports scan.
-/// - `exchange_detail`: everything else about it: previews, the full record as JSON (bodies aside), the
-///   layout that rebuilds the request body from parts, and the raw response body (kept last in the row,
-///   so reading the rest never touches its overflow pages).
+/// - `exchange_detail`: everything else about it: previews, the answer's text (searchable), the full
+///   record as zlib-compressed JSON (bodies aside), the layout that rebuilds the request body from parts
+///   (the parts and chains it names are what pruning keeps), and the response body exactly as received
+///   (zlib-wrapped on disk when that makes it smaller; kept last in the row, so reading the rest never
+///   touches its overflow pages).
 /// - `part`: each distinct piece of a request body (a system block, a tools array, a message, the rest)
 ///   stored once, by SHA-256.
 /// - `chain`: conversations as linked lists of message parts, so a turn that resends the whole
 ///   conversation adds only its new messages.
-/// - `exchange_ref`: which parts and chain tails an exchange uses, for pruning.
 /// - `session`: titles and first prompts of agent sessions.
 enum HistorySchema {
     static var migrator: DatabaseMigrator {
@@ -61,9 +62,11 @@ enum HistorySchema {
                     prompt_preview TEXT,
                     tool_names TEXT,
                     error_message TEXT,
+                    response_text TEXT,
                     request_layout TEXT,
                     request_headers_part INTEGER,
-                    record TEXT,
+                    record BLOB,
+                    response_body_deflated INTEGER NOT NULL DEFAULT 0,
                     response_body BLOB
                 );
 
@@ -81,13 +84,6 @@ enum HistorySchema {
                     part INTEGER NOT NULL,
                     UNIQUE(parent, part)
                 );
-
-                CREATE TABLE exchange_ref (
-                    exchange_id TEXT NOT NULL REFERENCES exchange(id) ON DELETE CASCADE,
-                    part_id INTEGER,
-                    chain_id INTEGER
-                );
-                CREATE INDEX exchange_ref_exchange ON exchange_ref(exchange_id);
 
                 CREATE TABLE session (
                     key TEXT PRIMARY KEY NOT NULL,

@@ -39,26 +39,22 @@ extension HistoryStore {
                 exchange.timings.firstByte, exchange.timings.end, exchange.timings.overhead, exchange.requestBytes, exchange.responseBytes,
             ])
 
-        let (layout, refs) = try storeParts(split, db)
+        let layout = try storeParts(split, db)
         let headers = RequestBodySplit.Piece(kind: "headers", bytes: try Self.encoder.encode(exchange.requestHeaders))
         let headersID = try parts.id(of: headers, db)
         let prompts = (JSON.object(exchange.requestBody)).map(PromptText.userPrompts) ?? []
+        let body = RecordCoding.storable(exchange.responseBody)
         try db.execute(sql: """
-            INSERT OR REPLACE INTO exchange_detail(id, prompt_preview, tool_names, error_message, request_layout, request_headers_part, record, response_body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO exchange_detail(id, prompt_preview, tool_names, error_message, response_text, request_layout,
+                request_headers_part, record, response_body_deflated, response_body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 exchange.id, prompts.last.map { PromptText.preview($0, limit: 280) },
                 exchange.response.toolCalls.isEmpty ? nil : exchange.response.toolCalls.map(\.name).joined(separator: ","),
-                exchange.errorMessage, String(decoding: try Self.encoder.encode(layout), as: UTF8.self), headersID,
-                String(decoding: try Self.encoder.encode(Self.recordOnly(exchange)), as: UTF8.self), exchange.responseBody,
+                exchange.errorMessage, exchange.response.text.isEmpty ? nil : String(exchange.response.text.prefix(Self.textCap)),
+                String(decoding: try Self.encoder.encode(layout), as: UTF8.self), headersID,
+                try RecordCoding.encode(Self.recordOnly(exchange)), body.deflated, body.bytes,
             ])
-        try db.execute(sql: "DELETE FROM exchange_ref WHERE exchange_id = ?", arguments: [exchange.id])
-        for part in refs.parts + [headersID] {
-            try db.execute(sql: "INSERT INTO exchange_ref(exchange_id, part_id) VALUES (?, ?)", arguments: [exchange.id, part])
-        }
-        for chain in refs.chains {
-            try db.execute(sql: "INSERT INTO exchange_ref(exchange_id, chain_id) VALUES (?, ?)", arguments: [exchange.id, chain])
-        }
         let started = exchange.startedAt.timeIntervalSince1970
         let first = prompts.first.map { PromptText.preview($0, limit: 280) }
         try db.execute(sql: """
@@ -70,12 +66,12 @@ extension HistoryStore {
             """, arguments: [key, exchange.client, first, first, first, started, started + (exchange.timings.end ?? 0)])
     }
 
-    /// Stores the pieces and returns the layout plus what it references.
-    private func storeParts(_ split: RequestBodySplit, _ db: Database) throws -> (RequestBodyLayout, (parts: [Int64], chains: [Int64])) {
+    /// Stores the pieces and returns the layout that names them.
+    private func storeParts(_ split: RequestBodySplit, _ db: Database) throws -> RequestBodyLayout {
         var layout = RequestBodyLayout()
         if let raw = split.raw {
             layout.raw = try parts.id(of: raw, db)
-            return (layout, ([layout.raw!], []))
+            return layout
         }
         layout.skeleton = try parts.id(of: split.skeleton!, db)
         for slot in split.slots {
@@ -95,7 +91,7 @@ extension HistoryStore {
             }
             layout.slots.append(stored)
         }
-        return (layout, (layout.partIDs, layout.chainIDs))
+        return layout
     }
 
     /// Claude Code's session id; else the wrapper run; else the client's latest session-less exchange
@@ -112,13 +108,16 @@ extension HistoryStore {
         return recent ?? "auto:" + exchange.id
     }
 
-    /// The exchange without what is stored elsewhere (bodies, request headers) and with its texts capped.
+    /// Characters of an answer's text kept for search and previews (the raw body has all of it).
+    static let textCap = 16_384
+
+    /// The exchange without what is stored in its own columns (bodies, request headers, text).
     static func recordOnly(_ exchange: Exchange) -> Exchange {
         var record = exchange
         record.requestBody = Data()
         record.responseBody = Data()
         record.requestHeaders = []
-        record.response.text = String(record.response.text.prefix(16_384))
+        record.response.text = ""
         record.response.thinking = String(record.response.thinking.prefix(4_096))
         return record
     }

@@ -12,6 +12,10 @@ struct Bench {
     static func main() async throws {
         let arguments = CommandLine.arguments
         let quick = arguments.contains("--quick")
+        if arguments.contains("store") {
+            try StoreBench.run(quick: quick)
+            return
+        }
         let concurrencies = arguments.contains("--c256") ? [1, 64, 256] : [1, 64]
 
         let upstreamApp = Application(router: MockUpstream.router(events: 20, gap: .zero),

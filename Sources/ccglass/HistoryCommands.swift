@@ -41,9 +41,13 @@ struct UsageCommand: ParsableCommand {
             return
         }
         guard !rows.isEmpty else { return print("No exchanges in that range.") }
+        let titles = grouping == .session
+            ? Dictionary(try store.sessions(limit: 100_000, titles: SessionTitles()).map { ($0.key, $0.title ?? "") }) { a, _ in a }
+            : [:]
         var table = TextTable(["\(grouping.rawValue)", "requests", "errors", "input", "output", "cache read", "cache write", "hit %", "cost"])
         for (index, row) in (rows + [total]).enumerated() {
-            table.add([index == rows.count ? "TOTAL" : row.group, "\(row.requests)", "\(row.errors)", Format.tokens(row.inputTokens), Format.tokens(row.outputTokens),
+            let label = titles[row.group].map { "\(PromptText.preview($0, limit: 40)) [\(row.group.prefix(8))]" } ?? row.group
+            table.add([index == rows.count ? "TOTAL" : label, "\(row.requests)", "\(row.errors)", Format.tokens(row.inputTokens), Format.tokens(row.outputTokens),
                        Format.tokens(row.cacheReadTokens), Format.tokens(row.cacheWrite5mTokens + row.cacheWrite1hTokens),
                        row.cacheHitRate.map { String(format: "%.1f", $0 * 100) } ?? "-",
                        Format.usd(row.costUSD) + (row.unpricedRequests > 0 ? " (+\(row.unpricedRequests) unpriced)" : "")])

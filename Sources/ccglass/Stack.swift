@@ -27,7 +27,11 @@ struct Stack {
 
         var providers = ProviderTable()
         for spec in options.upstreams { try providers.apply(override: spec) }
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        } catch {
+            logger.warning("cannot create \(home.path): \(error)")
+        }
         let (prices, warnings) = PriceTable.load(home: home)
         for warning in warnings { logger.warning("\(warning)") }
         let failures = FailureLog(logger: logger)

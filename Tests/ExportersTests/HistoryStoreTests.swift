@@ -160,3 +160,33 @@ import Testing
         #expect(failures.count(.store) == 1)
     }
 }
+
+@Suite struct SessionTitleTests {
+    @Test func customTitleWinsOverSummary() throws {
+        let projects = FileManager.default.temporaryDirectory.appendingPathComponent("claude-\(UUID().uuidString)/projects/-home-dev-project")
+        try FileManager.default.createDirectory(at: projects, withIntermediateDirectories: true)
+        let transcript = """
+            {"type":"user","message":{"role":"user","content":"fix the summary bug"},"sessionId":"abc"}
+            {"type":"summary","summary":"Fixing the parser","leafUuid":"1"}
+            {"type":"custom-title","customTitle":"Parser rescue","sessionId":"abc"}
+            """
+        try Data(transcript.utf8).write(to: projects.appendingPathComponent("abc.jsonl"))
+        let titles = SessionTitles(projects: projects.deletingLastPathComponent())
+        #expect(titles.title(session: "abc") == "Parser rescue")
+        #expect(titles.title(session: "missing") == nil)
+        #expect(SessionTitles.title(inTranscript: Data(#"{"type":"summary","summary":"Only summary"}"#.utf8)) == "Only summary")
+    }
+
+    @Test func storedSessionsPickUpTheClaudeCodeTitle() throws {
+        let store = try StoreFixtures.tempStore()
+        let projects = FileManager.default.temporaryDirectory.appendingPathComponent("claude-\(UUID().uuidString)/projects/p")
+        try FileManager.default.createDirectory(at: projects, withIntermediateDirectories: true)
+        try Data(#"{"type":"summary","summary":"Renamed by Claude"}"#.utf8).write(to: projects.appendingPathComponent("s-42.jsonl"))
+        let exchange = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"first prompt"}]}"#.utf8), session: "s-42")
+        store.write([.finished(exchange)], failures: FailureLog(logger: Logger(label: "t")))
+        #expect(try store.sessions().first?.title == "first prompt")
+        let titled = try store.sessions(titles: SessionTitles(projects: projects.deletingLastPathComponent()))
+        #expect(titled.first?.title == "Renamed by Claude" && titled.first?.titleSource == "claude-code")
+        #expect(try store.sessions().first?.title == "Renamed by Claude")
+    }
+}

@@ -1,4 +1,5 @@
 """Fixtures: the built ccglass binary, a mock upstream, and a running `ccglass serve` in front of it."""
+import contextlib
 import json
 import os
 import re
@@ -29,15 +30,15 @@ def binary():
 class Proxy:
     """A running `ccglass serve` on a free port."""
 
-    def __init__(self, home, upstreams, extra_args=(), env=None):
+    def __init__(self, home, upstreams, extra_args=(), env=None, log_dir=None):
         self.home = Path(home)
         args = [binary(), "serve", "--port", "0", "--log-level", "info"]
         for name, url in upstreams.items():
             args += ["--upstream", f"{name}={url}"]
         args += list(extra_args)
         full_env = dict(os.environ, CCGLASS_HOME=str(self.home), **(env or {}))
-        self.log_path = self.home / "serve.log"
         self.home.mkdir(parents=True, exist_ok=True)
+        self.log_path = Path(log_dir or self.home) / f"serve-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log, env=full_env)
         self.port = self._wait_for_port()
@@ -101,6 +102,19 @@ def proxy(mock, tmp_path):
     p = Proxy(tmp_path / "home", upstreams)
     yield p
     p.stop()
+
+
+@contextlib.contextmanager
+def tmpfs(path, options):
+    """Mounts a tmpfs at `path` (read-only, tiny, …) for a store fault test; skips where mount is not allowed."""
+    path.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
 def load_fixture(name):
