@@ -42,21 +42,20 @@ extension HistoryStore {
         let layout = try storeParts(split, db)
         let headers = RequestBodySplit.Piece(kind: "headers", bytes: try Self.encoder.encode(exchange.requestHeaders))
         let headersID = try parts.id(of: headers, db)
-        let prompts = (JSON.object(exchange.requestBody)).map(PromptText.userPrompts) ?? []
         let body = RecordCoding.storable(exchange.responseBody)
         try db.execute(sql: """
             INSERT OR REPLACE INTO exchange_detail(id, prompt_preview, tool_names, error_message, response_text, request_layout,
                 request_headers_part, record, response_body_deflated, response_body)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
-                exchange.id, prompts.last.map { PromptText.preview($0, limit: 280) },
+                exchange.id, exchange.request.lastPrompt,
                 exchange.response.toolCalls.isEmpty ? nil : exchange.response.toolCalls.map(\.name).joined(separator: ","),
                 exchange.errorMessage, exchange.response.text.isEmpty ? nil : String(exchange.response.text.prefix(Self.textCap)),
                 String(decoding: try Self.encoder.encode(layout), as: UTF8.self), headersID,
                 try RecordCoding.encode(Self.recordOnly(exchange)), body.deflated, body.bytes,
             ])
         let started = exchange.startedAt.timeIntervalSince1970
-        let first = prompts.first.map { PromptText.preview($0, limit: 280) }
+        let first = exchange.request.firstPrompt
         try db.execute(sql: """
             INSERT INTO session(key, client, first_prompt, title, title_source, started_at, last_at)
             VALUES (?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL ELSE 'first-prompt' END, ?, ?)

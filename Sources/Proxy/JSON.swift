@@ -21,12 +21,12 @@ public enum JSON {
 }
 
 extension Dictionary where Key == String, Value == Any {
-    func object(_ key: String) -> JSONObject? { self[key] as? JSONObject }
-    func array(_ key: String) -> [Any]? { self[key] as? [Any] }
-    func string(_ key: String) -> String? { self[key] as? String }
-    func bool(_ key: String) -> Bool? { (self[key] as? NSNumber).map(\.boolValue) }
+    public func object(_ key: String) -> JSONObject? { self[key] as? JSONObject }
+    public func array(_ key: String) -> [Any]? { self[key] as? [Any] }
+    public func string(_ key: String) -> String? { self[key] as? String }
+    public func bool(_ key: String) -> Bool? { (self[key] as? NSNumber).map(\.boolValue) }
 
-    func int(_ key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
+    public func int(_ key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
 
-    func double(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
+    public func double(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
 }

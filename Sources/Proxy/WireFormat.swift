@@ -52,6 +52,10 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
             summary.toolCount = request.array("tools")?.count ?? 0
             summary.metadataUserID = request.string("prompt_cache_key")
         }
+        let prompts = PromptText.userPrompts(in: request)
+        summary.firstPrompt = prompts.first.map { PromptText.preview($0, limit: 280) }
+        summary.lastPrompt = prompts.last.map { PromptText.preview($0, limit: 280) }
+        summary.toolResultIDs = ToolResults.ids(in: request)
         return summary
     }
 }
@@ -84,6 +88,11 @@ public struct RequestSummary: Sendable, Codable, Equatable {
     /// Anthropic `metadata.user_id` (Claude Code puts its session id in it) or Responses
     /// `prompt_cache_key` (Codex's conversation id).
     public var metadataUserID: String?
+    /// The conversation's first and latest prompts a person typed, shortened.
+    public var firstPrompt: String?
+    public var lastPrompt: String?
+    /// Tool calls this request answers (the results after the model's last turn), by call id.
+    public var toolResultIDs: [String] = []
 
     public init(parsed: Bool) {
         self.parsed = parsed

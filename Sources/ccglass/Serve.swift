@@ -39,4 +39,45 @@ struct ListenerOptions: ParsableArguments {
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
+
+    @OptionGroup(title: "OpenTelemetry") var telemetry: TelemetryOptions
+}
+
+/// Where spans and metrics go besides `/metrics`.
+struct TelemetryOptions: ParsableArguments {
+    @Flag(help: "Do not write OTLP JSON trace files.")
+    var noTraceFiles = false
+
+    @Option(help: "Directory for trace files (default <data dir>/traces).")
+    var tracesDir: String?
+
+    @Option(help: "Rotate a trace file when it reaches this many megabytes.")
+    var traceMaxMb: Int = 100
+
+    @Option(help: "Trace files to keep.")
+    var traceKeep: Int = 10
+
+    @Flag(help: "Put prompts and completions in spans (gen_ai.input.messages, …). Off by default: they may hold secrets or personal data.")
+    var captureContent = false
+
+    @Option(help: "Push OTLP/HTTP JSON to this collector base URL (…/v1/traces and …/v1/metrics are appended).")
+    var otlpEndpoint: String?
+
+    @Option(name: .customLong("otlp-header"), help: ArgumentHelp("Header for the collector, e.g. Authorization=Bearer …. Repeatable.", valueName: "K=V"))
+    var otlpHeaders: [String] = []
+
+    @Option(help: "Milliseconds between OTLP span batches.")
+    var otlpFlushMs: Int = 1000
+
+    @Option(help: "Seconds between OTLP metric pushes.")
+    var otlpMetricsSeconds: Int = 10
+
+    func headers() throws -> [(String, String)] {
+        try otlpHeaders.map { spec in
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else {
+                throw ValidationError("--otlp-header '\(spec)' must be NAME=VALUE")
+            }
+            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+        }
+    }
 }

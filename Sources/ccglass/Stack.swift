@@ -62,6 +62,12 @@ struct Stack {
         let router = Router()
         router.add(middleware: UnknownRouteMiddleware(providers: context.providers.names))
         router.addHealthRoute(providers: context.providers.names)
+        let prometheus = PrometheusExporter(failures: context.failures)
+        router.addMetricsRoute(prometheus)
+        let metricsFeed = context.bus.subscribe("prometheus")
+        let metricsTask = Task { await prometheus.follow(metricsFeed) }
+        let telemetry = try makeTraceExporter(prometheus: prometheus)
+        let telemetryTask = telemetry.map { exporter in Task { [context] in await exporter.follow(context.bus) } }
         let recent = RecentExchanges()
         router.addLiveRoutes(recent)
         let feed = context.bus.subscribe("live")
@@ -88,7 +94,30 @@ struct Stack {
         }
         context.bus.finish()
         await historyWriter.value
+        await metricsTask.value
+        await telemetryTask?.value
         try? await client.shutdown()
+    }
+
+    /// Trace files and/or OTLP push, as the options ask; nil when both are off.
+    func makeTraceExporter(prometheus: PrometheusExporter) throws -> TraceExporter? {
+        let telemetry = options.telemetry
+        let files = telemetry.noTraceFiles ? nil : TraceFileWriter(
+            directory: telemetry.tracesDir.map { URL(fileURLWithPath: $0) } ?? home.appendingPathComponent("traces"),
+            maxBytes: max(1, telemetry.traceMaxMb) << 20, keep: max(1, telemetry.traceKeep))
+        var pusher: OTLPPusher?
+        if let endpoint = telemetry.otlpEndpoint {
+            guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4318")
+            }
+            var pushOptions = OTLPPusher.Options(endpoint: url, headers: try telemetry.headers())
+            pushOptions.flushInterval = .milliseconds(max(10, telemetry.otlpFlushMs))
+            pushOptions.metricsInterval = .seconds(max(1, telemetry.otlpMetricsSeconds))
+            pusher = OTLPPusher(options: pushOptions, client: client, failures: context.failures,
+                                onBatch: { signal, result in prometheus.countOTLPBatch(signal: signal, result: result) })
+        }
+        guard files != nil || pusher != nil else { return nil }
+        return TraceExporter(files: files, pusher: pusher, captureContent: telemetry.captureContent, failures: context.failures)
     }
 
     /// `run`, but a taken port ends the process with one readable line and exit code 2.

@@ -31,6 +31,9 @@ enum StoreFixtures {
         exchange.runID = run
         exchange.requestBody = body
         exchange.requestBytes = body.count
+        if let object = JSON.object(body) {
+            exchange.request = WireFormatKind.anthropicMessages.summarize(request: object, path: "/v1/messages")
+        }
         exchange.responseBody = Data("event: message_stop\ndata: {}\n\n".utf8)
         exchange.status = 200
         exchange.outcome = .ok

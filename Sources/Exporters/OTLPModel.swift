@@ -1,0 +1,156 @@
+import Foundation
+import Proxy
+
+/// The OTLP JSON encoding (opentelemetry-proto, JSON Protobuf Encoding): lowerCamelCase keys, hex ids,
+/// 64-bit integers as decimal strings, enums as integers.
+enum OTLP {
+    struct TracesData: Encodable {
+        var resourceSpans: [ResourceSpans]
+    }
+
+    struct ResourceSpans: Encodable {
+        var resource: Resource
+        var scopeSpans: [ScopeSpans]
+    }
+
+    struct Resource: Encodable {
+        var attributes: [KeyValue]
+    }
+
+    struct Scope: Encodable {
+        var name: String
+        var version: String
+    }
+
+    struct ScopeSpans: Encodable {
+        var scope: Scope
+        var spans: [Span]
+    }
+
+    struct Span: Encodable {
+        var traceId: String
+        var spanId: String
+        var parentSpanId: String?
+        var name: String
+        /// 1 INTERNAL, 3 CLIENT.
+        var kind: Int
+        var startTimeUnixNano: String
+        var endTimeUnixNano: String
+        var attributes: [KeyValue]
+        var status: Status?
+    }
+
+    struct Status: Encodable {
+        /// 0 UNSET, 1 OK, 2 ERROR.
+        var code: Int
+        var message: String?
+    }
+
+    struct KeyValue: Encodable {
+        var key: String
+        var value: AnyValue
+
+        init(_ key: String, _ value: AnyValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    enum AnyValue: Encodable {
+        case string(String)
+        case int(Int)
+        case double(Double)
+        case bool(Bool)
+        case array([AnyValue])
+
+        enum CodingKeys: String, CodingKey {
+            case stringValue, intValue, doubleValue, boolValue, arrayValue
+        }
+
+        struct ArrayValue: Encodable {
+            var values: [AnyValue]
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .string(let value): try container.encode(value, forKey: .stringValue)
+            case .int(let value): try container.encode(String(value), forKey: .intValue)
+            case .double(let value): try container.encode(value, forKey: .doubleValue)
+            case .bool(let value): try container.encode(value, forKey: .boolValue)
+            case .array(let values): try container.encode(ArrayValue(values: values), forKey: .arrayValue)
+            }
+        }
+    }
+
+    // Metrics
+
+    struct MetricsData: Encodable {
+        var resourceMetrics: [ResourceMetrics]
+    }
+
+    struct ResourceMetrics: Encodable {
+        var resource: Resource
+        var scopeMetrics: [ScopeMetrics]
+    }
+
+    struct ScopeMetrics: Encodable {
+        var scope: Scope
+        var metrics: [Metric]
+    }
+
+    struct Metric: Encodable {
+        var name: String
+        var description: String
+        var unit: String
+        var sum: Sum?
+        var histogram: Histogram?
+    }
+
+    struct Sum: Encodable {
+        var dataPoints: [NumberDataPoint]
+        /// 2 CUMULATIVE.
+        var aggregationTemporality = 2
+        var isMonotonic = true
+    }
+
+    struct NumberDataPoint: Encodable {
+        var attributes: [KeyValue]
+        var startTimeUnixNano: String
+        var timeUnixNano: String
+        var asDouble: Double
+    }
+
+    struct Histogram: Encodable {
+        var dataPoints: [HistogramDataPoint]
+        var aggregationTemporality = 2
+    }
+
+    struct HistogramDataPoint: Encodable {
+        var attributes: [KeyValue]
+        var startTimeUnixNano: String
+        var timeUnixNano: String
+        var count: String
+        var sum: Double
+        var bucketCounts: [String]
+        var explicitBounds: [Double]
+    }
+
+    static func nanos(_ date: Date) -> String {
+        String(UInt64(max(0, date.timeIntervalSince1970) * 1_000_000_000))
+    }
+
+    static let resource = Resource(attributes: [
+        KeyValue("service.name", .string("ccglass")),
+        KeyValue("service.version", .string(CCGlassVersion.current)),
+        KeyValue("telemetry.sdk.language", .string("swift")),
+    ])
+
+    static let scope = Scope(name: "ccglass", version: CCGlassVersion.current)
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+}

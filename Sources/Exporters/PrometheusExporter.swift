@@ -1,0 +1,130 @@
+import Foundation
+import Prometheus
+import Proxy
+import Synchronization
+
+/// Every metric `/metrics` exposes: name, unit suffix and help in one place.
+enum MetricNames {
+    // Computed: the descriptor type is not Sendable, so it cannot be a shared constant.
+    static var duration: MetricNameDescriptor { MetricNameDescriptor(metricName: "gen_ai_client_operation_duration", unitName: "seconds",
+                                               helpText: "GenAI operation duration (gen_ai.client.operation.duration).") }
+    static var timeToFirstChunk: MetricNameDescriptor { MetricNameDescriptor(metricName: "gen_ai_client_operation_time_to_first_chunk", unitName: "seconds",
+                                                       helpText: "Time to the first response chunk of a streamed GenAI operation (gen_ai.client.operation.time_to_first_chunk).") }
+    static var tokenUsage: MetricNameDescriptor { MetricNameDescriptor(metricName: "gen_ai_client_token_usage", unitName: "",
+                                                 helpText: "Tokens per GenAI operation (gen_ai.client.token.usage); input includes cached tokens.") }
+    static var requests: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_requests", unitName: "total",
+                                               helpText: "Exchanges through ccglass, by status class (2xx, 4xx, 5xx, error when upstream gave no status).") }
+    static var tokens: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_tokens", unitName: "total",
+                                             helpText: "Tokens by type. input includes cache_read and cache_write_*; reasoning is part of output.") }
+    static var cost: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_cost_usd", unitName: "total", helpText: "Cost in US dollars of priced exchanges.") }
+    static var unpriced: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_unpriced_requests", unitName: "total",
+                                               helpText: "Exchanges with usage but no price for their model (their cost is missing from ccglass_cost_usd_total).") }
+    static var overhead: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_proxy_overhead", unitName: "seconds",
+                                               helpText: "Time ccglass itself added to an exchange: before the request left, and delivering the first chunk.") }
+    static var inFlight: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_requests_in_flight", unitName: "", helpText: "Exchanges currently streaming.") }
+    static var failures: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_observability_failures", unitName: "total",
+                                               helpText: "Failures in ccglass's own recording (parse, bus_drop, store, exporter, decode); forwarding was unaffected.") }
+    static var otlpBatches: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_otlp_batches", unitName: "total",
+                                                  helpText: "OTLP push batches by signal and result; dropped batches were not delivered.") }
+}
+
+/// `/metrics`: OpenTelemetry GenAI histograms plus ccglass's own counters, in the Prometheus text format.
+/// Labels are bounded: provider, model, client, status class, token type; never a session or request id.
+public final class PrometheusExporter: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let models = LabelLimiter(limit: 64)
+    private let failures: FailureLog
+    private let reportedFailures = Mutex<[FailureLog.Kind: Int]>([:])
+
+    public init(failures: FailureLog) {
+        self.failures = failures
+        // Series that exist before any traffic, so dashboards and alerts have something to read.
+        for kind in FailureLog.Kind.allCases { failureCounter(kind).increment(by: Int64(0)) }
+        for provider in Provider.presets { inFlight(provider.name).set(Double(0)) }
+    }
+
+    /// Follows the bus until it finishes.
+    public func follow(_ events: AsyncStream<ExchangeEvent>) async {
+        for await event in events {
+            switch event {
+            case .started(let exchange): inFlight(exchange.provider).increment()
+            case .updated: break
+            case .finished(let exchange):
+                inFlight(exchange.provider).decrement()
+                record(exchange)
+            }
+        }
+    }
+
+    /// The exposition text, failure counters brought up to date first.
+    public func render() -> String {
+        let current = failures.snapshot
+        reportedFailures.withLock { reported in
+            for (kind, count) in current where count > reported[kind, default: 0] {
+                failureCounter(kind).increment(by: Int64(count - reported[kind, default: 0]))
+                reported[kind] = count
+            }
+        }
+        return registry.emitToString()
+    }
+
+    func record(_ exchange: Exchange) {
+        let model = models.value(exchange.model)
+        let requestModel = models.value(exchange.request.model)
+        let provider = exchange.providerOTelName
+        var genAI = [("gen_ai_operation_name", exchange.operationName), ("gen_ai_provider_name", provider),
+                     ("gen_ai_request_model", requestModel), ("gen_ai_response_model", model)]
+        var durationLabels = genAI
+        if let error = exchange.errorType { durationLabels.append(("error_type", error)) }
+        if let end = exchange.timings.end {
+            registry.makeValueHistogram(descriptor: MetricNames.duration, labels: durationLabels, buckets: GenAI.durationBuckets)
+                .record(end)
+        }
+        if exchange.request.stream == true, let ttft = exchange.timings.firstByte {
+            registry.makeValueHistogram(descriptor: MetricNames.timeToFirstChunk, labels: genAI, buckets: GenAI.durationBuckets)
+                .record(ttft)
+        }
+        let client = exchange.client
+        registry.makeCounter(descriptor: MetricNames.requests, labels: [("provider", exchange.provider), ("model", model), ("client", client), ("status_class", exchange.statusClass)])
+            .increment()
+        if let usage = exchange.usage, !usage.outputEstimated || usage.inputTokens > 0 {
+            for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens)] {
+                genAI.append(("gen_ai_token_type", type))
+                registry.makeValueHistogram(descriptor: MetricNames.tokenUsage, labels: genAI, buckets: GenAI.tokenBuckets)
+                    .record(Double(count))
+                genAI.removeLast()
+            }
+            for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadTokens),
+                                  ("cache_write_5m", usage.cacheWrite5mTokens), ("cache_write_1h", usage.cacheWrite1hTokens),
+                                  ("reasoning", usage.reasoningTokens)] {
+                registry.makeCounter(descriptor: MetricNames.tokens, labels: [("provider", exchange.provider), ("model", model), ("client", client), ("type", type)])
+                    .increment(by: Int64(count))
+            }
+            if let cost = exchange.cost {
+                registry.makeCounter(descriptor: MetricNames.cost, labels: [("provider", exchange.provider), ("model", model), ("client", client)])
+                    .increment(by: cost.total)
+            } else {
+                registry.makeCounter(descriptor: MetricNames.unpriced, labels: [("provider", exchange.provider), ("model", model)])
+                    .increment()
+            }
+        }
+        if let overhead = exchange.timings.overhead {
+            registry.makeValueHistogram(descriptor: MetricNames.overhead, labels: [("provider", exchange.provider)], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1])
+                .record(overhead)
+        }
+    }
+
+    /// Counts an OTLP push batch by signal (traces, metrics) and result (sent, retried, dropped).
+    public func countOTLPBatch(signal: String, result: OTLPPusher.BatchResult) {
+        registry.makeCounter(descriptor: MetricNames.otlpBatches, labels: [("signal", signal), ("result", result.rawValue)])
+            .increment()
+    }
+
+    private func inFlight(_ provider: String) -> Gauge {
+        registry.makeGauge(descriptor: MetricNames.inFlight, labels: [("provider", provider)])
+    }
+
+    private func failureCounter(_ kind: FailureLog.Kind) -> Counter {
+        registry.makeCounter(descriptor: MetricNames.failures, labels: [("kind", kind.rawValue)])
+    }
+}

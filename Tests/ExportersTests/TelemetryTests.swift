@@ -1,0 +1,69 @@
+import Foundation
+import Proxy
+import Testing
+@testable import Exporters
+
+@Suite struct TraceFileWriterTests {
+    @Test func rotatesBySizeAndKeepsTheNewestFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("traces-\(UUID().uuidString)")
+        let writer = TraceFileWriter(directory: directory, maxBytes: 100, keep: 3)
+        for i in 0..<20 {
+            try writer.append(Data(String(repeating: "\(i % 10)", count: 40).utf8))
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(files.count == 3)
+        #expect(files.contains(writer.currentFile().lastPathComponent))
+        for file in files {
+            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            #expect(text.utf8.count <= 100)
+            #expect(text.split(separator: "\n").allSatisfy { $0.count == 40 })
+        }
+    }
+}
+
+@Suite struct SpanBuilderTests {
+    func exchange(session: String?, toolCalls: [ToolCall] = [], answering: [String] = [], at start: Date) -> Exchange {
+        var e = StoreFixtures.exchange(body: Data("{}".utf8), session: session, at: start)
+        e.request.model = "claude-sonnet-4-5"
+        e.response.toolCalls = toolCalls
+        e.request.toolResultIDs = answering
+        e.timings.end = 2
+        return e
+    }
+
+    @Test func toolCallBecomesAnExecuteToolSpanBetweenTheTwoExchanges() throws {
+        var builder = SpanBuilder()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let first = exchange(session: "s", toolCalls: [ToolCall(id: "toolu_1", name: "Read", arguments: "{}")], at: t0)
+        let second = exchange(session: "s", answering: ["toolu_1"], at: t0.addingTimeInterval(5))
+        let a = builder.spans(for: first)
+        let b = builder.spans(for: second)
+        #expect(a.count == 1 && b.count == 2)
+        let tool = b[1]
+        #expect(tool.name == "execute_tool Read" && tool.kind == 1)
+        #expect(tool.parentSpanId == a[0].spanId && tool.traceId == a[0].traceId && b[0].traceId == a[0].traceId)
+        #expect(tool.startTimeUnixNano == a[0].endTimeUnixNano)
+        #expect(tool.endTimeUnixNano == OTLP.nanos(t0.addingTimeInterval(5)))
+        // Answered once: a later exchange resending the same result adds no second span.
+        #expect(builder.spans(for: exchange(session: "s", answering: ["toolu_1"], at: t0.addingTimeInterval(9))).count == 1)
+    }
+
+    @Test func sessionlessExchangesGetTheirOwnTraces() {
+        var builder = SpanBuilder()
+        let a = builder.spans(for: exchange(session: nil, at: Date()))[0]
+        let b = builder.spans(for: exchange(session: nil, at: Date()))[0]
+        #expect(a.traceId != b.traceId)
+        #expect(a.traceId.count == 32 && a.spanId.count == 16)
+        #expect(a.traceId.allSatisfy { $0.isHexDigit })
+    }
+
+    @Test func otlpJSONUsesStringIntegersAndCamelCase() throws {
+        var builder = SpanBuilder()
+        let span = builder.spans(for: exchange(session: "s", at: Date(timeIntervalSince1970: 1)))[0]
+        let text = String(decoding: try OTLP.encoder.encode(span), as: UTF8.self)
+        #expect(text.contains(#""startTimeUnixNano":"1000000000""#))
+        #expect(text.contains(#""kind":3"#))
+        #expect(text.contains(#"{"key":"gen_ai.usage.input_tokens","value":{"intValue":"100"}}"#))
+        #expect(!text.contains("_time_unix_nano") && !text.contains("trace_id"))
+    }
+}
