@@ -16,6 +16,27 @@ extension HistoryStore {
         }
     }
 
+    /// The session of the newest exchange (of `run`, when given): where an agent asking about "my
+    /// session" most likely is, since its own request is the newest.
+    public func latestSessionKey(run: String? = nil) throws -> String? {
+        try pool.read { db in
+            if let run {
+                return try String.fetchOne(db, sql: "SELECT session_key FROM exchange WHERE run_id = ? ORDER BY id DESC LIMIT 1", arguments: [run])
+            }
+            return try String.fetchOne(db, sql: "SELECT session_key FROM exchange ORDER BY id DESC LIMIT 1")
+        }
+    }
+
+    /// Exchanges of one wrapper run, oldest first.
+    public func exchanges(run: String) throws -> [ExchangeRow] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.*, d.prompt_preview, d.tool_names, d.error_message FROM exchange e
+                LEFT JOIN exchange_detail d ON d.id = e.id WHERE e.run_id = ? ORDER BY e.id
+                """, arguments: [run]).map(Self.exchangeRow)
+        }
+    }
+
     /// One exchange, whole: its request body rebuilt byte for byte, its response body as received.
     public func exchange(id: String) throws -> Exchange? {
         try pool.read { db in try Self.loadExchange(id: id, db) }

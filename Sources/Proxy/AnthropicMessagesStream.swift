@@ -23,6 +23,7 @@ public struct AnthropicMessagesStream: WireFormat {
     public init() {}
 
     public mutating func ingest(_ event: SSEEvent) {
+        if event.name == "ping" { return }
         guard let object = JSON.object(event.data) else {
             summary.parseFailures += 1
             return
@@ -98,6 +99,7 @@ public struct AnthropicMessagesStream: WireFormat {
         finalUsage = true
         if let usage = object.object("usage") {
             merge(usage)
+            summary.rawUsage = JSON.text(rawUsage)
         } else if let input = object.int("input_tokens") {
             // count_tokens answers with the prompt size alone: nothing is generated or billed.
             summary.usage = Usage(inputTokens: input)
@@ -107,7 +109,9 @@ public struct AnthropicMessagesStream: WireFormat {
 
     /// Anthropic bills what it generated even when the stream breaks, so a truncated stream keeps its
     /// estimate (flagged) rather than reporting nothing.
-    public mutating func finish() {}
+    public mutating func finish() {
+        if !rawUsage.isEmpty { summary.rawUsage = JSON.text(rawUsage) }
+    }
 
     static func error(in object: JSONObject) -> ProviderError? {
         guard object.string("type") == "error" || object["error"] != nil, let error = object.object("error") else { return nil }
@@ -135,7 +139,6 @@ public struct AnthropicMessagesStream: WireFormat {
         for (key, value) in usage where !(value is NSNull) {
             rawUsage[key] = value
         }
-        summary.rawUsage = JSON.text(rawUsage)
         summary.usage = Self.normalise(rawUsage, outputEstimated: false)
     }
 

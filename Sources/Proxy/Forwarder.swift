@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import AsyncHTTPClient
 import Foundation
 import HTTPTypes
@@ -32,12 +33,11 @@ public struct Forwarder: Sendable {
         var upstream = HTTPClientRequest(url: Self.join(provider.upstream, target))
         upstream.method = HTTPMethod(rawValue: request.method.rawValue)
         upstream.headers = HTTPHeaders(HeaderPolicy.upstreamRequestHeaders(pairs))
-        if let length = request.headers[.contentLength].flatMap(Int64.init) {
-            upstream.body = .stream(RequestBodyTee(base: request.body, recorder: recorder), length: .known(length))
-        } else if request.headers[.transferEncoding] != nil {
-            upstream.body = .stream(RequestBodyTee(base: request.body, recorder: recorder), length: .unknown)
-        } else {
-            recorder.requestEnded()
+        let length = request.headers[.contentLength].flatMap(Int64.init)
+        let hasBody = length != nil || request.headers[.transferEncoding] != nil
+        let pump = RequestBodyPump(client: request.body, recorder: recorder, hasBody: hasBody)
+        if hasBody {
+            upstream.body = .stream(pump.upstreamBody, length: length.map { .known($0) } ?? .unknown)
         }
 
         let response: HTTPClientResponse
@@ -46,6 +46,7 @@ public struct Forwarder: Sendable {
             response = try await client.execute(upstream, deadline: .distantFuture, logger: context.logger)
         } catch {
             let failure = UpstreamFailure(error, upstream: provider.upstream)
+            await pump.finished()
             await recorder.finish(tap: nil, failure: (failure.outcome, failure.message))
             return failure.response()
         }
@@ -72,6 +73,7 @@ public struct Forwarder: Sendable {
                     chunk = try await chunks.next()
                 } catch {
                     // Upstream broke off: end the client's response the same abrupt way.
+                    await pump.finished()
                     tap.finish()
                     let failure = UpstreamFailure(error, upstream: provider.upstream, midStream: true)
                     await recorder.finish(tap: tap, failure: (failure.outcome, failure.message))
@@ -83,6 +85,7 @@ public struct Forwarder: Sendable {
                     try await writer.write(chunk)
                 } catch {
                     // The client went away; leaving this loop drops the upstream request.
+                    await pump.finished()
                     tap.finish()
                     await recorder.finish(tap: tap, failure: (.clientDisconnected, "client closed the connection mid-response"))
                     throw error
@@ -94,6 +97,7 @@ public struct Forwarder: Sendable {
                 tap.ingest(chunk)
                 recorder.progress(tap)
             }
+            await pump.finished()
             try await writer.finish(nil)
             tap.finish()
             await recorder.finish(tap: tap)
@@ -108,27 +112,38 @@ public struct Forwarder: Sendable {
     }
 }
 
-/// Streams the client's request body upstream unchanged and hands each piece to the recorder.
-struct RequestBodyTee: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let base: RequestBody
-    let recorder: ExchangeRecorder
+/// Moves the client's request body to upstream unchanged, handing each piece to the recorder.
+///
+/// Only this pump reads the client's body, and a response does not end before the pump has: once a
+/// response is written Hummingbird drains what is left of the body, and two readers of one connection
+/// collide. Upstream reads through a channel that hands over one chunk at a time (back-pressure).
+struct RequestBodyPump: Sendable {
+    let upstreamBody: AsyncThrowingChannel<ByteBuffer, any Error>
+    private let task: Task<Void, Never>
 
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: RequestBody.AsyncIterator
-        let recorder: ExchangeRecorder
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let chunk = try await base.next() else {
-                recorder.requestEnded()
-                return nil
+    init(client: RequestBody, recorder: ExchangeRecorder, hasBody: Bool) {
+        let channel = AsyncThrowingChannel<ByteBuffer, any Error>()
+        upstreamBody = channel
+        task = Task {
+            if hasBody {
+                do {
+                    for try await chunk in client {
+                        recorder.requestChunk(chunk)
+                        await channel.send(chunk)
+                    }
+                } catch {
+                    channel.fail(error)
+                }
             }
-            recorder.requestChunk(chunk)
-            return chunk
+            channel.finish()
+            recorder.requestEnded()
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), recorder: recorder)
+    /// Stops feeding upstream (its answer is complete, or it is gone) and returns once the client's body
+    /// has been read to its end.
+    func finished() async {
+        upstreamBody.finish()
+        await task.value
     }
 }

@@ -6,9 +6,9 @@ public typealias JSONObject = [String: Any]
 public enum JSON {
     /// Parses bytes that should hold one JSON object; nil for anything else.
     public static func object<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> JSONObject? {
-        let data = (bytes as? Data) ?? Data(bytes)
-        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
-        return value as? JSONObject
+        let parsed = bytes.withContiguousStorageIfAvailable { JSONParser.parse(UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes { JSONParser.parse($0) }
+        return parsed as? JSONObject
     }
 
     /// Compact, key-sorted JSON text of a parsed value (for keeping a provider's raw usage).
@@ -24,9 +24,22 @@ extension Dictionary where Key == String, Value == Any {
     public func object(_ key: String) -> JSONObject? { self[key] as? JSONObject }
     public func array(_ key: String) -> [Any]? { self[key] as? [Any] }
     public func string(_ key: String) -> String? { self[key] as? String }
-    public func bool(_ key: String) -> Bool? { (self[key] as? NSNumber).map(\.boolValue) }
+    public func bool(_ key: String) -> Bool? { self[key] as? Bool }
 
-    public func int(_ key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
+    /// A count: an integer, or a whole-valued number written with a fraction or exponent.
+    public func int(_ key: String) -> Int? {
+        switch self[key] {
+        case let value as Int: return value
+        case let value as Double where value.rounded() == value && abs(value) < 9e15: return Int(value)
+        default: return nil
+        }
+    }
 
-    public func double(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
+    public func double(_ key: String) -> Double? {
+        switch self[key] {
+        case let value as Double: return value
+        case let value as Int: return Double(value)
+        default: return nil
+        }
+    }
 }

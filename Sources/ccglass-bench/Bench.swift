@@ -24,7 +24,9 @@ struct Bench {
         let upstreamTask = Task { try await upstreamApp.run() }
         let upstreamPort = await Ports.shared.waitUpstream()
 
-        let proxy = try CCGlassProcess.start(upstream: "http://127.0.0.1:\(upstreamPort)")
+        // Flags after `--` go to `ccglass serve` (e.g. `-- --no-history` to see what recording costs).
+        let serveFlags = arguments.firstIndex(of: "--").map { Array(arguments[($0 + 1)...]) } ?? []
+        let proxy = try CCGlassProcess.start(upstream: "http://127.0.0.1:\(upstreamPort)", extraArguments: serveFlags)
         defer { proxy.stop() }
         try await Task.sleep(for: .milliseconds(300))
         let idle = ProcessMemory.rss(pid: proxy.pid)
@@ -57,6 +59,9 @@ struct Bench {
                          ms(d.p50).padding(toLength: 11, withPad: " ", startingAt: 0), ms(d.p99).padding(toLength: 11, withPad: " ", startingAt: 0),
                          ms(p.p50).padding(toLength: 11, withPad: " ", startingAt: 0), ms(p.p99).padding(toLength: 11, withPad: " ", startingAt: 0),
                          ms(p.p50 - d.p50).padding(toLength: 11, withPad: " ", startingAt: 0), ms(p.p99 - d.p99)))
+            if !(d.errors + p.errors).isEmpty {
+                print("       errors: direct \(d.errors.count), ccglass \(p.errors.count): \(Set(d.errors + p.errors).prefix(3).joined(separator: "; "))")
+            }
         }
 
         print("\nPer-event delivery (upstream write → client read), 20 events/stream, concurrency 1")

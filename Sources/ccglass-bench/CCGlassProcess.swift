@@ -13,7 +13,7 @@ final class CCGlassProcess {
         self.home = home
     }
 
-    static func start(upstream: String) throws -> CCGlassProcess {
+    static func start(upstream: String, extraArguments: [String] = []) throws -> CCGlassProcess {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ccglass")
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-bench-\(getpid())")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -21,7 +21,7 @@ final class CCGlassProcess {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["serve", "--port", "0", "--upstream", "anthropic=\(upstream)", "--log-level", "warning"]
+        process.arguments = ["serve", "--port", "0", "--upstream", "anthropic=\(upstream)", "--log-level", "warning"] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(["CCGLASS_HOME": home.path]) { $1 }
         process.standardError = try FileHandle(forWritingTo: log)
         process.standardOutput = FileHandle.nullDevice

@@ -26,11 +26,15 @@ struct Load {
                     var samples = Samples()
                     for _ in 0..<share {
                         let start = ContinuousClock.now
-                        let response = try await client.execute(request(url, streaming: streaming), timeout: .seconds(30))
-                        var first = true
-                        for try await _ in response.body where first {
-                            samples.add(seconds(ContinuousClock.now - start))
-                            first = false
+                        do {
+                            let response = try await client.execute(request(url, streaming: streaming), timeout: .seconds(30))
+                            var first = true
+                            for try await _ in response.body where first {
+                                samples.add(seconds(ContinuousClock.now - start))
+                                first = false
+                            }
+                        } catch {
+                            samples.errors.append("\(error)")
                         }
                     }
                     return samples
@@ -72,9 +76,13 @@ struct Load {
                 group.addTask {
                     var n = 0
                     while ContinuousClock.now < deadline {
-                        let response = try await client.execute(request(url, streaming: false), timeout: .seconds(30))
-                        _ = try await response.body.collect(upTo: 1 << 20)
-                        n += 1
+                        do {
+                            let response = try await client.execute(request(url, streaming: false), timeout: .seconds(30))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            n += 1
+                        } catch {
+                            print("error: \(error)")
+                        }
                     }
                     return n
                 }

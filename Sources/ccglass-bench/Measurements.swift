@@ -3,9 +3,14 @@ import Foundation
 /// Latency samples in seconds, summarised as percentiles.
 struct Samples {
     var values: [Double] = []
+    /// Requests that failed: a benchmark reports them, never hides them.
+    var errors: [String] = []
 
     mutating func add(_ value: Double) { values.append(value) }
-    mutating func add(contentsOf other: Samples) { values += other.values }
+    mutating func add(contentsOf other: Samples) {
+        values += other.values
+        errors += other.errors
+    }
 
     func percentile(_ p: Double) -> Double {
         guard !values.isEmpty else { return .nan }

@@ -1,7 +1,26 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
 
 @main
 struct CCGlass: AsyncParsableCommand {
+    static func main() async {
+        // Run Swift concurrency on NIO's event loop threads: a chunk moves from the upstream socket to
+        // the client's without hopping between thread pools. Blocking work (SQLite, files) must therefore
+        // stay off these threads: the history store awaits GRDB's own queues.
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "ccglass",
         abstract: "See what your coding agent sends, what it costs, and why the cache missed.",

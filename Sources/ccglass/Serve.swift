@@ -34,6 +34,9 @@ struct ListenerOptions: ParsableArguments {
     @Option(help: "Data directory (default $CCGLASS_HOME or ~/.ccglass).")
     var dataDir: String?
 
+    @Flag(help: "Do not record exchanges to the history database (nothing is written to disk but trace files).")
+    var noHistory = false
+
     @Option(help: "Seconds of upstream silence before a request fails.")
     var readTimeout: Int = 600
 

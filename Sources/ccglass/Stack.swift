@@ -38,7 +38,7 @@ struct Stack {
         self.context = ProxyContext(providers: providers, prices: prices, bus: ExchangeBus(failures: failures),
                                     failures: failures, logger: logger, runID: runID)
         self.client = UpstreamClient.make(readTimeout: .seconds(options.readTimeout))
-        self.history = Self.openHistory(home: home, logger: logger)
+        self.history = options.noHistory ? nil : Self.openHistory(home: home, logger: logger)
     }
 
     static func openHistory(home: URL, logger: Logger) -> HistoryStore? {
@@ -76,7 +76,7 @@ struct Stack {
         let historyWriter = Task { [history, context] in
             if let history {
                 await history.follow(context.bus, failures: context.failures)
-            } else {
+            } else if !options.noHistory {
                 // Still count what goes unrecorded, so /metrics shows the store is down.
                 for await case .finished in context.bus.subscribe("history-unavailable") {
                     context.failures.record(.store, "history unavailable; exchange not recorded")

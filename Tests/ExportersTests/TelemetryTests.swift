@@ -60,10 +60,14 @@ import Testing
     @Test func otlpJSONUsesStringIntegersAndCamelCase() throws {
         var builder = SpanBuilder()
         let span = builder.spans(for: exchange(session: "s", at: Date(timeIntervalSince1970: 1)))[0]
-        let text = String(decoding: try OTLP.encoder.encode(span), as: UTF8.self)
-        #expect(text.contains(#""startTimeUnixNano":"1000000000""#))
-        #expect(text.contains(#""kind":3"#))
-        #expect(text.contains(#"{"key":"gen_ai.usage.input_tokens","value":{"intValue":"100"}}"#))
+        let data = try OTLP.encoder.encode(span)
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(json["startTimeUnixNano"] as? String == "1000000000")
+        #expect(json["kind"] as? Int == 3)
+        let attributes = try #require(json["attributes"] as? [[String: Any]])
+        let input = attributes.first { $0["key"] as? String == "gen_ai.usage.input_tokens" }
+        #expect((input?["value"] as? [String: Any])?["intValue"] as? String == "100")
+        let text = String(decoding: data, as: UTF8.self)
         #expect(!text.contains("_time_unix_nano") && !text.contains("trace_id"))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Proxy
 
@@ -43,5 +44,51 @@ import Testing
         let events = parser.feed(Array("data: \(String(repeating: "x", count: 100))\n\ndata: ok\n\n".utf8))
         #expect(events.map(\.dataText) == ["ok"])
         #expect(parser.oversizedEvents == 1)
+    }
+}
+
+@Suite struct JSONParserTests {
+    /// Every value parses to what Foundation's parser says, the Claude Code fixtures included.
+    @Test func agreesWithFoundationOnRealBodies() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/claude-code").standardized
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) where file.hasSuffix(".json") {
+            let data = try Data(contentsOf: directory.appendingPathComponent(file))
+            let ours = try #require(JSON.object(data))
+            let theirs = try JSONSerialization.jsonObject(with: data) as! NSDictionary
+            #expect(NSDictionary(dictionary: ours).isEqual(theirs), "\(file)")
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"a":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \n\t"}"#, "café 😀 \"q\" \\ / \n\t"),
+        (#"{"a":"plain"}"#, "plain"),
+    ])
+    func unescapesStrings(json: String, expected: String) throws {
+        #expect(JSON.object(Array(json.utf8))?.string("a") == expected)
+    }
+
+    @Test func numbersKeepTheirKind() throws {
+        let object = try #require(JSON.object(Array(#"{"i":42,"neg":-7,"big":12345678901234,"f":0.5,"e":1e3,"t":true,"n":null}"#.utf8)))
+        #expect(object.int("i") == 42 && object.int("neg") == -7 && object.int("big") == 12345678901234)
+        #expect(object.double("f") == 0.5 && object.int("e") == 1000)
+        #expect(object.bool("t") == true && object.int("t") == nil)
+        #expect(object["n"] is NSNull)
+    }
+
+    @Test(arguments: [#"{"a":1,}"#, #"{"a":01}"#, #"{"a":"\ud800"}"#, #"{"a":tru}"#, #"{"a":1} x"#, #"{"a":"\q"}"#, "{", #"[1,2"#, "\"raw\nnewline\""])
+    func rejectsInvalidJSON(text: String) {
+        #expect(Array(text.utf8).withUnsafeBytes { JSONParser.parse($0) } == nil)
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(Array(deep.utf8).withUnsafeBytes { JSONParser.parse($0) } == nil)
+    }
+}
+
+@Suite struct JSONParserUTF8Tests {
+    @Test func invalidUTF8InAStringIsAParseFailure() {
+        let bytes: [UInt8] = Array(#"{"a":""#.utf8) + [0xff, 0xfe] + Array(#""}"#.utf8)
+        #expect(JSON.object(bytes) == nil)
     }
 }

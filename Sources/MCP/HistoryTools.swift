@@ -1,0 +1,134 @@
+import Exporters
+import Foundation
+import Proxy
+
+/// The read-only tools `ccglass mcp` offers an agent over its own request history. Each answers in
+/// compact text, capped so it never floods the model's context.
+public struct HistoryTools: Sendable {
+    let store: HistoryStore
+    /// The session "my requests" means when the caller names none.
+    let currentSession: @Sendable () throws -> String?
+    static let cap = 12_000
+
+    public init(store: HistoryStore, currentSession: @escaping @Sendable () throws -> String?) {
+        self.store = store
+        self.currentSession = currentSession
+    }
+
+    /// A tool failure the agent should read (unknown id, empty history).
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    public func recentRequests(session: String?, limit: Int, allSessions: Bool) throws -> String {
+        let scope = allSessions ? nil : try session ?? currentSession()
+        let rows = try store.recent(limit: clamp(limit, 1, 50), session: scope)
+        guard !rows.isEmpty else {
+            throw Failure(scope == nil ? "No requests recorded yet. Traffic appears here once it goes through ccglass."
+                                       : "No requests recorded for session \(scope!).")
+        }
+        var lines = ["Requests \(scope.map { "of session \($0)" } ?? "across all sessions"), newest first (\(rows.count)):"]
+        for (index, row) in rows.enumerated() { lines += Self.describe(row, number: index + 1) }
+        return capped(lines)
+    }
+
+    public func requestDetail(id: String) throws -> String {
+        let full = try resolve(id)
+        guard let exchange = try store.exchange(id: full) else {
+            throw Failure("Request \(full) has no stored body (it was cut off before it finished).")
+        }
+        return capped(RequestDetail.render(exchange))
+    }
+
+    public func listSessions(limit: Int) throws -> String {
+        let sessions = try store.sessions(limit: clamp(limit, 1, 100), titles: SessionTitles())
+        guard !sessions.isEmpty else { throw Failure("No sessions recorded yet.") }
+        let current = try? currentSession()
+        var lines = ["Sessions, most recently active first:"]
+        for s in sessions {
+            let hit = s.inputTokens > 0 ? String(format: "%.0f%%", Double(s.cacheReadTokens) / Double(s.inputTokens) * 100) : "-"
+            lines.append("- \(s.key)\(s.key == current ? " (current)" : "") · \"\(PromptText.preview(s.title ?? "(untitled)", limit: 80))\" · \(s.client ?? "?") · \(s.requests) requests\(s.errors > 0 ? " (\(s.errors) failed)" : "") · in \(Self.tokens(s.inputTokens)) (cache hit \(hit)) · out \(Self.tokens(s.outputTokens)) · \(Self.usd(s.costUSD)) · last active \(Self.time(s.lastAt))")
+        }
+        return capped(lines)
+    }
+
+    public func usageSummary(by: String, since: String?) throws -> String {
+        guard let grouping = UsageGrouping(rawValue: by) else {
+            throw Failure("`by` must be one of: \(UsageGrouping.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        let sinceDate = try since.map(Self.date)
+        let rows = try store.usage(by: grouping, since: sinceDate)
+        guard !rows.isEmpty else { throw Failure("No requests recorded\(since.map { " since \($0)" } ?? "").") }
+        var lines = ["Usage by \(grouping.rawValue)\(since.map { " since \($0)" } ?? ""):"]
+        for row in rows + [UsageRow.sum(rows, group: "TOTAL")] {
+            lines.append("- \(row.group): \(row.requests) requests\(row.errors > 0 ? " (\(row.errors) failed)" : "") · in \(Self.tokens(row.inputTokens)) · out \(Self.tokens(row.outputTokens)) · cache read \(Self.tokens(row.cacheReadTokens)), write \(Self.tokens(row.cacheWrite5mTokens + row.cacheWrite1hTokens)) · hit \(row.cacheHitRate.map { String(format: "%.0f%%", $0 * 100) } ?? "-") · \(Self.usd(row.costUSD))\(row.unpricedRequests > 0 ? " (+\(row.unpricedRequests) unpriced)" : "")")
+        }
+        return capped(lines)
+    }
+
+    public func searchRequests(query: String, limit: Int) throws -> String {
+        guard !query.trimmingCharacters(in: .whitespaces).isEmpty else { throw Failure("`query` must not be empty.") }
+        let rows = try store.search(query, limit: clamp(limit, 1, 50))
+        guard !rows.isEmpty else { throw Failure("No request or answer contains \"\(query)\".") }
+        var lines = ["Requests containing \"\(query)\", newest first (\(rows.count)):"]
+        for (index, row) in rows.enumerated() { lines += Self.describe(row, number: index + 1) }
+        return capped(lines)
+    }
+
+    func resolve(_ id: String) throws -> String {
+        let trimmed = id.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw Failure("`id` must not be empty.") }
+        let matches = try store.resolve(idPrefix: trimmed) + (trimmed.count < 36 ? try store.recent(limit: 5000).map(\.id).filter { $0.hasSuffix(trimmed) } : [])
+        let unique = Array(Set(matches))
+        guard let first = unique.first else { throw Failure("No request with id \(trimmed). Use recent_requests to list ids.") }
+        guard unique.count == 1 else { throw Failure("\(trimmed) matches \(unique.count) requests; give more of the id.") }
+        return first
+    }
+
+    static func describe(_ row: ExchangeRow, number: Int) -> [String] {
+        var head = "\(number). \(time(row.startedAt)) · \(row.model ?? "?") · "
+        head += row.status.map { "\($0)" } ?? "no status"
+        if let outcome = row.outcome, outcome != "ok" { head += " \(outcome)" }
+        if row.phase != "finished" { head += " (in flight)" }
+        if let usage = row.usage {
+            head += " · in \(tokens(usage.inputTokens)) (cache read \(tokens(usage.cacheReadTokens)), write \(tokens(usage.cacheWriteTokens))) · out \(tokens(usage.outputTokens))"
+        }
+        head += " · " + (row.costUSD.map(usd) ?? (row.usage == nil ? "no usage" : "unpriced"))
+        head += " · id \(row.id)"
+        var lines = [head]
+        if let prompt = row.prompt { lines.append("   prompt: \"\(PromptText.preview(prompt, limit: 240))\"") }
+        if !row.toolNames.isEmpty { lines.append("   tool calls: \(row.toolNames.joined(separator: ", "))") }
+        if let error = row.errorMessage, row.outcome != "ok" { lines.append("   error: \(PromptText.preview(error, limit: 200))") }
+        return lines
+    }
+
+    static func tokens(_ n: Int) -> String { n >= 10_000 ? String(format: "%.1fk", Double(n) / 1000) : "\(n)" }
+    static func usd(_ v: Double) -> String { String(format: "$%.4f", v) }
+    static func time(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = .current
+        return formatter.string(from: date)
+    }
+
+    static func date(_ text: String) throws -> Date {
+        if let unit = text.last, let amount = Double(text.dropLast()), "dhm".contains(unit) {
+            return Date().addingTimeInterval(-amount * (unit == "d" ? 86_400 : unit == "h" ? 3_600 : 60))
+        }
+        let day = DateFormatter()
+        day.dateFormat = "yyyy-MM-dd"
+        if let date = day.date(from: text) ?? ISO8601DateFormatter().date(from: text) { return date }
+        throw Failure("Cannot read the date \"\(text)\": use YYYY-MM-DD or an age like 7d.")
+    }
+
+    private func clamp(_ value: Int, _ low: Int, _ high: Int) -> Int { min(max(value, low), high) }
+
+    private func capped(_ lines: [String]) -> String {
+        var text = lines.joined(separator: "\n")
+        if text.count > Self.cap {
+            text = String(text.prefix(Self.cap)) + "\n… (cut at \(Self.cap) characters; ask for fewer results)"
+        }
+        return text
+    }
+}
