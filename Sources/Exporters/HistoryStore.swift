@@ -58,9 +58,9 @@ public final class HistoryStore: Sendable {
             queue.finish()
         }
         for await _ in queue.wakes {
-            write(queue.drain(), failures: failures)
+            await record(queue.drain(), failures: failures)
         }
-        write(queue.drain(), failures: failures)
+        await record(queue.drain(), failures: failures)
         _ = await reader.value
         do {
             try markAbandoned(includingOwn: true)
@@ -69,30 +69,41 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Writes one batch in one transaction; a failure drops the batch and is counted per exchange.
+    /// Writes one batch in one transaction on GRDB's writer queue (never on an event loop thread); a
+    /// failure drops the batch and is counted per exchange.
+    public func record(_ events: [ExchangeEvent], failures: FailureLog) async {
+        guard !events.isEmpty else { return }
+        do {
+            try await pool.write { db in try self.insert(events, db) }
+        } catch {
+            countFailure(error, events, failures)
+        }
+    }
+
+    /// `record`, blocking the caller (for tools and tests that are not on an event loop).
     public func write(_ events: [ExchangeEvent], failures: FailureLog) {
         guard !events.isEmpty else { return }
-        let prepared = events.map { event -> (ExchangeEvent, RequestBodySplit?) in
-            if case .finished(let exchange) = event {
-                return (event, RequestBodySplit(body: Array(exchange.requestBody)))
-            }
-            return (event, nil)
-        }
         do {
-            try pool.write { db in
-                try parts.validate(db)
-                for (event, split) in prepared {
-                    switch event {
-                    case .started(let exchange): try insertStarted(exchange, db)
-                    case .finished(let exchange): try insertFinished(exchange, split: split!, db)
-                    case .updated: break
-                    }
-                }
-            }
+            try pool.write { db in try insert(events, db) }
         } catch {
-            for case .finished in events {
-                failures.record(.store, "could not write \(url.path): \(error)")
+            countFailure(error, events, failures)
+        }
+    }
+
+    private func insert(_ events: [ExchangeEvent], _ db: Database) throws {
+        try parts.validate(db)
+        for event in events {
+            switch event {
+            case .started(let exchange): try insertStarted(exchange, db)
+            case .finished(let exchange): try insertFinished(exchange, split: RequestBodySplit(body: Array(exchange.requestBody)), db)
+            case .updated: break
             }
+        }
+    }
+
+    private func countFailure(_ error: any Error, _ events: [ExchangeEvent], _ failures: FailureLog) {
+        for case .finished in events {
+            failures.record(.store, "could not write \(url.path): \(error)")
         }
     }
 }

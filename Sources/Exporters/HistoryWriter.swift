@@ -5,10 +5,10 @@ import Proxy
 extension HistoryStore {
     /// A placeholder row while the exchange is in flight, so a crash leaves it marked incomplete.
     func insertStarted(_ exchange: Exchange, _ db: Database) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO exchange(id, started_at, phase, pid, provider, client, session_key, session_id, run_id, method, target, format)
             VALUES (?, ?, 'started', ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [exchange.id, exchange.startedAt.timeIntervalSince1970, ProcessInfo.processInfo.processIdentifier,
+            """).execute(arguments: [exchange.id, exchange.startedAt.timeIntervalSince1970, ProcessInfo.processInfo.processIdentifier,
                              exchange.provider, exchange.client, try sessionKey(exchange, db), exchange.sessionID,
                              exchange.runID, exchange.method, exchange.target, exchange.format?.rawValue])
     }
@@ -16,7 +16,7 @@ extension HistoryStore {
     func insertFinished(_ exchange: Exchange, split: RequestBodySplit, _ db: Database) throws {
         let key = try sessionKey(exchange, db)
         let usage = exchange.usage
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO exchange(id, started_at, phase, pid, provider, client, session_key, session_id, run_id, method, target,
                 format, request_model, response_model, status, outcome, error_type, has_usage, input_tokens, output_tokens,
                 cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, cost_usd, priced_as, ttft,
@@ -30,7 +30,7 @@ extension HistoryStore {
                 reasoning_tokens = excluded.reasoning_tokens, cost_usd = excluded.cost_usd, priced_as = excluded.priced_as,
                 ttft = excluded.ttft, duration = excluded.duration, overhead = excluded.overhead,
                 request_bytes = excluded.request_bytes, response_bytes = excluded.response_bytes
-            """, arguments: [
+            """).execute(arguments: [
                 exchange.id, exchange.startedAt.timeIntervalSince1970, exchange.provider, exchange.client, key, exchange.sessionID,
                 exchange.runID, exchange.method, exchange.target, exchange.format?.rawValue, exchange.request.model,
                 exchange.response.model, exchange.status, exchange.outcome?.rawValue, exchange.errorType, usage != nil,
@@ -40,29 +40,29 @@ extension HistoryStore {
             ])
 
         let layout = try storeParts(split, db)
-        let headers = RequestBodySplit.Piece(kind: "headers", bytes: try Self.encoder.encode(exchange.requestHeaders))
+        let headers = RequestBodySplit.Piece(kind: "headers", bytes: RecordCoding.json(exchange.requestHeaders).utf8)
         let headersID = try parts.id(of: headers, db)
         let body = RecordCoding.storable(exchange.responseBody)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO exchange_detail(id, prompt_preview, tool_names, error_message, response_text, request_layout,
                 request_headers_part, record, response_body_deflated, response_body)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
+            """).execute(arguments: [
                 exchange.id, exchange.request.lastPrompt,
                 exchange.response.toolCalls.isEmpty ? nil : exchange.response.toolCalls.map(\.name).joined(separator: ","),
                 exchange.errorMessage, exchange.response.text.isEmpty ? nil : String(exchange.response.text.prefix(Self.textCap)),
-                String(decoding: try Self.encoder.encode(layout), as: UTF8.self), headersID,
+                layout.json, headersID,
                 try RecordCoding.encode(Self.recordOnly(exchange)), body.deflated, body.bytes,
             ])
         let started = exchange.startedAt.timeIntervalSince1970
         let first = exchange.request.firstPrompt
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO session(key, client, first_prompt, title, title_source, started_at, last_at)
             VALUES (?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL ELSE 'first-prompt' END, ?, ?)
             ON CONFLICT(key) DO UPDATE SET last_at = max(last_at, excluded.last_at), started_at = min(started_at, excluded.started_at),
                 first_prompt = coalesce(first_prompt, excluded.first_prompt),
                 title = coalesce(title, excluded.title), title_source = coalesce(title_source, excluded.title_source)
-            """, arguments: [key, exchange.client, first, first, first, started, started + (exchange.timings.end ?? 0)])
+            """).execute(arguments: [key, exchange.client, first, first, first, started, started + (exchange.timings.end ?? 0)])
     }
 
     /// Stores the pieces and returns the layout that names them.
@@ -98,11 +98,11 @@ extension HistoryStore {
     func sessionKey(_ exchange: Exchange, _ db: Database) throws -> String {
         if let session = exchange.sessionID { return session }
         if let run = exchange.runID { return "run:" + run }
-        let recent = try String.fetchOne(db, sql: """
+        let recent = try String.fetchOne(try db.cachedStatement(sql: """
             SELECT session_key FROM exchange
             WHERE client = ? AND session_id IS NULL AND run_id IS NULL AND started_at > ? AND started_at <= ? AND id != ?
             ORDER BY started_at DESC LIMIT 1
-            """, arguments: [exchange.client, exchange.startedAt.timeIntervalSince1970 - Self.sessionGap,
+            """), arguments: [exchange.client, exchange.startedAt.timeIntervalSince1970 - Self.sessionGap,
                              exchange.startedAt.timeIntervalSince1970, exchange.id])
         return recent ?? "auto:" + exchange.id
     }
@@ -121,9 +121,11 @@ extension HistoryStore {
         return record
     }
 
+    /// Key order follows declaration order, so equal values encode to equal bytes (headers are
+    /// content-addressed) without paying for sorting.
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }()
 

@@ -148,6 +148,92 @@ enum OTLP {
 
     static let scope = Scope(name: "ccglass", version: CCGlassVersion.current)
 
+    /// OTLP JSON for trace files and pushes, written directly: `JSONEncoder` costs more than the rest of
+    /// the exporter together.
+    static func json(_ data: TracesData) -> Data {
+        var out = ""
+        out.reserveCapacity(2048)
+        out += #"{"resourceSpans":["#
+        for (r, resourceSpans) in data.resourceSpans.enumerated() {
+            if r > 0 { out += "," }
+            out += #"{"resource":{"attributes":"#
+            write(resourceSpans.resource.attributes, &out)
+            out += #"},"scopeSpans":["#
+            for (s, scopeSpans) in resourceSpans.scopeSpans.enumerated() {
+                if s > 0 { out += "," }
+                out += #"{"scope":{"name":"#
+                string(scopeSpans.scope.name, &out)
+                out += #","version":"#
+                string(scopeSpans.scope.version, &out)
+                out += #"},"spans":["#
+                for (i, span) in scopeSpans.spans.enumerated() {
+                    if i > 0 { out += "," }
+                    write(span, &out)
+                }
+                out += "]}"
+            }
+            out += "]}"
+        }
+        out += "]}"
+        return Data(out.utf8)
+    }
+
+    private static func write(_ span: Span, _ out: inout String) {
+        out += #"{"traceId":""# + span.traceId + #"","spanId":""# + span.spanId + "\""
+        if let parent = span.parentSpanId { out += #","parentSpanId":""# + parent + "\"" }
+        out += #","name":"#
+        string(span.name, &out)
+        out += #","kind":"# + String(span.kind)
+        out += #","startTimeUnixNano":""# + span.startTimeUnixNano + #"","endTimeUnixNano":""# + span.endTimeUnixNano + "\""
+        out += #","attributes":"#
+        write(span.attributes, &out)
+        if let status = span.status {
+            out += #","status":{"code":"# + String(status.code)
+            if let message = status.message {
+                out += #","message":"#
+                string(message, &out)
+            }
+            out += "}"
+        }
+        out += "}"
+    }
+
+    private static func write(_ attributes: [KeyValue], _ out: inout String) {
+        out += "["
+        for (index, attribute) in attributes.enumerated() {
+            if index > 0 { out += "," }
+            out += #"{"key":"#
+            string(attribute.key, &out)
+            out += #","value":"#
+            write(attribute.value, &out)
+            out += "}"
+        }
+        out += "]"
+    }
+
+    private static func write(_ value: AnyValue, _ out: inout String) {
+        switch value {
+        case .string(let text):
+            out += #"{"stringValue":"#
+            string(text, &out)
+            out += "}"
+        case .int(let number): out += #"{"intValue":""# + String(number) + "\"}"
+        case .double(let number): out += #"{"doubleValue":"# + (number.isFinite ? String(number) : "0") + "}"
+        case .bool(let flag): out += #"{"boolValue":"# + (flag ? "true" : "false") + "}"
+        case .array(let values):
+            out += #"{"arrayValue":{"values":["#
+            for (index, item) in values.enumerated() {
+                if index > 0 { out += "," }
+                write(item, &out)
+            }
+            out += "]}}"
+        }
+    }
+
+    private static func string(_ text: String, _ out: inout String) {
+        JSONWriter.quote(text, into: &out)
+    }
+
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]

@@ -102,7 +102,7 @@ public final class OTLPPusher: Sendable {
             let body = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.resource, scopeSpans: [
                 OTLP.ScopeSpans(scope: OTLP.scope, spans: batch),
             ])])
-            await post("traces", try? OTLP.encoder.encode(body))
+            await post("traces", OTLP.json(body))
         }
     }
 

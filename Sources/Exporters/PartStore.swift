@@ -34,11 +34,10 @@ final class PartStore: Sendable {
     func id(of piece: RequestBodySplit.Piece, _ db: Database) throws -> Int64 {
         if let id = cache.withLock({ $0.parts[piece.hash] }) { return id }
         let id: Int64
-        if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM part WHERE hash = ?", arguments: [Data(piece.hash)]) {
+        if let existing = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT id FROM part WHERE hash = ?"), arguments: [Data(piece.hash)]) {
             id = existing
         } else {
-            try db.execute(sql: "INSERT INTO part(hash, kind, size, bytes) VALUES (?, ?, ?, ?)",
-                           arguments: [Data(piece.hash), piece.kind, piece.bytes.count, Data(piece.bytes)])
+            try db.cachedStatement(sql: "INSERT INTO part(hash, kind, size, bytes) VALUES (?, ?, ?, ?)").execute(arguments: [Data(piece.hash), piece.kind, piece.bytes.count, Data(piece.bytes)])
             id = db.lastInsertedRowID
         }
         cache.withLock { $0.parts[piece.hash] = id }
@@ -54,10 +53,10 @@ final class PartStore: Sendable {
                 parent = id
                 continue
             }
-            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM chain WHERE parent = ? AND part = ?", arguments: [parent, part]) {
+            if let existing = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT id FROM chain WHERE parent = ? AND part = ?"), arguments: [parent, part]) {
                 parent = existing
             } else {
-                try db.execute(sql: "INSERT INTO chain(parent, part) VALUES (?, ?)", arguments: [parent, part])
+                try db.cachedStatement(sql: "INSERT INTO chain(parent, part) VALUES (?, ?)").execute(arguments: [parent, part])
                 parent = db.lastInsertedRowID
             }
             let id = parent

@@ -68,49 +68,69 @@ public final class PrometheusExporter: Sendable {
         return registry.emitToString()
     }
 
+    /// The label values of one exchange; all of them bounded.
+    private struct SeriesKey: Hashable {
+        let operation, provider, otelProvider, requestModel, model, client, statusClass: String
+        let errorType: String?
+    }
+
+    /// Every metric one label combination touches, looked up in the registry once.
+    private struct Series {
+        let duration, timeToFirstChunk, inputTokenUsage, outputTokenUsage, overhead: ValueHistogram
+        let requests, cost, unpriced: Counter
+        let tokens: [String: Counter]
+
+        init(_ key: SeriesKey, _ registry: PrometheusCollectorRegistry) {
+            let genAI = [("gen_ai_operation_name", key.operation), ("gen_ai_provider_name", key.otelProvider),
+                         ("gen_ai_request_model", key.requestModel), ("gen_ai_response_model", key.model)]
+            duration = registry.makeValueHistogram(descriptor: MetricNames.duration,
+                                                   labels: genAI + (key.errorType.map { [("error_type", $0)] } ?? []),
+                                                   buckets: GenAI.durationBuckets)
+            timeToFirstChunk = registry.makeValueHistogram(descriptor: MetricNames.timeToFirstChunk, labels: genAI, buckets: GenAI.durationBuckets)
+            inputTokenUsage = registry.makeValueHistogram(descriptor: MetricNames.tokenUsage, labels: genAI + [("gen_ai_token_type", "input")],
+                                                          buckets: GenAI.tokenBuckets)
+            outputTokenUsage = registry.makeValueHistogram(descriptor: MetricNames.tokenUsage, labels: genAI + [("gen_ai_token_type", "output")],
+                                                           buckets: GenAI.tokenBuckets)
+            overhead = registry.makeValueHistogram(descriptor: MetricNames.overhead, labels: [("provider", key.provider)],
+                                                   buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1])
+            let traffic = [("provider", key.provider), ("model", key.model), ("client", key.client)]
+            requests = registry.makeCounter(descriptor: MetricNames.requests, labels: traffic + [("status_class", key.statusClass)])
+            cost = registry.makeCounter(descriptor: MetricNames.cost, labels: traffic)
+            unpriced = registry.makeCounter(descriptor: MetricNames.unpriced, labels: [("provider", key.provider), ("model", key.model)])
+            tokens = Dictionary(uniqueKeysWithValues: ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning"].map {
+                ($0, registry.makeCounter(descriptor: MetricNames.tokens, labels: traffic + [("type", $0)]))
+            })
+        }
+    }
+
+    private let series = Mutex<[SeriesKey: Series]>([:])
+
     func record(_ exchange: Exchange) {
-        let model = models.value(exchange.model)
-        let requestModel = models.value(exchange.request.model)
-        let provider = exchange.providerOTelName
-        var genAI = [("gen_ai_operation_name", exchange.operationName), ("gen_ai_provider_name", provider),
-                     ("gen_ai_request_model", requestModel), ("gen_ai_response_model", model)]
-        var durationLabels = genAI
-        if let error = exchange.errorType { durationLabels.append(("error_type", error)) }
-        if let end = exchange.timings.end {
-            registry.makeValueHistogram(descriptor: MetricNames.duration, labels: durationLabels, buckets: GenAI.durationBuckets)
-                .record(end)
+        let key = SeriesKey(operation: exchange.operationName, provider: exchange.provider, otelProvider: exchange.providerOTelName,
+                            requestModel: models.value(exchange.request.model), model: models.value(exchange.model),
+                            client: exchange.client, statusClass: exchange.statusClass, errorType: exchange.errorType)
+        let metrics = series.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = Series(key, registry)
+            cache[key] = made
+            return made
         }
-        if exchange.request.stream == true, let ttft = exchange.timings.firstByte {
-            registry.makeValueHistogram(descriptor: MetricNames.timeToFirstChunk, labels: genAI, buckets: GenAI.durationBuckets)
-                .record(ttft)
+        if let end = exchange.timings.end { metrics.duration.record(end) }
+        if exchange.request.stream == true, let ttft = exchange.timings.firstByte { metrics.timeToFirstChunk.record(ttft) }
+        metrics.requests.increment()
+        if let overhead = exchange.timings.overhead { metrics.overhead.record(overhead) }
+        guard let usage = exchange.usage, !usage.outputEstimated || usage.inputTokens > 0 else { return }
+        metrics.inputTokenUsage.record(Double(usage.inputTokens))
+        metrics.outputTokenUsage.record(Double(usage.outputTokens))
+        for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadTokens),
+                              ("cache_write_5m", usage.cacheWrite5mTokens), ("cache_write_1h", usage.cacheWrite1hTokens),
+                              ("reasoning", usage.reasoningTokens)] {
+            metrics.tokens[type]?.increment(by: Int64(count))
         }
-        let client = exchange.client
-        registry.makeCounter(descriptor: MetricNames.requests, labels: [("provider", exchange.provider), ("model", model), ("client", client), ("status_class", exchange.statusClass)])
-            .increment()
-        if let usage = exchange.usage, !usage.outputEstimated || usage.inputTokens > 0 {
-            for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens)] {
-                genAI.append(("gen_ai_token_type", type))
-                registry.makeValueHistogram(descriptor: MetricNames.tokenUsage, labels: genAI, buckets: GenAI.tokenBuckets)
-                    .record(Double(count))
-                genAI.removeLast()
-            }
-            for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadTokens),
-                                  ("cache_write_5m", usage.cacheWrite5mTokens), ("cache_write_1h", usage.cacheWrite1hTokens),
-                                  ("reasoning", usage.reasoningTokens)] {
-                registry.makeCounter(descriptor: MetricNames.tokens, labels: [("provider", exchange.provider), ("model", model), ("client", client), ("type", type)])
-                    .increment(by: Int64(count))
-            }
-            if let cost = exchange.cost {
-                registry.makeCounter(descriptor: MetricNames.cost, labels: [("provider", exchange.provider), ("model", model), ("client", client)])
-                    .increment(by: cost.total)
-            } else {
-                registry.makeCounter(descriptor: MetricNames.unpriced, labels: [("provider", exchange.provider), ("model", model)])
-                    .increment()
-            }
-        }
-        if let overhead = exchange.timings.overhead {
-            registry.makeValueHistogram(descriptor: MetricNames.overhead, labels: [("provider", exchange.provider)], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1])
-                .record(overhead)
+        if let cost = exchange.cost {
+            metrics.cost.increment(by: cost.total)
+        } else {
+            metrics.unpriced.increment()
         }
     }
 

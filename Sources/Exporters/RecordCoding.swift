@@ -23,9 +23,148 @@ enum RecordCoding {
     }
 
     static func encode(_ exchange: Exchange) throws -> Data {
-        var json = ByteBuffer(data: try HistoryStore.encoder.encode(exchange))
+        var json = ByteBuffer(string: json(exchange))
         let compressed = try json.compress(with: .zlib())
         return Data(compressed.readableBytesView)
+    }
+
+    /// The exchange as its synthesized `Codable` conformance would write it (so `JSONDecoder` reads it
+    /// back), built by hand because `JSONEncoder` is the costliest step of storing an exchange.
+    static func json(_ e: Exchange) -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("id", e.id)
+        w.field("startedAt", e.startedAt.timeIntervalSinceReferenceDate)
+        w.field("provider", e.provider)
+        w.field("providerOTelName", e.providerOTelName)
+        w.field("serverAddress", e.serverAddress)
+        w.field("serverPort", e.serverPort)
+        w.field("method", e.method)
+        w.field("target", e.target)
+        w.field("upstreamURL", e.upstreamURL)
+        w.field("format", e.format?.rawValue)
+        w.field("client", e.client)
+        w.field("userAgent", e.userAgent)
+        w.field("sessionID", e.sessionID)
+        w.field("runID", e.runID)
+        headers("requestHeaders", e.requestHeaders, &w)
+        headers("responseHeaders", e.responseHeaders, &w)
+        w.field("requestBody", e.requestBody.base64EncodedString())
+        w.field("responseBody", e.responseBody.base64EncodedString())
+        w.field("responseBodyTruncated", e.responseBodyTruncated)
+        w.key("request")
+        request(e.request, &w)
+        w.key("response")
+        response(e.response, &w)
+        if let cost = e.cost {
+            w.key("cost")
+            w.beginObject()
+            w.field("input", cost.input)
+            w.field("output", cost.output)
+            w.field("cacheRead", cost.cacheRead)
+            w.field("cacheWrite5m", cost.cacheWrite5m)
+            w.field("cacheWrite1h", cost.cacheWrite1h)
+            w.field("pricedAs", cost.pricedAs)
+            w.endObject()
+        }
+        w.field("status", e.status)
+        w.key("timings")
+        w.beginObject()
+        w.field("upstreamHeaders", e.timings.upstreamHeaders)
+        w.field("firstByte", e.timings.firstByte)
+        w.field("end", e.timings.end)
+        w.field("overhead", e.timings.overhead)
+        w.endObject()
+        w.field("requestBytes", e.requestBytes)
+        w.field("responseBytes", e.responseBytes)
+        w.field("phase", e.phase.rawValue)
+        w.field("outcome", e.outcome?.rawValue)
+        w.field("errorMessage", e.errorMessage)
+        w.endObject()
+        return w.text
+    }
+
+    /// Request headers as stored (a content-addressed part: equal headers, equal bytes).
+    static func json(_ headers: [HeaderField]) -> String {
+        var w = JSONWriter()
+        write(headers, &w)
+        return w.text
+    }
+
+    private static func headers(_ name: String, _ headers: [HeaderField], _ w: inout JSONWriter) {
+        w.key(name)
+        write(headers, &w)
+    }
+
+    private static func write(_ headers: [HeaderField], _ w: inout JSONWriter) {
+        w.beginArray()
+        for header in headers {
+            w.beginObject()
+            w.field("name", header.name)
+            w.field("value", header.value)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    private static func request(_ r: RequestSummary, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.field("parsed", r.parsed)
+        w.field("operation", r.operation)
+        w.field("model", r.model)
+        w.field("stream", r.stream)
+        w.field("maxTokens", r.maxTokens)
+        w.field("temperature", r.temperature)
+        w.field("topP", r.topP)
+        w.field("messageCount", r.messageCount)
+        w.field("toolCount", r.toolCount)
+        w.field("metadataUserID", r.metadataUserID)
+        w.field("firstPrompt", r.firstPrompt)
+        w.field("lastPrompt", r.lastPrompt)
+        w.field("toolResultIDs", r.toolResultIDs)
+        w.endObject()
+    }
+
+    private static func response(_ r: ResponseSummary, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.field("id", r.id)
+        w.field("model", r.model)
+        w.field("finishReasons", r.finishReasons)
+        w.key("toolCalls")
+        w.beginArray()
+        for call in r.toolCalls {
+            w.beginObject()
+            w.field("id", call.id)
+            w.field("name", call.name)
+            w.field("arguments", call.arguments)
+            w.endObject()
+        }
+        w.endArray()
+        w.field("text", r.text)
+        w.field("thinking", r.thinking)
+        if let usage = r.usage {
+            w.key("usage")
+            w.beginObject()
+            w.field("inputTokens", usage.inputTokens)
+            w.field("outputTokens", usage.outputTokens)
+            w.field("cacheReadTokens", usage.cacheReadTokens)
+            w.field("cacheWrite5mTokens", usage.cacheWrite5mTokens)
+            w.field("cacheWrite1hTokens", usage.cacheWrite1hTokens)
+            w.field("reasoningTokens", usage.reasoningTokens)
+            w.field("outputEstimated", usage.outputEstimated)
+            w.endObject()
+        }
+        w.field("rawUsage", r.rawUsage)
+        if let error = r.error {
+            w.key("error")
+            w.beginObject()
+            w.field("type", error.type)
+            w.field("message", error.message)
+            w.endObject()
+        }
+        w.field("parseFailures", r.parseFailures)
+        w.field("complete", r.complete)
+        w.endObject()
     }
 
     static func decode(_ data: Data) throws -> Exchange {

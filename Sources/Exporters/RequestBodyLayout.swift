@@ -1,4 +1,5 @@
 import Foundation
+import Proxy
 
 /// The stored recipe for a request body: which parts, and where they go. Saved as JSON on the exchange.
 struct RequestBodyLayout: Codable, Equatable {
@@ -62,6 +63,40 @@ struct RequestBodyLayout: Codable, Equatable {
     }
 
     var chainIDs: [Int64] { slots.compactMap(\.chain) }
+
+    /// The layout as its `Codable` conformance writes it, without `JSONEncoder` (one per stored exchange).
+    var json: String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("raw", raw.map(Int.init))
+        w.field("skeleton", skeleton.map(Int.init))
+        w.key("slots")
+        w.beginArray()
+        for slot in slots {
+            w.beginObject()
+            w.field("at", slot.at)
+            w.field("key", slot.key)
+            w.field("part", slot.part.map(Int.init))
+            if let items = slot.items {
+                w.key("items")
+                w.beginArray()
+                for item in items { w.int(Int(item)) }
+                w.endArray()
+            }
+            w.field("chain", slot.chain.map(Int.init))
+            w.field("count", slot.count)
+            if let separators = slot.separators {
+                w.key("separators")
+                w.beginObject()
+                if let all = separators.all { w.field("all", all) }
+                w.endObject()
+            }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w.text
+    }
 
     private func bytes(_ id: Int64, _ parts: [Int64: [UInt8]]) throws -> [UInt8] {
         guard let bytes = parts[id] else { throw LayoutError.missingPart(id) }

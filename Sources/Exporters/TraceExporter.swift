@@ -41,7 +41,7 @@ public final class TraceExporter: Sendable {
                     OTLP.ScopeSpans(scope: OTLP.scope, spans: spans),
                 ])])
                 do {
-                    try files.append(try OTLP.encoder.encode(line))
+                    try files.append(OTLP.json(line))
                 } catch {
                     failures.record(.exporter, "cannot write trace file in \(files.directory.path): \(error)")
                 }

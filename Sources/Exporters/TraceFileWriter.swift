@@ -17,21 +17,30 @@ public final class TraceFileWriter: @unchecked Sendable {
 
     /// Today's file (UTC date).
     func currentFile(now: Date = Date()) -> URL {
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd"
-        return directory.appendingPathComponent("ccglass-traces-\(formatter.string(from: now)).jsonl")
+        var seconds = time_t(now.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let day = (Int(parts.tm_year) + 1900) * 10_000 + (Int(parts.tm_mon) + 1) * 100 + Int(parts.tm_mday)
+        return directory.appendingPathComponent("ccglass-traces-\(day).jsonl")
+    }
+
+    /// The open file and its path; reopened when the day changes or the file was rotated.
+    private var open: (path: String, fd: Int32)?
+
+    deinit {
+        if let open { close(open.fd) }
     }
 
     /// Appends one line (a single write, so lines from several processes never interleave).
     func append(_ line: Data) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = currentFile()
-        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
-        if size > 0, size + line.count > maxBytes { try rotate(file) }
-        let fd = open(file.path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        defer { close(fd) }
+        if open?.path != file.path { try reopen(file) }
+        var status = stat()
+        if fstat(open!.fd, &status) == 0, status.st_size > 0, Int(status.st_size) + line.count > maxBytes {
+            try rotate(file)
+            try reopen(file)
+        }
+        let fd = open!.fd
         var data = line
         data.append(0x0A)
         try data.withUnsafeBytes { buffer in
@@ -42,6 +51,15 @@ public final class TraceFileWriter: @unchecked Sendable {
                 offset += written
             }
         }
+    }
+
+    private func reopen(_ file: URL) throws {
+        if let open { close(open.fd) }
+        open = nil
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let fd = Glibc.open(file.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        open = (file.path, fd)
     }
 
     private func rotate(_ file: URL) throws {

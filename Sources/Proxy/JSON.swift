@@ -11,12 +11,50 @@ public enum JSON {
         return parsed as? JSONObject
     }
 
-    /// Compact, key-sorted JSON text of a parsed value (for keeping a provider's raw usage).
+    /// Compact, key-sorted JSON text of a parsed value (for keeping a provider's raw usage); nil for
+    /// anything that is not JSON (a non-finite number, an unknown type).
     public static func text(_ value: Any) -> String? {
-        guard JSONSerialization.isValidJSONObject(value),
-              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        var out = ""
+        return write(value, to: &out) ? out : nil
+    }
+
+    private static func write(_ value: Any, to out: inout String) -> Bool {
+        switch value {
+        case let string as String:
+            writeString(string, to: &out)
+        case let bool as Bool:
+            out += bool ? "true" : "false"
+        case let int as Int:
+            out += String(int)
+        case let double as Double:
+            guard double.isFinite else { return false }
+            out += double.rounded() == double && abs(double) < 1e15 ? String(Int(double)) : String(double)
+        case is NSNull:
+            out += "null"
+        case let array as [Any]:
+            out += "["
+            for (index, item) in array.enumerated() {
+                if index > 0 { out += "," }
+                guard write(item, to: &out) else { return false }
+            }
+            out += "]"
+        case let object as [String: Any]:
+            out += "{"
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { out += "," }
+                writeString(key, to: &out)
+                out += ":"
+                guard write(object[key]!, to: &out) else { return false }
+            }
+            out += "}"
+        default:
+            return false
+        }
+        return true
+    }
+
+    private static func writeString(_ string: String, to out: inout String) {
+        JSONWriter.quote(string, into: &out)
     }
 }
 

@@ -16,6 +16,16 @@ struct Bench {
             try StoreBench.run(quick: quick)
             return
         }
+        if let index = arguments.firstIndex(of: "mock") {
+            // `ccglass-bench mock [PORT] [EVENTS] [GAP_MS]`: just the upstream, for wrk, hyperfine and load tests.
+            let port = arguments.dropFirst(index + 1).first.flatMap(Int.init) ?? 9100
+            let events = arguments.dropFirst(index + 2).first.flatMap(Int.init) ?? 20
+            let gap = arguments.dropFirst(index + 3).first.flatMap(Int.init) ?? 0
+            let app = Application(router: MockUpstream.router(events: events, gap: .milliseconds(gap)),
+                                  configuration: .init(address: .hostname("127.0.0.1", port: port)))
+            try await app.runService()
+            return
+        }
         let concurrencies = arguments.contains("--c256") ? [1, 64, 256] : [1, 64]
 
         let upstreamApp = Application(router: MockUpstream.router(events: 20, gap: .zero),

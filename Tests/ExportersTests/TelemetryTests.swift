@@ -60,6 +60,16 @@ import Testing
     @Test func otlpJSONUsesStringIntegersAndCamelCase() throws {
         var builder = SpanBuilder()
         let span = builder.spans(for: exchange(session: "s", at: Date(timeIntervalSince1970: 1)))[0]
+        var failed = span
+        failed.status = OTLP.Status(code: 2, message: "boom \"quoted\"")
+        failed.parentSpanId = "0123456789abcdef"
+        failed.attributes.append(OTLP.KeyValue("list", .array([.string("a"), .double(0.5), .bool(true)])))
+        let lines = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.resource, scopeSpans: [
+            OTLP.ScopeSpans(scope: OTLP.scope, spans: [span, failed])])])
+        // The hand-written writer says exactly what the Codable model says.
+        let handWritten = try JSONSerialization.jsonObject(with: OTLP.json(lines)) as! NSDictionary
+        let encoded = try JSONSerialization.jsonObject(with: OTLP.encoder.encode(lines)) as! NSDictionary
+        #expect(handWritten.isEqual(encoded))
         let data = try OTLP.encoder.encode(span)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(json["startTimeUnixNano"] as? String == "1000000000")
@@ -69,5 +79,46 @@ import Testing
         #expect((input?["value"] as? [String: Any])?["intValue"] as? String == "100")
         let text = String(decoding: data, as: UTF8.self)
         #expect(!text.contains("_time_unix_nano") && !text.contains("trace_id"))
+    }
+}
+
+@Suite struct RecordCodingTests {
+    /// The hand-written record says exactly what `JSONEncoder` would, and reads back whole.
+    @Test func handWrittenRecordMatchesCodable() throws {
+        var e = StoreFixtures.exchange(body: Data(#"{"a":"\"quoted\"\n"}"#.utf8), session: "s \"1\"", run: "r")
+        e.response.toolCalls = [ToolCall(id: "t1", name: "Bash", arguments: #"{"command":"ls\tx"}"#)]
+        e.response.text = "line\nbreak \u{01} control é"
+        e.response.thinking = "hmm"
+        e.response.error = ProviderError(type: "overloaded_error", message: "Overloaded")
+        e.response.rawUsage = #"{"input_tokens":3}"#
+        e.response.finishReasons = ["tool_use"]
+        e.request.model = "claude-sonnet-4-5"
+        e.request.stream = true
+        e.request.temperature = 0.7
+        e.request.toolResultIDs = ["a", "b"]
+        e.cost = Cost(input: 0.1, output: 1e-7, cacheRead: 0, cacheWrite5m: 0.000123456789, cacheWrite1h: 3, pricedAs: "anthropic:x")
+        e.timings.firstByte = 0.123456
+        e.responseHeaders = [HeaderField("content-type", "text/event-stream")]
+        e.errorMessage = "boom"
+        let ours = try JSONSerialization.jsonObject(with: Data(RecordCoding.json(e).utf8)) as! NSDictionary
+        let codable = try JSONSerialization.jsonObject(with: JSONEncoder().encode(e)) as! NSDictionary
+        #expect(ours.isEqual(codable))
+        #expect(try RecordCoding.decode(RecordCoding.encode(e)) == e)
+    }
+}
+
+@Suite struct LayoutCodingTests {
+    @Test func handWrittenLayoutMatchesCodable() throws {
+        let layout = RequestBodyLayout(raw: nil, skeleton: 3, slots: [
+            .init(at: 10, key: "system", items: [4, 5], separators: RequestBodySplit.Separators(all: ["", ", ", " "])),
+            .init(at: 20, key: "messages", chain: 9, count: 2),
+            .init(at: 30, key: "tools", part: 7),
+        ])
+        let ours = try JSONSerialization.jsonObject(with: Data(layout.json.utf8)) as! NSDictionary
+        let codable = try JSONSerialization.jsonObject(with: JSONEncoder().encode(layout)) as! NSDictionary
+        #expect(ours.isEqual(codable))
+        #expect(try JSONDecoder().decode(RequestBodyLayout.self, from: Data(layout.json.utf8)) == layout)
+        let raw = RequestBodyLayout(raw: 1)
+        #expect(try JSONDecoder().decode(RequestBodyLayout.self, from: Data(raw.json.utf8)) == raw)
     }
 }

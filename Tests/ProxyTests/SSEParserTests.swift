@@ -92,3 +92,14 @@ import Testing
         #expect(JSON.object(bytes) == nil)
     }
 }
+
+@Suite struct JSONTextTests {
+    @Test func writesSortedCompactJSONThatParsesBack() throws {
+        let value: [String: Any] = ["b": [1, 2.5, true, NSNull()], "a": "quote \" backslash \\ newline \n tab \t bell \u{07} é", "c": ["z": 0, "y": -3]]
+        let text = try #require(JSON.text(value))
+        #expect(text.hasPrefix(#"{"a":"#) && text.contains(#""c":{"y":-3,"z":0}"#) && text.contains(#"[1,2.5,true,null]"#))
+        let back = try #require(JSON.object(Array(text.utf8)))
+        #expect(NSDictionary(dictionary: back).isEqual(NSDictionary(dictionary: value)))
+        #expect(JSON.text(["x": Double.nan]) == nil)
+    }
+}
