@@ -18,7 +18,7 @@ public struct Forwarder: Sendable {
         self.client = client
     }
 
-    public func forward(_ request: Request, to provider: Provider, target: Substring) async -> Response {
+    public func forward(_ request: Request, to provider: Provider, target: Substring, runID: String? = nil) async -> Response {
         let started = ContinuousClock.now
         let pairs = request.headers.map { ($0.name.rawName, $0.value) }
         let format = WireFormatKind.detect(path: target)
@@ -27,7 +27,7 @@ public struct Forwarder: Sendable {
             target: SecretRedaction.redact(target: String(target)), format: format,
             userAgent: request.headers[.userAgent],
             requestHeaders: SecretRedaction.redact(pairs).map { HeaderField($0.0, $0.1) })
-        exchange.runID = context.runID
+        exchange.runID = runID ?? context.runID
         let recorder = ExchangeRecorder(exchange: exchange, started: started, context: context)
 
         var upstream = HTTPClientRequest(url: Self.join(provider.upstream, target))

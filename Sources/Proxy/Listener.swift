@@ -3,6 +3,8 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
+import Synchronization
 
 /// The one HTTP listener: proxy routes plus whatever `fallback` serves, on a loopback port.
 public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context == BasicRequestContext {
@@ -20,17 +22,43 @@ public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context
 
     /// Serves until the task is cancelled or SIGINT/SIGTERM arrives; `onRunning` gets the bound port.
     /// Throws `ListenerError.portInUse` when the address is taken.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+    public func run(handlingSignals: Bool = true, stopper: ListenerStopper? = nil,
+                    onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let app = Application(
             responder: responder,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         do {
-            try await app.runService()
+            let group = ServiceGroup(configuration: .init(services: [app],
+                                                          gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
+                                                          logger: logger))
+            stopper?.attach(group)
+            try await group.run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw ListenerError.portInUse(host: host, port: port)
         }
+    }
+}
+
+/// Stops a listener gracefully from outside (a wrapper whose agent has exited).
+public final class ListenerStopper: Sendable {
+    private let group = Mutex<ServiceGroup?>(nil)
+    private let stopped = Mutex(false)
+
+    public init() {}
+
+    func attach(_ serviceGroup: ServiceGroup) {
+        let stopNow = group.withLock { group in
+            group = serviceGroup
+            return stopped.withLock { $0 }
+        }
+        if stopNow { Task { await serviceGroup.triggerGracefulShutdown() } }
+    }
+
+    public func stop() async {
+        stopped.withLock { $0 = true }
+        if let serviceGroup = group.withLock({ $0 }) { await serviceGroup.triggerGracefulShutdown() }
     }
 }
 

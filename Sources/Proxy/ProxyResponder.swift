@@ -15,9 +15,17 @@ public struct ProxyResponder<Fallback: HTTPResponder>: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        let target = Substring(request.head.path ?? "/")
+        var target = Substring(request.head.path ?? "/")
+        // `/_run/<id>/<provider>/…`: a wrapper run sharing a daemon tags its traffic this way.
+        var runID: String?
+        if target.hasPrefix("/_run/") {
+            let rest = target.dropFirst("/_run/".count)
+            let end = rest.firstIndex(of: "/") ?? rest.endIndex
+            runID = String(rest[..<end])
+            target = rest[end...]
+        }
         if let (provider, rest) = providers.route(target) {
-            return await forwarder.forward(request, to: provider, target: rest)
+            return await forwarder.forward(request, to: provider, target: rest, runID: runID)
         }
         return try await fallback.respond(to: request, context: context)
     }

@@ -25,5 +25,7 @@ struct CCGlass: AsyncParsableCommand {
         commandName: "ccglass",
         abstract: "See what your coding agent sends, what it costs, and why the cache missed.",
         version: "0.1.0",
-        subcommands: [Serve.self, UsageCommand.self, RequestsCommand.self, ExportCommand.self, RemoveCommand.self, PruneCommand.self])
+        subcommands: [Serve.self, ClaudeCommand.self, CodexCommand.self, DeepSeekCommand.self, KimiCommand.self, OpencodeCommand.self,
+                      RunCommand.self, ProxyCommand.self, MCPCommand.self,
+                      UsageCommand.self, RequestsCommand.self, ExportCommand.self, RemoveCommand.self, PruneCommand.self])
 }

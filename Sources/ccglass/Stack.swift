@@ -54,14 +54,15 @@ struct Stack {
         }
     }
 
-    /// Serves until SIGINT/SIGTERM.
-    func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+    /// Serves until SIGINT/SIGTERM (`mode: "daemon"`), or until the task is cancelled (a wrapper's own
+    /// listener, which leaves signals to the wrapped agent). Exporters are drained either way.
+    func run(mode: String = "daemon", stopper: ListenerStopper? = nil, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         if !Self.isLoopback(options.host) {
             logger.warning("listening on \(options.host): anyone who can reach it can use your API keys' traffic and read your history")
         }
         let router = Router()
         router.add(middleware: UnknownRouteMiddleware(providers: context.providers.names))
-        router.addHealthRoute(providers: context.providers.names)
+        router.addHealthRoute(HealthReport(mode: mode, providers: context.providers.providers))
         let prometheus = PrometheusExporter(failures: context.failures)
         router.addMetricsRoute(prometheus)
         let metricsFeed = context.bus.subscribe("prometheus")
@@ -86,17 +87,20 @@ struct Stack {
         let listener = Listener(host: options.host, port: options.port,
                                 forwarder: Forwarder(context: context, client: client),
                                 providers: context.providers, fallback: router.buildResponder(), logger: logger)
+        var failure: (any Error)?
         do {
-            try await listener.run(onRunning: onRunning)
+            try await listener.run(handlingSignals: mode == "daemon", stopper: stopper, onRunning: onRunning)
+        } catch is CancellationError {
+            // A wrapper stopping its listener.
         } catch {
-            try? await client.shutdown()
-            throw error
+            failure = error
         }
         context.bus.finish()
         await historyWriter.value
         await metricsTask.value
         await telemetryTask?.value
         try? await client.shutdown()
+        if let failure { throw failure }
     }
 
     /// Trace files and/or OTLP push, as the options ask; nil when both are off.

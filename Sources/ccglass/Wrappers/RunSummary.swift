@@ -1,0 +1,43 @@
+import Exporters
+import Foundation
+import Proxy
+
+/// The paragraph printed when a wrapped agent exits: what the run sent and what it cost.
+enum RunSummary {
+    static func paragraph(runID: String, history: HistoryStore?, waitForDaemon: Bool) async -> String {
+        guard let history else { return "ccglass: no history available, so no summary for this run." }
+        var rows = (try? history.exchanges(run: runID)) ?? []
+        if waitForDaemon {
+            // A shared daemon writes in its own time: wait until the count settles.
+            for _ in 0..<20 {
+                try? await Task.sleep(for: .milliseconds(100))
+                let again = (try? history.exchanges(run: runID)) ?? []
+                if again.count == rows.count && rows.allSatisfy({ $0.phase == "finished" }) { break }
+                rows = again
+            }
+        }
+        guard !rows.isEmpty else { return "ccglass: this run sent no requests." }
+        let usages = rows.compactMap(\.usage)
+        let input = usages.reduce(0) { $0 + $1.inputTokens }
+        let output = usages.reduce(0) { $0 + $1.outputTokens }
+        let cached = usages.reduce(0) { $0 + $1.cacheReadTokens }
+        let cost = rows.compactMap(\.costUSD).reduce(0, +)
+        let unpriced = rows.filter { $0.usage != nil && $0.costUSD == nil }.count
+        let failed = rows.filter { $0.outcome != "ok" }.count
+        var text = "ccglass: \(rows.count) request\(rows.count == 1 ? "" : "s")"
+        if failed > 0 { text += " (\(failed) failed)" }
+        text += " · \(tokens(input)) tokens in"
+        if input > 0 { text += String(format: " (%.0f%% from cache)", Double(cached) / Double(input) * 100) }
+        text += " · \(tokens(output)) out · " + String(format: "$%.4f", cost)
+        if unpriced > 0 { text += " + \(unpriced) unpriced" }
+        if let slowest = rows.filter({ $0.ttft != nil }).max(by: { $0.ttft! < $1.ttft! }) {
+            text += String(format: " · slowest time to first token %.2f s", slowest.ttft!) + " (\(slowest.model ?? "?"))"
+        }
+        if let session = rows.last?.sessionKey { text += " · session \(session)" }
+        return text + "."
+    }
+
+    static func tokens(_ n: Int) -> String {
+        n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
+    }
+}

@@ -1,0 +1,238 @@
+"""`ccglass claude` and friends: mechanics with a stub agent, then the real Claude Code CLI against the
+mock upstream, including the agent calling ccglass's MCP server about its own history."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import Proxy, binary
+from mock_upstream import anthropic_stream_events, stream_reply
+
+STUB = r'''#!/usr/bin/env python3
+import json, os, signal, sys, time, urllib.request
+report = {"args": sys.argv[1:], "env": {k: v for k, v in os.environ.items() if k.endswith("_BASE_URL") or k.startswith("CCGLASS")}}
+if os.environ.get("STUB_REQUEST"):
+    body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "stub says hi"}]}).encode()
+    req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages", data=body, headers={"content-type": "application/json", "x-api-key": "sk-ant-stub-key-0000000000000000"})
+    report["answer"] = json.loads(urllib.request.urlopen(req).read())["content"][0]["text"]
+print(json.dumps(report), flush=True)
+if os.environ.get("STUB_WAIT"):
+    signal.signal(signal.SIGINT, lambda *a: (print("got SIGINT", flush=True), sys.exit(130)))
+    open(os.environ["STUB_WAIT"], "w").close()
+    time.sleep(30)
+sys.exit(int(os.environ.get("STUB_EXIT", "0")))
+'''
+
+
+@pytest.fixture
+def stub_env(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("claude", "codex", "opencode", "myagent"):
+        path = bin_dir / name
+        path.write_text(STUB)
+        path.chmod(0o755)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_BASE_URL")}
+    env.update(PATH=f"{bin_dir}:{os.environ['PATH']}", HOME=str(home), CCGLASS_HOME=str(tmp_path / "ccglass"))
+    return env, tmp_path
+
+
+def wrapped(env, *args, timeout=60, cwd=None):
+    return subprocess.run([binary(), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def report(result):
+    return json.loads(result.stdout.splitlines()[0])
+
+
+def test_env_and_arguments_pass_through_and_exit_code_propagates(stub_env):
+    env, _ = stub_env
+    result = wrapped(dict(env, STUB_EXIT="42"), "claude", "--no-mcp", "-p", "hello world", "--model", "opus", "--", "-x", "a b", "")
+    assert result.returncode == 42
+    got = report(result)
+    base = got["env"]["ANTHROPIC_BASE_URL"]
+    assert base.startswith("http://127.0.0.1:") and base.endswith("/anthropic")
+    assert got["env"]["CCGLASS_RUN_ID"]
+    assert got["args"][:2] == ["--settings", json.dumps({"env": {"ANTHROPIC_BASE_URL": base}}, separators=(",", ":"))]
+    assert got["args"][2:] == ["-p", "hello world", "--model", "opus", "--", "-x", "a b", ""]
+    assert "ccglass: watching claude → https://api.anthropic.com" in result.stderr
+
+
+def test_mcp_config_registers_ccglass_for_the_run(stub_env):
+    env, tmp = stub_env
+    got = report(wrapped(env, "claude", "-p", "x"))
+    config = json.loads(got["args"][got["args"].index("--mcp-config") + 1])
+    server = config["mcpServers"]["ccglass"]
+    assert Path(server["command"]).name == "ccglass" and server["args"][:1] == ["mcp"]
+    assert server["env"]["CCGLASS_RUN_ID"] == got["env"]["CCGLASS_RUN_ID"]
+    no = report(wrapped(env, "claude", "--no-mcp", "--no-settings-override", "-p", "x"))
+    assert no["args"] == ["-p", "x"]
+
+
+def test_settings_file_base_url_becomes_the_upstream_and_is_overridden(stub_env, mock):
+    env, tmp = stub_env
+    settings = Path(env["HOME"]) / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": mock.url}}))
+    result = wrapped(dict(env, STUB_REQUEST="1"), "claude", "-p", "x")
+    assert result.returncode == 0, result.stderr
+    got = report(result)
+    assert got["answer"] == "Hello there!"  # went through ccglass to the upstream the settings file named
+    [sent] = [r for r in mock.received if r.method == "POST"]
+    assert json.loads(sent.body)["messages"][0]["content"] == "stub says hi"
+    assert got["args"][1] == json.dumps({"env": {"ANTHROPIC_BASE_URL": got["env"]["ANTHROPIC_BASE_URL"]}}, separators=(",", ":"))
+    assert f"watching claude → {mock.url} (from {settings})" in result.stderr
+    assert "ccglass: 1 request · " in result.stderr  # the exit summary
+
+
+def test_environment_base_url_is_detected_too(stub_env, mock):
+    env, _ = stub_env
+    result = wrapped(dict(env, STUB_REQUEST="1", ANTHROPIC_BASE_URL=mock.url), "claude", "--quiet", "-p", "x")
+    assert report(result)["answer"] == "Hello there!" and result.stderr == ""
+
+
+def test_sigint_is_forwarded_and_its_exit_code_returned(stub_env):
+    env, tmp = stub_env
+    ready = tmp / "ready"
+    process = subprocess.Popen([binary(), "claude", "--no-mcp", "-p", "x"], env=dict(env, STUB_WAIT=str(ready)),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while not ready.exists():
+        assert time.time() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    assert "got SIGINT" in out
+    assert process.returncode == 130
+
+
+def test_missing_agent_is_one_line_and_127(stub_env):
+    env, _ = stub_env
+    result = wrapped(dict(env, PATH="/usr/bin:/bin"), "claude", "-p", "x")
+    assert result.returncode == 127
+    assert result.stderr.strip().splitlines() == ["ccglass: claude not found on PATH; install Claude Code: npm install -g @anthropic-ai/claude-code"]
+
+
+def test_other_presets_and_generic_run(stub_env):
+    env, _ = stub_env
+    codex = report(wrapped(env, "codex", "--quiet", "exec", "hi"))
+    assert codex["env"]["OPENAI_BASE_URL"].endswith("/openai/v1") and codex["args"] == ["exec", "hi"]
+    kimi = report(wrapped(env, "kimi", "--quiet", "--no-mcp", "-p", "hi"))
+    assert kimi["env"]["ANTHROPIC_BASE_URL"].endswith("/moonshot/anthropic")
+    deepseek = report(wrapped(env, "deepseek", "--quiet", "--no-mcp", "-p", "hi"))
+    assert deepseek["env"]["ANTHROPIC_BASE_URL"].endswith("/deepseek/anthropic")
+    opencode = report(wrapped(env, "opencode", "--quiet"))
+    assert opencode["env"]["ANTHROPIC_BASE_URL"].endswith("/anthropic") and opencode["env"]["OPENAI_BASE_URL"].endswith("/openai/v1")
+    generic = report(wrapped(env, "run", "--provider", "deepseek", "--env-var", "MY_BASE_URL", "--quiet", "--", "myagent", "--flag"))
+    assert generic["env"]["MY_BASE_URL"].endswith("/deepseek/v1") and generic["args"] == ["--flag"]
+
+
+def test_a_running_daemon_is_shared_and_tags_the_run(stub_env, mock, tmp_path):
+    env, _ = stub_env
+    daemon = Proxy(Path(env["CCGLASS_HOME"]), {"anthropic": mock.url})
+    try:
+        result = wrapped(dict(env, STUB_REQUEST="1"), "claude", "--port", str(daemon.port), "--upstream", mock.url, "-p", "x")
+        got = report(result)
+        run = got["env"]["CCGLASS_RUN_ID"]
+        assert got["env"]["ANTHROPIC_BASE_URL"] == f"http://127.0.0.1:{daemon.port}/_run/{run}/anthropic"
+        [exchange] = daemon.wait_exchange()
+        assert exchange["runID"] == run
+        assert "ccglass: 1 request · " in result.stderr
+    finally:
+        daemon.stop()
+
+
+def test_proxy_prints_the_base_url(stub_env, mock):
+    env, _ = stub_env
+    daemon = Proxy(Path(env["CCGLASS_HOME"]), {"openai": mock.url})
+    try:
+        result = wrapped(env, "proxy", "--provider", "openai", "--port", str(daemon.port))
+        assert result.stdout.strip() == f"http://127.0.0.1:{daemon.port}/openai/v1"
+    finally:
+        daemon.stop()
+
+
+# ---- the real Claude Code CLI --------------------------------------------------------------------
+
+def claude_binary():
+    try:
+        import claude_agent_sdk
+    except ImportError:
+        pytest.skip("claude-agent-sdk (which bundles the Claude Code CLI) is not installed")
+    path = Path(claude_agent_sdk.__file__).parent / "_bundled" / "claude"
+    if not path.exists():
+        pytest.skip("the claude-agent-sdk wheel has no bundled CLI")
+    return path
+
+
+@pytest.fixture
+def claude_env(tmp_path, mock):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "claude").symlink_to(claude_binary())
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
+    env.update(PATH=f"{bin_dir}:{os.environ['PATH']}", HOME=str(home), CCGLASS_HOME=str(tmp_path / "ccglass"),
+               CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", ANTHROPIC_API_KEY="sk-ant-api03-CLAUDECODETEST-0123456789abcdef-KKKK",
+               ANTHROPIC_BASE_URL=mock.url)
+    return env, tmp_path
+
+
+def history(env):
+    return json.loads(subprocess.run([binary(), "requests", "--json", "--limit", "100"], env=env, capture_output=True).stdout)
+
+
+def test_claude_code_print_mode_is_recorded_with_its_session(claude_env, mock):
+    env, tmp = claude_env
+    session = str(uuid.uuid4())
+    result = wrapped(env, "claude", "-p", "say hi", "--session-id", session, timeout=180, cwd=env["HOME"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello there!\n"
+    posts = [r for r in mock.received if r.method == "POST"]
+    assert posts and posts[0].header("x-claude-code-session-id") == session
+    rows = history(env)
+    assert rows and all(r["sessionKey"] == session for r in rows)
+    assert rows[-1]["client"] == "claude-code" and rows[-1]["prompt"] == "say hi"
+    assert "ccglass: " in result.stderr and " request" in result.stderr
+
+
+def test_claude_code_reads_its_own_history_through_mcp(claude_env, mock):
+    env, tmp = claude_env
+    session = str(uuid.uuid4())
+    first = wrapped(env, "claude", "-p", "Remember the code word PINEAPPLE-42.", "--session-id", session, timeout=180, cwd=env["HOME"])
+    assert first.returncode == 0, first.stderr
+
+    seen = {}
+
+    def scenario(record):
+        body = json.loads(record.body)
+        last = body["messages"][-1]
+        blocks = last["content"] if isinstance(last["content"], list) else []
+        results = [b for b in blocks if b.get("type") == "tool_result"]
+        if results:
+            seen["tool_result"] = json.dumps(results[0]["content"])
+            return stream_reply(anthropic_stream_events(model="claude-opus-5-5", text="You told me PINEAPPLE-42."))
+        if "Which code word" in json.dumps(last):
+            return stream_reply(anthropic_stream_events(model="claude-opus-5-5", text="Let me check my history.", tool_use={
+                "id": "toolu_history1", "name": "mcp__ccglass__recent_requests", "input": {"limit": 5}}))
+        return stream_reply(anthropic_stream_events(model="claude-opus-5-5"))
+
+    for _ in range(10):
+        mock.enqueue(scenario)
+    second = wrapped(env, "claude", "--allowedTools", "mcp__ccglass__recent_requests", "-p",
+                     "Which code word did I give you? Check your request history.", "--resume", session,
+                     timeout=180, cwd=env["HOME"])
+    assert second.returncode == 0, second.stderr
+    assert "tool_result" in seen, [json.loads(r.body)["messages"][-1] for r in mock.received]
+    assert "PINEAPPLE-42" in seen["tool_result"]
+    assert "Remember the code word PINEAPPLE-42." in seen["tool_result"]
+    assert second.stdout.strip() == "You told me PINEAPPLE-42."
