@@ -3,16 +3,49 @@ import GRDB
 import Proxy
 
 extension HistoryStore {
-    /// Newest first; only `session` when given.
-    public func recent(limit: Int = 20, session: String? = nil) throws -> [ExchangeRow] {
+    /// Newest first, optionally narrowed to a session, model, client, or to exchanges older than `before`
+    /// (an id, for paging).
+    public func recent(limit: Int = 20, session: String? = nil, model: String? = nil, client: String? = nil,
+                       before: String? = nil) throws -> [ExchangeRow] {
         try pool.read { db in
-            let filter = session == nil ? "" : "WHERE e.session_key = ?"
-            let arguments: StatementArguments = session.map { [$0, limit] } ?? [limit]
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let session { conditions.append("e.session_key = ?"); arguments.append(session) }
+            if let model { conditions.append("coalesce(e.response_model, e.request_model) = ?"); arguments.append(model) }
+            if let client { conditions.append("e.client = ?"); arguments.append(client) }
+            if let before { conditions.append("e.id < ?"); arguments.append(before) }
+            arguments.append(limit)
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             return try Row.fetchAll(db, sql: """
                 SELECT e.*, d.prompt_preview, d.tool_names, d.error_message FROM exchange e
                 LEFT JOIN exchange_detail d ON d.id = e.id \(filter)
                 ORDER BY e.id DESC LIMIT ?
-                """, arguments: arguments).map(Self.exchangeRow)
+                """, arguments: StatementArguments(arguments)).map(Self.exchangeRow)
+        }
+    }
+
+    /// One session with its totals.
+    public func session(_ key: String, titles: SessionTitles? = nil) throws -> SessionRow? {
+        let found = try pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT s.key, s.title, s.title_source, s.client, s.started_at, s.last_at, COUNT(e.id),
+                    SUM(CASE WHEN e.outcome = 'ok' THEN 0 ELSE 1 END), TOTAL(e.input_tokens), TOTAL(e.output_tokens),
+                    TOTAL(e.cache_read_tokens), TOTAL(e.cost_usd)
+                FROM session s JOIN exchange e ON e.session_key = s.key WHERE s.key = ? GROUP BY s.key
+                """, arguments: [key]).map(Self.sessionRow)
+        }
+        guard var row = found, let titles, row.titleSource != "claude-code", let title = titles.title(session: key) else { return found }
+        try setTitle(session: key, title: title, source: "claude-code")
+        row.title = title
+        row.titleSource = "claude-code"
+        return row
+    }
+
+    /// The models and clients seen, for filters.
+    public func facets() throws -> (models: [String], clients: [String]) {
+        try pool.read { db in
+            (try String.fetchAll(db, sql: "SELECT DISTINCT coalesce(response_model, request_model) AS m FROM exchange WHERE m IS NOT NULL ORDER BY m"),
+             try String.fetchAll(db, sql: "SELECT DISTINCT client FROM exchange ORDER BY client"))
         }
     }
 
@@ -88,14 +121,15 @@ extension HistoryStore {
                     TOTAL(e.cache_read_tokens), TOTAL(e.cost_usd)
                 FROM session s JOIN exchange e ON e.session_key = s.key
                 GROUP BY s.key ORDER BY s.last_at DESC LIMIT ?
-                """, arguments: [limit])
-            .map { row in
-                SessionRow(key: row[0], title: row[1], titleSource: row[2], client: row[3],
-                           startedAt: Date(timeIntervalSince1970: row[4]), lastAt: Date(timeIntervalSince1970: row[5]),
-                           requests: row[6], errors: row[7] ?? 0, inputTokens: Int(row[8] as Double),
-                           outputTokens: Int(row[9] as Double), cacheReadTokens: Int(row[10] as Double), costUSD: row[11])
-            }
+                """, arguments: [limit]).map(Self.sessionRow)
         }
+    }
+
+    static func sessionRow(_ row: Row) -> SessionRow {
+        SessionRow(key: row[0], title: row[1], titleSource: row[2], client: row[3],
+                   startedAt: Date(timeIntervalSince1970: row[4]), lastAt: Date(timeIntervalSince1970: row[5]),
+                   requests: row[6], errors: row[7] ?? 0, inputTokens: Int(row[8] as Double),
+                   outputTokens: Int(row[9] as Double), cacheReadTokens: Int(row[10] as Double), costUSD: row[11])
     }
 
     /// Replaces a session's title (from Claude Code's transcript).

@@ -16,6 +16,12 @@ struct Bench {
             try StoreBench.run(quick: quick)
             return
         }
+        if let index = arguments.firstIndex(of: "seed") {
+            // `ccglass-bench seed HOME SESSION COUNT`: a history with COUNT exchanges in one session (dashboard tests).
+            let home = URL(fileURLWithPath: arguments[index + 1])
+            try StoreBench.seed(home: home, session: arguments[index + 2], count: Int(arguments[index + 3]) ?? 10_000)
+            return
+        }
         if let index = arguments.firstIndex(of: "mock") {
             // `ccglass-bench mock [PORT] [EVENTS] [GAP_MS]`: just the upstream, for wrk, hyperfine and load tests.
             let port = arguments.dropFirst(index + 1).first.flatMap(Int.init) ?? 9100

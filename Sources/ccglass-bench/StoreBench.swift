@@ -114,6 +114,38 @@ enum StoreBench {
         print()
     }
 
+    /// A history of `count` small exchanges in one session (what the dashboard lists, not what the bodies weigh).
+    static func seed(home: URL, session: String, count: Int) throws {
+        let store = try HistoryStore(url: HistoryStore.defaultURL(home: home))
+        let failures = FailureLog(logger: Logger(label: "seed"))
+        var batch: [ExchangeEvent] = []
+        let start = Date().addingTimeInterval(-Double(count))
+        for turn in 0..<count {
+            let date = start.addingTimeInterval(Double(turn))
+            var exchange = Exchange(id: ExchangeID.make(at: date), startedAt: date, provider: Provider.presets[0], method: "POST",
+                                    target: "/v1/messages", format: .anthropicMessages, userAgent: "claude-cli/2.1.332", requestHeaders: [])
+            exchange.sessionID = session
+            exchange.requestBody = Data(#"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"seeded prompt \#(turn)"}]}"#.utf8)
+            exchange.request.model = "claude-sonnet-4-5"
+            exchange.request.lastPrompt = "seeded prompt \(turn)"
+            exchange.response.model = "claude-sonnet-4-5-20250929"
+            exchange.response.usage = Usage(inputTokens: 20_000 + turn, outputTokens: 150, cacheReadTokens: 19_000)
+            exchange.cost = Cost(input: 0.003, output: 0.00225, cacheRead: 0.0057, cacheWrite5m: 0, cacheWrite1h: 0, pricedAs: "anthropic:claude-sonnet-4-5")
+            exchange.status = 200
+            exchange.outcome = .ok
+            exchange.phase = .finished
+            exchange.timings.firstByte = 0.9
+            exchange.timings.end = 2.5
+            batch.append(.finished(exchange))
+            if batch.count == 500 {
+                store.write(batch, failures: failures)
+                batch = []
+            }
+        }
+        store.write(batch, failures: failures)
+        print("seeded \(count) exchanges in session \(session) at \(store.url.path)")
+    }
+
     static func temporaryStore() throws -> HistoryStore {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-store-bench-\(UUID().uuidString)/history.sqlite")
         return try HistoryStore(url: url)
@@ -187,8 +219,8 @@ struct Fixture {
         return pieces
     }
 
-    func exchange(body: Data, session: String, turn: Int) -> Exchange {
-        var exchange = Exchange(id: ExchangeID.make(), startedAt: Date(), provider: Provider.presets[0], method: "POST",
+    func exchange(body: Data, session: String, turn: Int, at date: Date = Date()) -> Exchange {
+        var exchange = Exchange(id: ExchangeID.make(at: date), startedAt: date, provider: Provider.presets[0], method: "POST",
                                 target: "/v1/messages?beta=true", format: .anthropicMessages,
                                 userAgent: "claude-cli/2.1.332 (external, sdk-cli)", requestHeaders: SecretRedaction.redact(headers))
         exchange.sessionID = session

@@ -16,6 +16,8 @@ struct Stack {
     let client: HTTPClient
     /// nil when the history cannot be opened: ccglass still forwards, and says why once.
     let history: HistoryStore?
+    /// The dashboard's access token (`<home>/token`).
+    let token: String
 
     init(options: ListenerOptions, runID: String? = nil) throws {
         self.options = options
@@ -39,6 +41,12 @@ struct Stack {
                                     failures: failures, logger: logger, runID: runID)
         self.client = UpstreamClient.make(readTimeout: .seconds(options.readTimeout))
         self.history = options.noHistory ? nil : Self.openHistory(home: home, logger: logger)
+        self.token = DashboardAccess.token(home: home)
+    }
+
+    /// The dashboard address with its access token, as printed for the user.
+    func dashboardURL(port: Int) -> String {
+        "http://\(Self.isLoopback(options.host) ? "127.0.0.1" : options.host):\(port)/?token=\(token)"
     }
 
     static func openHistory(home: URL, logger: Logger) -> HistoryStore? {
@@ -70,7 +78,8 @@ struct Stack {
         let telemetry = try makeTraceExporter(prometheus: prometheus)
         let telemetryTask = telemetry.map { exporter in Task { [context] in await exporter.follow(context.bus) } }
         let recent = RecentExchanges()
-        router.addLiveRoutes(recent)
+        let access = DashboardAccess(token: token, extraHost: Self.isLoopback(options.host) ? nil : options.host)
+        Dashboard(access: access, bus: context.bus, recent: recent, history: history).register(on: router)
         let feed = context.bus.subscribe("live")
         let follower = Task { await recent.follow(feed) }
         defer { follower.cancel() }
@@ -89,7 +98,10 @@ struct Stack {
                                 providers: context.providers, fallback: router.buildResponder(), logger: logger)
         var failure: (any Error)?
         do {
-            try await listener.run(handlingSignals: mode == "daemon", stopper: stopper, onRunning: onRunning)
+            try await listener.run(handlingSignals: mode == "daemon", stopper: stopper) { port in
+                access.bound(to: port)
+                await onRunning(port)
+            }
         } catch is CancellationError {
             // A wrapper stopping its listener.
         } catch {
@@ -136,7 +148,7 @@ struct Stack {
 
     func printBanner(port: Int) {
         let base = "http://\(options.host):\(port)"
-        var lines = ["ccglass \(CCGlassVersion.current) listening on \(base)"]
+        var lines = ["ccglass \(CCGlassVersion.current) listening on \(base)", "  dashboard: \(dashboardURL(port: port))"]
         for provider in context.providers.providers {
             lines.append("  \(provider.baseURLVariable)=\(provider.clientBaseURL(listener: base))  → \(provider.upstream.absoluteString)")
         }

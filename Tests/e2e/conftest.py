@@ -56,23 +56,36 @@ class Proxy:
             time.sleep(0.05)
         raise RuntimeError("ccglass did not start:\n" + self.log_path.read_text(errors="replace"))
 
+    @property
+    def token(self):
+        return (self.home / "token").read_text().strip()
+
     def get_json(self, path, headers=None):
-        request = urllib.request.Request(self.url + path, headers=headers or {})
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {self.token}", **(headers or {})})
         with urllib.request.urlopen(request, timeout=10) as r:
             return json.loads(r.read())
 
-    def exchanges(self):
-        return self.get_json("/api/live?limit=1000")
+    def rows(self):
+        """The dashboard API's list of exchanges, newest first."""
+        return self.get_json("/api/exchanges?limit=1000")
+
+    def exchange(self, id):
+        """One exchange as the dashboard's detail view gets it."""
+        return self.get_json(f"/api/exchanges/{id}")
 
     def wait_exchange(self, predicate=lambda e: True, count=1, timeout=10):
-        """The finished exchanges matching `predicate`, once there are `count` of them (newest first)."""
+        """The finished exchanges (full records) matching `predicate`, once there are `count` (newest first)."""
         deadline = time.time() + timeout
+        details = {}
         while True:
-            found = [e for e in self.exchanges() if e["phase"] == "finished" and predicate(e)]
+            for row in self.rows():
+                if row["phase"] == "finished" and row["id"] not in details:
+                    details[row["id"]] = self.exchange(row["id"])["exchange"]
+            found = sorted((e for e in details.values() if predicate(e)), key=lambda e: e["id"], reverse=True)
             if len(found) >= count:
                 return found
             if time.time() > deadline:
-                raise AssertionError(f"only {len(found)} of {count} exchanges finished: {self.exchanges()}")
+                raise AssertionError(f"only {len(found)} of {count} exchanges finished: {self.rows()}")
             time.sleep(0.05)
 
     def stop(self, sig=signal.SIGTERM):

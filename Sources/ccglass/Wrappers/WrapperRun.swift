@@ -54,7 +54,7 @@ struct WrapperRun {
         if !options.quiet {
             let watched = upstreams.map { "\($0.url.absoluteString)\($0.source.map { " (from \($0))" } ?? "")" }.joined(separator: ", ")
             let dashboard = listenerBase.components(separatedBy: "/_run/").first ?? listenerBase
-            note("ccglass: watching \(preset.binary) → \(watched) · dashboard \(dashboard)/")
+            note("ccglass: watching \(preset.binary) → \(watched) · dashboard \(dashboard)/?token=\(DashboardAccess.token(home: home))")
         }
 
         let code = try await ChildProcess.run(executable: executable, arguments: arguments, environment: childEnvironment)

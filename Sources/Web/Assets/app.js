@@ -1,0 +1,212 @@
+// ccglass dashboard: the live list of requests, filters, totals, charts and the summary view.
+import { el, tokens, usd, seconds, percent, time, cacheWrite, api } from "./format.js";
+import { drawCost, drawCacheHit, drawLatency } from "./charts.js";
+import { initDetail, openDetail } from "./detail.js";
+
+const PAGE = 200;
+const state = { rows: [], byId: new Map(), filters: { session: "", model: "", client: "" }, selected: null, view: "requests" };
+
+function matches(row) {
+  const f = state.filters;
+  return (!f.session || row.sessionKey === f.session) && (!f.model || row.model === f.model) && (!f.client || row.client === f.client);
+}
+
+function query(extra = {}) {
+  const params = new URLSearchParams({ limit: PAGE, ...extra });
+  for (const [k, v] of Object.entries(state.filters)) if (v) params.set(k, v);
+  return params.toString();
+}
+
+function statusCell(row) {
+  if (row.phase !== "finished") return el("td", { text: row.status ?? "…" });
+  const ok = row.outcome === "ok";
+  const label = `${row.status ?? "–"}${ok ? "" : " " + (row.errorType || row.outcome || "")}`;
+  return el("td", { class: ok ? "status-ok" : "status-err", text: label, title: row.errorMessage || "" });
+}
+
+function rowNode(row) {
+  const u = row.usage;
+  const estimated = u && u.outputEstimated;
+  return el("tr", { "data-id": row.id, class: [row.phase !== "finished" ? "inflight" : "", row.id === state.selected ? "selected" : ""].join(" "), onclick: () => openDetail(state, row.id) },
+    el("td", { text: time(row.startedAt) }),
+    statusCell(row),
+    el("td", { text: row.model || "–" }),
+    el("td", { text: row.client }),
+    el("td", { class: "num", text: seconds(row.ttft) }),
+    el("td", { class: "num", text: seconds(row.duration) }),
+    el("td", { class: "num", text: tokens(u?.inputTokens) }),
+    el("td", { class: "num" + (estimated ? " estimated" : ""), text: tokens(u?.outputTokens) + (estimated ? "~" : "") }),
+    el("td", { class: "num", text: tokens(u?.cacheReadTokens) }),
+    el("td", { class: "num", text: tokens(cacheWrite(u)) }),
+    el("td", { class: "num", text: u ? percent(u.cacheReadTokens, u.inputTokens) : "–" }),
+    el("td", { class: "num", text: row.costUSD === undefined || row.costUSD === null ? (u ? "unpriced" : "–") : usd(row.costUSD) }),
+    el("td", { class: "prompt", text: (row.prompt || "") + (row.toolNames?.length ? `  ⟶ ${row.toolNames.join(", ")}` : ""), title: row.prompt || "" }),
+  );
+}
+
+function renderRows() {
+  const body = document.getElementById("rows");
+  body.replaceChildren(...state.rows.map(rowNode));
+  document.getElementById("empty").hidden = state.rows.length > 0;
+  renderTotals();
+  renderCharts();
+  // For tests and the curious: when the first list was on screen, in ms since navigation.
+  if (window.ccglassFirstPaint === undefined) window.ccglassFirstPaint = performance.now();
+}
+
+function upsert(row, fresh) {
+  if (!matches(row)) return;
+  const existing = state.byId.get(row.id);
+  if (existing) Object.assign(existing, row);
+  else {
+    state.byId.set(row.id, row);
+    state.rows.push(row);
+    state.rows.sort((a, b) => (a.id < b.id ? 1 : -1));
+  }
+  const body = document.getElementById("rows");
+  const node = rowNode(state.byId.get(row.id));
+  const old = body.querySelector(`tr[data-id="${CSS.escape(row.id)}"]`);
+  if (old) old.replaceWith(node);
+  else {
+    const index = state.rows.indexOf(state.byId.get(row.id));
+    body.insertBefore(node, body.children[index] || null);
+    if (fresh) node.classList.add("fresh");
+  }
+  document.getElementById("empty").hidden = true;
+  scheduleSummary();
+}
+
+let summaryTimer = null;
+function scheduleSummary() {
+  clearTimeout(summaryTimer);
+  summaryTimer = setTimeout(() => { renderTotals(); renderCharts(); }, 150);
+}
+
+function renderTotals() {
+  const rows = state.rows;
+  const sum = (f) => rows.reduce((a, r) => a + (f(r) || 0), 0);
+  const input = sum((r) => r.usage?.inputTokens), cached = sum((r) => r.usage?.cacheReadTokens);
+  const errors = rows.filter((r) => r.phase === "finished" && r.outcome !== "ok").length;
+  const scope = state.filters.session ? "this session" : "loaded requests";
+  const card = (value, label) => el("div", {}, el("b", { text: value }), el("span", { text: label }));
+  document.getElementById("totals").replaceChildren(
+    card(String(rows.length), `requests (${scope})`),
+    card(tokens(input), "tokens in"),
+    card(tokens(sum((r) => r.usage?.outputTokens)), "tokens out"),
+    card(percent(cached, input), "cache hit"),
+    card(usd(sum((r) => r.costUSD)), "cost"),
+    card(String(errors), "errors"),
+  );
+  if (state.filters.session) {
+    api(`/api/sessions/${encodeURIComponent(state.filters.session)}`).then((s) => {
+      document.getElementById("totals").prepend(card(s.title || s.key, `${s.requests} requests in session · ${usd(s.costUSD)} · started ${time(s.startedAt)}`));
+    }).catch(() => {});
+  }
+}
+
+function renderCharts() {
+  const ordered = [...state.rows].reverse();
+  drawCost(document.getElementById("chart-cost"), ordered);
+  drawCacheHit(document.getElementById("chart-cache"), ordered);
+  drawLatency(document.getElementById("chart-latency"), ordered);
+}
+
+async function load() {
+  const rows = await api(`/api/exchanges?${query()}`);
+  state.rows = rows;
+  state.byId = new Map(rows.map((r) => [r.id, r]));
+  document.getElementById("more").hidden = rows.length < PAGE;
+  renderRows();
+}
+
+async function loadMore() {
+  const last = state.rows[state.rows.length - 1];
+  if (!last) return;
+  const rows = await api(`/api/exchanges?${query({ before: last.id })}`);
+  for (const row of rows) if (!state.byId.has(row.id)) { state.byId.set(row.id, row); state.rows.push(row); }
+  document.getElementById("more").hidden = rows.length < PAGE;
+  renderRows();
+}
+
+async function loadFilters() {
+  const [sessions, facets] = await Promise.all([api("/api/sessions?limit=200"), api("/api/facets")]);
+  const fill = (id, items, label) => {
+    const select = document.getElementById(id);
+    const keep = select.value;
+    select.replaceChildren(el("option", { value: "", text: id === "session" ? "All sessions" : "All" }),
+      ...items.map((item) => el("option", { value: item.value, text: label(item) })));
+    select.value = keep;
+  };
+  fill("session", sessions.map((s) => ({ value: s.key, s })), ({ s }) => `${(s.title || s.key).slice(0, 60)} · ${s.requests} req · ${usd(s.costUSD)}`);
+  fill("model", facets.models.map((m) => ({ value: m })), (m) => m.value);
+  fill("client", facets.clients.map((c) => ({ value: c })), (c) => c.value);
+}
+
+function connectLive() {
+  const indicator = document.getElementById("live");
+  const source = new EventSource("/api/live");
+  source.addEventListener("open", () => indicator.classList.add("on"));
+  source.addEventListener("error", () => indicator.classList.remove("on"));
+  source.addEventListener("exchange", (event) => {
+    const row = JSON.parse(event.data);
+    const isNew = !state.byId.has(row.id);
+    upsert(row, isNew);
+    if (isNew && row.sessionKey && !document.querySelector(`#session option[value="${CSS.escape(row.sessionKey)}"]`)) loadFilters().catch(() => {});
+  });
+}
+
+async function renderSummary() {
+  const table = (id, answer, label) => {
+    const rows = [...answer.rows].sort((a, b) => b.costUSD - a.costUSD);
+    document.getElementById(id).replaceChildren(
+      el("tr", {}, ["", "requests", "errors", "in", "out", "cache read", "cache write", "hit", "cost"].map((h) => el("th", { text: h }))),
+      ...[...rows, answer.total].map((r, i) => el("tr", {},
+        el("td", { text: i === rows.length ? "total" : label(r.group) }), el("td", { text: r.requests }), el("td", { text: r.errors }),
+        el("td", { text: tokens(r.inputTokens) }), el("td", { text: tokens(r.outputTokens) }), el("td", { text: tokens(r.cacheReadTokens) }),
+        el("td", { text: tokens(r.cacheWrite5mTokens + r.cacheWrite1hTokens) }), el("td", { text: percent(r.cacheReadTokens, r.inputTokens) }),
+        el("td", { text: usd(r.costUSD) + (r.unpricedRequests ? ` +${r.unpricedRequests} unpriced` : "") }))));
+  };
+  const [byModel, byDay, bySession, sessions] = await Promise.all([api("/api/usage?by=model"), api("/api/usage?by=day"), api("/api/usage?by=session"), api("/api/sessions?limit=1000")]);
+  const titles = new Map(sessions.map((s) => [s.key, s.title]));
+  table("by-model", byModel, (g) => g);
+  table("by-day", { ...byDay, rows: byDay.rows }, (g) => g);
+  table("by-session", bySession, (g) => (titles.get(g) ? `${titles.get(g)} (${g.slice(0, 8)})` : g));
+}
+
+function switchView(view) {
+  state.view = view;
+  for (const b of document.querySelectorAll(".bar .tabs button")) b.classList.toggle("active", b.dataset.view === view);
+  document.getElementById("view-requests").hidden = view !== "requests";
+  document.getElementById("view-summary").hidden = view !== "summary";
+  if (view === "summary") renderSummary().catch(reportError);
+}
+
+function reportError(error) {
+  const empty = document.getElementById("empty");
+  empty.hidden = false;
+  empty.textContent = `Could not reach ccglass: ${error.message}`;
+}
+
+function initTheme() {
+  const stored = localStorage.getItem("ccglass-theme");
+  const dark = stored ? stored === "dark" : matchMedia("(prefers-color-scheme: dark)").matches;
+  document.documentElement.classList.toggle("dark", dark);
+  document.getElementById("theme").addEventListener("click", () => {
+    const now = !document.documentElement.classList.contains("dark");
+    document.documentElement.classList.toggle("dark", now);
+    localStorage.setItem("ccglass-theme", now ? "dark" : "light");
+  });
+}
+
+function init() {
+  initTheme();
+  initDetail(state);
+  for (const id of ["session", "model", "client"]) {
+    document.getElementById(id).addEventListener("change", (event) => { state.filters[id] = event.target.value; load().catch(reportError); });
+  }
+  for (const b of document.querySelectorAll(".bar .tabs button")) b.addEventListener("click", () => switchView(b.dataset.view));
+  document.getElementById("more").addEventListener("click", () => loadMore().catch(reportError));
+  Promise.all([load(), loadFilters()]).then(connectLive).catch(reportError);
+}
+
+init();

@@ -1,0 +1,237 @@
+// The request detail drawer: overview, what was sent, what came back, a diff against another turn, raw.
+import { el, tokens, usd, seconds, percent, api, toast } from "./format.js";
+import { diffRequests } from "./diff.js";
+
+let current = null;
+let pane = "overview";
+let compareTo = null;
+
+export function initDetail(state) {
+  document.getElementById("detail-close").addEventListener("click", () => closeDetail(state));
+  for (const button of document.querySelectorAll("#detail-tabs button")) {
+    button.addEventListener("click", () => {
+      pane = button.dataset.pane;
+      for (const b of document.querySelectorAll("#detail-tabs button")) b.classList.toggle("active", b === button);
+      render(state);
+    });
+  }
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeDetail(state); });
+}
+
+export async function openDetail(state, id) {
+  const drawer = document.getElementById("detail");
+  drawer.hidden = false;
+  state.selected = id;
+  for (const row of document.querySelectorAll("#rows tr")) row.classList.toggle("selected", row.dataset.id === id);
+  document.getElementById("detail-title").textContent = "Loading…";
+  try {
+    current = await api(`/api/exchanges/${encodeURIComponent(id)}`);
+  } catch (error) {
+    document.getElementById("detail-title").textContent = "Could not load this request";
+    document.getElementById("detail-body").replaceChildren(el("p", { text: String(error.message) }));
+    return;
+  }
+  compareTo = previousInSession(state, current.exchange);
+  render(state);
+}
+
+function closeDetail(state) {
+  document.getElementById("detail").hidden = true;
+  state.selected = null;
+  for (const row of document.querySelectorAll("#rows tr.selected")) row.classList.remove("selected");
+}
+
+function previousInSession(state, exchange) {
+  const session = exchange.sessionID;
+  if (!session) return null;
+  const older = state.rows.filter((r) => r.sessionKey === session && r.id < exchange.id && r.phase === "finished");
+  return older.length ? older[0].id : null;
+}
+
+function render(state) {
+  if (!current) return;
+  const e = current.exchange;
+  document.getElementById("detail-title").textContent =
+    `${e.method} ${e.target.split("?")[0]} · ${e.response.model || e.request.model || "?"} · ${e.status ?? e.outcome ?? e.phase}`;
+  const body = document.getElementById("detail-body");
+  const render = { overview, request, response, diff: (x) => diffPane(state, x), raw }[pane];
+  body.replaceChildren(render(current));
+}
+
+function kv(pairs) {
+  return el("dl", { class: "kv" }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== "").map(([k, v]) => [el("dt", { text: k }), el("dd", { text: String(v) })]));
+}
+
+function overview(data) {
+  const e = data.exchange;
+  const u = e.response.usage;
+  const t = e.timings || {};
+  const generation = t.end !== undefined && t.firstByte !== undefined ? Math.max(0, t.end - t.firstByte) : undefined;
+  const tokPerSecond = u && generation > 0 ? (u.outputTokens / generation).toFixed(1) + " tok/s" : undefined;
+  const parts = [
+    el("h3", { text: "Exchange" }),
+    kv([
+      ["id", e.id], ["started", new Date(e.startedAt).toLocaleString()], ["provider", `${e.provider} → ${e.upstreamURL}`],
+      ["client", `${e.client}${e.userAgent ? " (" + e.userAgent + ")" : ""}`], ["session", e.sessionID], ["model requested", e.request.model],
+      ["model answered", e.response.model], ["status", `${e.status ?? "no status"} ${e.outcome ?? e.phase}`], ["error", e.errorMessage],
+      ["stop reason", (e.response.finishReasons || []).join(", ")],
+    ]),
+    el("h3", { text: "Timing" }),
+    kv([
+      ["time to first token", seconds(t.firstByte)], ["generation", seconds(generation)], ["total", seconds(t.end)],
+      ["output speed", tokPerSecond], ["ccglass overhead", t.overhead !== undefined ? (t.overhead * 1000).toFixed(2) + " ms" : undefined],
+    ]),
+    el("h3", { text: "Tokens" }),
+  ];
+  if (u) {
+    parts.push(kv([
+      ["input (all)", tokens(u.inputTokens)], ["uncached input", tokens(u.inputTokens - u.cacheReadTokens - u.cacheWrite5mTokens - u.cacheWrite1hTokens)],
+      ["cache read", tokens(u.cacheReadTokens)], ["cache write 5m", tokens(u.cacheWrite5mTokens)], ["cache write 1h", tokens(u.cacheWrite1hTokens)],
+      ["cache hit", percent(u.cacheReadTokens, u.inputTokens)],
+      ["output", tokens(u.outputTokens) + (u.outputEstimated ? " (estimated)" : "")], ["reasoning", u.reasoningTokens ? tokens(u.reasoningTokens) : undefined],
+    ]));
+  } else {
+    parts.push(el("p", { text: "No usage reported." }));
+  }
+  parts.push(el("h3", { text: "Cost" }));
+  if (e.cost) {
+    const c = e.cost;
+    parts.push(el("table", { class: "cost-table" },
+      [["uncached input", c.input], ["cache read", c.cacheRead], ["cache write 5m", c.cacheWrite5m], ["cache write 1h", c.cacheWrite1h], ["output", c.output]]
+        .map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num", text: usd(v) }))),
+      el("tr", {}, el("td", {}, el("b", { text: "total" })), el("td", { class: "num" }, el("b", { text: usd(c.input + c.cacheRead + c.cacheWrite5m + c.cacheWrite1h + c.output) }))),
+    ), el("p", { class: "estimated", text: `priced as ${c.pricedAs}` }));
+  } else {
+    parts.push(el("p", { text: u ? "Unpriced: this model has no entry in pricing.json." : "–" }));
+  }
+  return el("div", {}, parts);
+}
+
+function cacheTag(block) {
+  const cache = block && block.cache_control;
+  return cache ? el("span", { class: "tag cache", text: `cache_control ${cache.type || ""}${cache.ttl ? " " + cache.ttl : ""}` }) : null;
+}
+
+function textOf(content) {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((b) => (typeof b === "string" ? b : b.text ?? b.content ?? JSON.stringify(b))).join("\n");
+  return JSON.stringify(content, null, 2);
+}
+
+function block(headParts, text, attrs = {}) {
+  return el("div", { class: "block", ...attrs }, el("div", { class: "head" }, headParts), el("pre", { text }));
+}
+
+function contentBlocks(content, role) {
+  if (typeof content === "string") return [block([el("span", { class: "role", text: role })], content)];
+  if (!Array.isArray(content)) return [block([el("span", { class: "role", text: role })], JSON.stringify(content, null, 2))];
+  return content.map((b) => {
+    const head = [el("span", { class: "role", text: role })];
+    switch (b.type) {
+      case "text": case "input_text": case "output_text":
+        return block([...head, el("span", { class: "tag", text: "text" }), cacheTag(b)], b.text ?? "");
+      case "tool_use":
+        return block([...head, el("span", { class: "tag tool", text: `tool_use ${b.name}` }), el("code", { text: b.id }),
+          el("a", { class: "link", text: "→ result", onclick: () => jump(`result-${b.id}`) }), cacheTag(b)],
+        JSON.stringify(b.input, null, 2), { id: `use-${b.id}` });
+      case "tool_result":
+        return block([...head, el("span", { class: "tag tool", text: "tool_result" }), el("code", { text: b.tool_use_id }),
+          el("a", { class: "link", text: "← call", onclick: () => jump(`use-${b.tool_use_id}`) }), b.is_error ? el("span", { class: "tag removed", text: "error" }) : null, cacheTag(b)],
+        textOf(b.content), { id: `result-${b.tool_use_id}` });
+      case "thinking": case "redacted_thinking":
+        return block([...head, el("span", { class: "tag", text: b.type })], b.thinking ?? "(redacted)");
+      case "image": case "input_image":
+        return block([...head, el("span", { class: "tag", text: "image" })], b.source?.media_type || b.image_url || "image");
+      default:
+        return block([...head, el("span", { class: "tag", text: b.type || "block" }), cacheTag(b)], JSON.stringify(b, null, 2));
+    }
+  });
+}
+
+function jump(id) {
+  const target = document.getElementById(id);
+  if (!target) return toast("not in this request");
+  target.scrollIntoView({ behavior: "smooth", block: "center" });
+  target.classList.add("flash");
+  setTimeout(() => target.classList.remove("flash"), 1200);
+}
+
+function request(data) {
+  const r = data.request;
+  if (!r) return el("div", {}, el("p", { text: "The request body is not JSON:" }), el("pre", { class: "raw", text: data.requestText || "" }));
+  const parts = [];
+  const system = r.system ?? r.instructions;
+  if (system !== undefined) {
+    parts.push(el("h3", { text: "System prompt" }));
+    const blocks = typeof system === "string" ? [{ type: "text", text: system }] : system;
+    parts.push(...blocks.map((b, i) => block([el("span", { class: "tag", text: `block ${i + 1}` }), el("span", { text: `${(b.text || "").length} chars` }), cacheTag(b)], b.text ?? JSON.stringify(b))));
+  }
+  if (Array.isArray(r.tools) && r.tools.length) {
+    parts.push(el("h3", { text: `Tools (${r.tools.length})` }));
+    parts.push(...r.tools.map((tool) => {
+      const name = tool.name ?? tool.function?.name ?? tool.type;
+      return el("details", { class: "block" }, el("summary", { class: "head" }, el("span", { class: "tag tool", text: name }), el("span", { text: (tool.description ?? tool.function?.description ?? "").slice(0, 120) }), cacheTag(tool)),
+        el("pre", { text: JSON.stringify(tool.input_schema ?? tool.function?.parameters ?? tool.parameters ?? tool, null, 2) }));
+    }));
+  }
+  const messages = r.messages ?? (Array.isArray(r.input) ? r.input : r.input !== undefined ? [{ role: "user", content: r.input }] : []);
+  parts.push(el("h3", { text: `Messages (${messages.length})` }));
+  for (const m of messages) {
+    if (m.type === "function_call") parts.push(block([el("span", { class: "tag tool", text: `function_call ${m.name}` }), el("code", { text: m.call_id })], m.arguments, { id: `use-${m.call_id}` }));
+    else if (m.type === "function_call_output") parts.push(block([el("span", { class: "tag tool", text: "function_call_output" }), el("a", { class: "link", text: "← call", onclick: () => jump(`use-${m.call_id}`) })], textOf(m.output), { id: `result-${m.call_id}` }));
+    else if (m.role === "tool") parts.push(block([el("span", { class: "role", text: "tool" }), el("a", { class: "link", text: "← call", onclick: () => jump(`use-${m.tool_call_id}`) })], textOf(m.content), { id: `result-${m.tool_call_id}` }));
+    else {
+      parts.push(...contentBlocks(m.content ?? "", m.role ?? m.type ?? "?"));
+      for (const call of m.tool_calls ?? []) parts.push(block([el("span", { class: "tag tool", text: `tool call ${call.function?.name}` }), el("code", { text: call.id })], call.function?.arguments ?? "", { id: `use-${call.id}` }));
+    }
+  }
+  return el("div", {}, parts);
+}
+
+function response(data) {
+  const resp = data.exchange.response;
+  const parts = [];
+  if (resp.error) parts.push(block([el("span", { class: "tag removed", text: `error ${resp.error.type}` })], resp.error.message));
+  if (resp.thinking) parts.push(block([el("span", { class: "tag", text: "thinking" })], resp.thinking));
+  if (resp.text) parts.push(block([el("span", { class: "tag", text: "text" })], resp.text));
+  for (const call of resp.toolCalls || []) {
+    let args = call.arguments;
+    try { args = JSON.stringify(JSON.parse(call.arguments), null, 2); } catch { /* keep as sent */ }
+    parts.push(block([el("span", { class: "tag tool", text: `tool call ${call.name}` }), el("code", { text: call.id })], args));
+  }
+  parts.push(kv([["stop reason", (resp.finishReasons || []).join(", ")], ["complete", resp.complete ? "yes" : "no (stream ended early)"], ["unreadable parts", resp.parseFailures || undefined]]));
+  if (!resp.text && !resp.toolCalls?.length && !resp.error) parts.unshift(el("p", { text: "No text in the answer." }));
+  return el("div", {}, parts);
+}
+
+function raw(data) {
+  const requestText = data.request ? JSON.stringify(data.request, null, 2) : data.requestText;
+  const copy = el("button", { text: "Copy as cURL", onclick: async () => {
+    try { await navigator.clipboard.writeText(data.curl); toast("copied (the API key is left as $ANTHROPIC_API_KEY / $API_KEY)"); }
+    catch { toast("copy refused by the browser: select the text below"); }
+  } });
+  return el("div", {},
+    el("h3", { text: "cURL (credentials left out)" }), copy, el("pre", { class: "raw", id: "curl", text: data.curl }),
+    el("h3", { text: "Request headers" }), el("pre", { class: "raw", text: data.exchange.requestHeaders.map((h) => `${h.name}: ${h.value}`).join("\n") }),
+    el("h3", { text: "Request body" }), el("pre", { class: "raw", text: requestText }),
+    el("h3", { text: "Response headers" }), el("pre", { class: "raw", text: data.exchange.responseHeaders.map((h) => `${h.name}: ${h.value}`).join("\n") }),
+    el("h3", { text: `Response body${data.responseBodyTruncated ? " (truncated: over the capture limit)" : ""}` }), el("pre", { class: "raw", text: data.responseText }));
+}
+
+function diffPane(state, data) {
+  const container = el("div", {}, el("p", { text: "Loading the comparison…" }));
+  const session = state.rows.filter((r) => r.sessionKey === data.exchange.sessionID && r.id !== data.exchange.id && r.phase === "finished");
+  const picker = el("select", { onchange: (event) => { compareTo = event.target.value; render(state); } },
+    el("option", { value: "", text: "compare with…" }),
+    session.map((r) => el("option", { value: r.id, selected: r.id === compareTo, text: `${new Date(r.startedAt).toLocaleTimeString()} · ${r.model || "?"} · ${(r.prompt || "").slice(0, 50)}` })));
+  if (!compareTo) {
+    container.replaceChildren(el("p", { text: "No earlier request of this session is loaded. Pick one:" }), picker);
+    return container;
+  }
+  api(`/api/exchanges/${encodeURIComponent(compareTo)}`).then((other) => {
+    const older = other.exchange.id < data.exchange.id ? other : data;
+    const newer = older === other ? data : other;
+    container.replaceChildren(el("p", {}, "Comparing with ", picker), diffRequests(older, newer));
+  }).catch((error) => container.replaceChildren(el("p", { text: String(error.message) })));
+  return container;
+}

@@ -1,0 +1,51 @@
+import Exporters
+import Foundation
+import Proxy
+
+/// One exchange as the dashboard's detail view reads it: the record, the request body parsed (or as
+/// text), the response body decoded to text, and a cURL command that replays it with the key left out.
+enum RequestView {
+    static let textCap = 4 << 20
+
+    static func json(_ exchange: Exchange) throws -> Data {
+        var record = exchange
+        record.requestBody = Data()
+        record.responseBody = Data()
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        var object: [String: Any] = ["exchange": try JSONSerialization.jsonObject(with: encoder.encode(record))]
+        if let parsed = try? JSONSerialization.jsonObject(with: exchange.requestBody) {
+            object["request"] = parsed
+        } else {
+            object["requestText"] = String(decoding: exchange.requestBody.prefix(textCap), as: UTF8.self)
+        }
+        let encoding = exchange.responseHeaders.first { $0.name.lowercased() == "content-encoding" }?.value
+        let decoded = ResponseBodyText.decode(exchange.responseBody, contentEncoding: encoding) ?? exchange.responseBody
+        object["responseText"] = String(decoding: decoded.prefix(textCap), as: UTF8.self)
+        object["responseBodyTruncated"] = exchange.responseBodyTruncated
+        object["curl"] = curl(exchange)
+        return try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
+    }
+
+    /// A replayable command; credentials become shell variables the user fills in.
+    static func curl(_ exchange: Exchange) -> String {
+        var parts = ["curl", "-N", shellQuote(exchange.upstreamURL), "-X", exchange.method]
+        for header in exchange.requestHeaders {
+            let name = header.name.lowercased()
+            if ["host", "content-length", "connection", "accept-encoding"].contains(name) { continue }
+            var value = header.value
+            if name == "x-api-key" { value = "$ANTHROPIC_API_KEY" }
+            else if name == "authorization" { value = "Bearer $API_KEY" }
+            else if SecretRedaction.isSecret(header: name) { value = "$SECRET" }
+            parts += ["-H", value.hasPrefix("$") || value.contains("$") ? "\"\(header.name): \(value)\"" : shellQuote("\(header.name): \(value)")]
+        }
+        if !exchange.requestBody.isEmpty {
+            parts += ["--data-binary", shellQuote(String(decoding: exchange.requestBody.prefix(textCap), as: UTF8.self))]
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func shellQuote(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,175 @@
+"""The live dashboard in headless Chromium: rows appear as requests happen, the detail shows what was
+sent and what it cost, nothing errors in the console; and strangers are refused."""
+import shutil
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import anthropic
+import pytest
+
+from conftest import ARTIFACTS, Proxy, ROOT
+from mock_upstream import anthropic_stream_events, anthropic_usage, stream_reply
+
+PROMPT = "Refactor the <b>flux</b> capacitor & explain why"
+
+
+@pytest.fixture
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("chromium and chromedriver are needed (scripts/setup --test installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1500,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"dashboard-{name}.png"))
+
+
+def console_errors(driver):
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def wait(driver, condition, timeout=5):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+    # The page re-renders as data arrives: an element read mid-update is simply read again.
+    return WebDriverWait(driver, timeout, poll_frequency=0.02, ignored_exceptions=[StaleElementReferenceException]).until(condition)
+
+
+def click(driver, selector, index=0):
+    """Clicks an element, finding it again if the page re-rendered it in between."""
+    from selenium.webdriver.common.by import By
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, selector)[index].click() or True)
+
+
+def test_rows_appear_live_and_the_detail_shows_prompt_tokens_and_cost(proxy, mock, browser):
+    from selenium.webdriver.common.by import By
+    browser.get(f"{proxy.url}/?token={proxy.token}")
+    assert browser.current_url == f"{proxy.url}/"  # the token went into a cookie, out of the address bar
+    wait(browser, lambda d: d.find_element(By.ID, "empty").is_displayed())
+    wait(browser, lambda d: "on" in d.find_element(By.ID, "live").get_attribute("class"))
+    shot(browser, "empty")
+
+    start = anthropic_usage(input_tokens=1200, output_tokens=1, cache_read=30000, cache_5m=2000, cache_1h=4000)
+    mock.enqueue(stream_reply(anthropic_stream_events(model="claude-sonnet-4-5-20250929", text="Here is the plan.",
+                                                      start_usage=start, final_usage=dict(start, output_tokens=350)), gap=0.05))
+    client = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="sk-ant-test", max_retries=0)
+    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=500, messages=[{"role": "user", "content": PROMPT}]) as s:
+        s.get_final_message()
+    done = time.time()
+    # the row is there within a second of the request ending, without a reload
+    row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#rows tr"), timeout=1)[0]
+    assert time.time() - done < 1
+    wait(browser, lambda d: "inflight" not in d.find_element(By.CSS_SELECTOR, "#rows tr").get_attribute("class"), timeout=3)
+    cells = browser.execute_script("return [...document.querySelectorAll('#rows tr td')].map(td => td.textContent)")
+    assert "claude-sonnet-4-5-20250929" in cells and "anthropic-python" in cells
+    assert "37.2k" in cells and "350" in cells and "30.0k" in cells and "81%" in cells
+    assert "$0.049350" in cells
+    assert any(PROMPT in c for c in cells)  # shown as text, not HTML
+    shot(browser, "live-row")
+
+    click(browser, "#rows tr")
+    body = wait(browser, lambda d: d.find_element(By.ID, "detail-body"))
+    wait(browser, lambda d: "Cost" in d.find_element(By.ID, "detail-body").text)
+    overview = body.text
+    assert "37.2k" in overview and "30.0k" in overview and "350" in overview
+    assert "$0.049350" in overview and "$0.024000" in overview  # total, and the 1-hour cache write
+    assert "anthropic:claude-sonnet-4-5" in overview
+    shot(browser, "detail-overview")
+    click(browser, '#detail-tabs button[data-pane="request"]')
+    wait(browser, lambda d: PROMPT in d.find_element(By.ID, "detail-body").text)
+    click(browser, '#detail-tabs button[data-pane="response"]')
+    wait(browser, lambda d: "Here is the plan." in d.find_element(By.ID, "detail-body").text)
+    click(browser, '#detail-tabs button[data-pane="raw"]')
+    curl = wait(browser, lambda d: d.find_element(By.ID, "curl")).text
+    assert "$API_KEY" in curl and "sk-ant-test" not in curl
+    shot(browser, "detail-raw")
+    assert browser.find_elements(By.TAG_NAME, "b") == [] or all(PROMPT not in b.text for b in browser.find_elements(By.TAG_NAME, "b"))
+    assert console_errors(browser) == []
+
+
+def test_diff_and_summary_views(proxy, mock, browser):
+    from selenium.webdriver.common.by import By
+    session = "dash-session-1"
+    client = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0,
+                                 default_headers={"X-Claude-Code-Session-Id": session})
+    system = [{"type": "text", "text": "You are an agent.", "cache_control": {"type": "ephemeral"}}]
+    history = [{"role": "user", "content": "first question"}]
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=5, system=system, messages=history)
+    history += [{"role": "assistant", "content": "Hello there!"}, {"role": "user", "content": "second question"}]
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=5, system=[{"type": "text", "text": "You are a different agent.", "cache_control": {"type": "ephemeral"}}], messages=history)
+    proxy.wait_exchange(count=2)
+    browser.get(f"{proxy.url}/?token={proxy.token}")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 2)
+    click(browser, "#rows tr")
+    wait(browser, lambda d: "Cost" in d.find_element(By.ID, "detail-body").text or "Tokens" in d.find_element(By.ID, "detail-body").text)
+    click(browser, '#detail-tabs button[data-pane="diff"]')
+    text = wait(browser, lambda d: "cache prefix" in d.find_element(By.ID, "detail-body").text and d.find_element(By.ID, "detail-body").text)
+    assert "cache prefix broken" in text and "system block 1" in text
+    assert "2 added" in text
+    shot(browser, "diff")
+    click(browser, '.bar .tabs button[data-view="summary"]')
+    summary = wait(browser, lambda d: "claude-sonnet-4-5" in d.find_element(By.ID, "by-model").text and d.find_element(By.ID, "view-summary").text)
+    assert "first question" in summary  # the session's title
+    shot(browser, "summary")
+    assert console_errors(browser) == []
+
+
+def test_ten_thousand_exchanges_first_paint_under_a_second(mock, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    home = tmp_path / "home"
+    bench = ROOT / ".build" / "debug" / "ccglass-bench"
+    subprocess.run([str(bench), "seed", str(home), "big-session", "10000"], check=True, capture_output=True, timeout=300)
+    proxy = Proxy(home, {"anthropic": mock.url})
+    try:
+        browser.get(f"{proxy.url}/?token={proxy.token}")
+        first_paint = wait(browser, lambda d: d.execute_script("return window.ccglassFirstPaint"), timeout=10)
+        rows = browser.find_elements(By.CSS_SELECTOR, "#rows tr")
+        assert len(rows) == 200  # paged, not all 10,000
+        assert first_paint < 1000, f"first paint after {first_paint:.0f} ms"
+        click(browser, "#more")
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 400)
+        shot(browser, "ten-thousand")
+        assert console_errors(browser) == []
+    finally:
+        proxy.stop()
+
+
+def status(url, headers=None):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_strangers_are_refused(proxy):
+    token = proxy.token
+    api = f"{proxy.url}/api/exchanges"
+    assert status(api, {"Authorization": f"Bearer {token}"}) == 200
+    assert status(api) == 401
+    assert status(f"{proxy.url}/") == 401
+    assert status(api, {"Authorization": "Bearer " + "0" * len(token)}) == 401
+    assert status(api, {"Authorization": f"Bearer {token}", "Host": f"attacker.example:{proxy.port}"}) == 421
+    assert status(api, {"Authorization": f"Bearer {token}", "Host": "127.0.0.1:1"}) == 421
+    assert status(api, {"Authorization": f"Bearer {token}", "Origin": "https://evil.example"}) == 403
+    assert status(api, {"Authorization": f"Bearer {token}", "Origin": f"http://localhost:{proxy.port}"}) == 200
+    assert status(f"{proxy.url}/api/live", {"Cookie": f"ccglass_token_{proxy.port}=wrong"}) == 401
+    assert status(f"{proxy.url}/api/health") == 200  # wrappers find ccglass without the token
+    assert status(f"{proxy.url}/metrics") == 200
+    assert oct((Path(proxy.home) / "token").stat().st_mode & 0o777) == "0o600"
