@@ -53,6 +53,21 @@ public enum HistoryMCPServer {
                 "required": .array(["query"]),
              ]),
              annotations: .init(readOnlyHint: true)),
+        Tool(name: "cache_report",
+             description: "Why the prompt cache missed in a session: each miss with its cause (a model change, the first block that changed before the cache breakpoint, or a gap longer than the cache TTL), the tokens written again instead of read, the dollars that cost, cache efficiency and the top causes. Defaults to the current session.",
+             inputSchema: .object([
+                "type": "object",
+                "properties": .object(["session": .object(["type": "string", "description": "Session id; defaults to the current session."])]),
+             ]),
+             annotations: .init(readOnlyHint: true)),
+        Tool(name: "context_breakdown",
+             description: "Where one request's input tokens go: system prompt, each tool's schema, user and assistant text, thinking, and each tool's calls and results, summing to the tokens the provider reported.",
+             inputSchema: .object([
+                "type": "object",
+                "properties": .object(["id": .object(["type": "string", "description": "Request id, or its last characters, from recent_requests."])]),
+                "required": .array(["id"]),
+             ]),
+             annotations: .init(readOnlyHint: true)),
     ]
 
     /// Runs one tool call; a `HistoryTools.Failure` becomes a tool error the model reads.
@@ -74,6 +89,11 @@ public enum HistoryMCPServer {
             case "search_requests":
                 guard let query = arguments["query"]?.stringValue else { throw HistoryTools.Failure("`query` is required.") }
                 text = try tools.searchRequests(query: query, limit: int("limit", 10))
+            case "cache_report":
+                text = try tools.cacheReport(session: arguments["session"]?.stringValue)
+            case "context_breakdown":
+                guard let id = arguments["id"]?.stringValue else { throw HistoryTools.Failure("`id` is required.") }
+                text = try tools.contextBreakdown(id: id)
             default:
                 throw HistoryTools.Failure("Unknown tool \(name).")
             }

@@ -6,12 +6,14 @@ import Proxy
 /// compact text, capped so it never floods the model's context.
 public struct HistoryTools: Sendable {
     let store: HistoryStore
+    let prices: PriceTable
     /// The session "my requests" means when the caller names none.
     let currentSession: @Sendable () throws -> String?
     static let cap = 12_000
 
-    public init(store: HistoryStore, currentSession: @escaping @Sendable () throws -> String?) {
+    public init(store: HistoryStore, prices: PriceTable, currentSession: @escaping @Sendable () throws -> String?) {
         self.store = store
+        self.prices = prices
         self.currentSession = currentSession
     }
 
@@ -73,6 +75,42 @@ public struct HistoryTools: Sendable {
         guard !rows.isEmpty else { throw Failure("No request or answer contains \"\(query)\".") }
         var lines = ["Requests containing \"\(query)\", newest first (\(rows.count)):"]
         for (index, row) in rows.enumerated() { lines += Self.describe(row, number: index + 1) }
+        return capped(lines)
+    }
+
+    public func cacheReport(session: String?) throws -> String {
+        guard let key = try session ?? currentSession() else { throw Failure("No sessions recorded yet.") }
+        let report = try store.cacheReport(session: key, prices: prices)
+        guard report.exchanges > 0 else { throw Failure("No requests with usage in session \(key).") }
+        var lines = ["Cache report for session \(key): \(report.exchanges) requests",
+                     String(format: "efficiency %.1f%% (read %@, written %@, uncached %@)", (report.efficiency ?? 0) * 100,
+                            Self.tokens(report.cacheReadTokens), Self.tokens(report.cacheWriteTokens), Self.tokens(report.uncachedTokens)),
+                     "lost to misses: \(Self.tokens(report.lostTokens)) tokens, \(Self.usd(report.lostUSD))\(report.unpricedMisses > 0 ? " (+\(report.unpricedMisses) unpriced)" : "")"]
+        if !report.topCauses.isEmpty {
+            lines.append("top causes:")
+            for cause in report.topCauses.prefix(5) {
+                lines.append("- \(cause.kind.rawValue)\(cause.block.map { " at \($0)" } ?? ""): \(cause.misses) miss\(cause.misses == 1 ? "" : "es"), \(Self.tokens(cause.lostTokens)) tokens, \(Self.usd(cause.lostUSD))")
+            }
+        }
+        let misses = report.events.filter { $0.verdict == "miss" }
+        if !misses.isEmpty {
+            lines.append("misses (newest last):")
+            for event in misses.suffix(20) {
+                lines.append("- \(Self.time(event.startedAt)) id \(event.exchangeID) · \(event.model ?? "?") · expected \(Self.tokens(event.expectedReadTokens)) read, got \(Self.tokens(event.cacheReadTokens)) · \(event.lostUSD.map(Self.usd) ?? "unpriced") · \(event.cause?.detail ?? "")")
+            }
+        }
+        return capped(lines)
+    }
+
+    public func contextBreakdown(id: String) throws -> String {
+        let full = try resolve(id)
+        guard let exchange = try store.exchange(id: full) else { throw Failure("Request \(full) has no stored body.") }
+        let breakdown = ContextBreakdown.of(exchange)
+        var lines = ["Context of request \(full): \(breakdown.inputTokens) input tokens\(breakdown.estimated ? " (estimated)" : "")"]
+        for part in breakdown.parts {
+            let share = Double(part.tokens) / Double(max(breakdown.inputTokens, 1)) * 100
+            lines.append("- \(part.kind.rawValue)\(part.tool.map { " \($0)" } ?? ""): \(part.tokens) tokens (\(String(format: "%.1f", share))%, \(part.pieces) piece\(part.pieces == 1 ? "" : "s"))")
+        }
         return capped(lines)
     }
 

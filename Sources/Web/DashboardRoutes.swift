@@ -9,12 +9,14 @@ public struct Dashboard: Sendable {
     let bus: ExchangeBus
     let recent: RecentExchanges
     let history: HistoryStore?
+    let prices: PriceTable
 
-    public init(access: DashboardAccess, bus: ExchangeBus, recent: RecentExchanges, history: HistoryStore?) {
+    public init(access: DashboardAccess, bus: ExchangeBus, recent: RecentExchanges, history: HistoryStore?, prices: PriceTable) {
         self.access = access
         self.bus = bus
         self.recent = recent
         self.history = history
+        self.prices = prices
     }
 
     public func register(on router: Router<BasicRequestContext>) {
@@ -36,6 +38,26 @@ public struct Dashboard: Sendable {
                 return JSONResponse.error(.notFound, "no exchange \(id)")
             }
             return JSONResponse.data(try RequestView.json(exchange))
+        }
+        api.get("exchanges/:id/context") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard let exchange = try history?.exchange(id: id) ?? recent.exchange(id: id) else { return JSONResponse.error(.notFound, "no exchange \(id)") }
+            return try JSONResponse.encode(ContextBreakdown.of(exchange))
+        }
+        api.get("exchanges/:id/cache") { _, context -> Response in
+            // This exchange's verdict, judged against the earlier turns of its session.
+            let id = try context.parameters.require("id")
+            guard let history, let exchange = try history.exchange(id: id), let session = exchange.sessionID else {
+                return JSONResponse.error(.notFound, "no session history for \(id)")
+            }
+            let report = try history.cacheReport(session: session, prices: prices, through: id, limit: 200)
+            guard let event = report.events.first(where: { $0.exchangeID == id }) else { return JSONResponse.error(.notFound, "no usage to judge") }
+            return try JSONResponse.encode(event)
+        }
+        api.get("sessions/:key/cache") { _, context -> Response in
+            let key = try context.parameters.require("key")
+            guard let history else { return JSONResponse.error(.notFound, "no history") }
+            return try JSONResponse.encode(try history.cacheReport(session: key, prices: prices, limit: 1000))
         }
         api.get("sessions") { request, _ -> Response in
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1000)

@@ -27,5 +27,5 @@ struct CCGlass: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Serve.self, ClaudeCommand.self, CodexCommand.self, DeepSeekCommand.self, KimiCommand.self, OpencodeCommand.self,
                       RunCommand.self, ProxyCommand.self, MCPCommand.self,
-                      UsageCommand.self, RequestsCommand.self, ExportCommand.self, RemoveCommand.self, PruneCommand.self])
+                      UsageCommand.self, RequestsCommand.self, CacheCommand.self, ContextCommand.self, ExportCommand.self, RemoveCommand.self, PruneCommand.self])
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Exporters
 import Foundation
 import HistoryMCP
+import Proxy
 
 /// `ccglass mcp`: the history as MCP tools on stdio, for the agent to query its own requests.
 struct MCPCommand: AsyncParsableCommand {
@@ -15,7 +16,8 @@ struct MCPCommand: AsyncParsableCommand {
         let home = Home.directory(override: dataDir)
         let store = try HistoryStore(url: HistoryStore.defaultURL(home: home))
         let environment = ProcessInfo.processInfo.environment
-        let tools = HistoryTools(store: store) {
+        let (prices, _) = PriceTable.load(home: home)
+        let tools = HistoryTools(store: store, prices: prices) {
             // The caller's session: named outright, else the newest of this wrapper run, else the newest of all
             // (an agent asking about itself has just sent the newest request).
             if let session = environment["CCGLASS_SESSION"], !session.isEmpty { return session }

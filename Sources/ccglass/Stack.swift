@@ -79,7 +79,7 @@ struct Stack {
         let telemetryTask = telemetry.map { exporter in Task { [context] in await exporter.follow(context.bus) } }
         let recent = RecentExchanges()
         let access = DashboardAccess(token: token, extraHost: Self.isLoopback(options.host) ? nil : options.host)
-        Dashboard(access: access, bus: context.bus, recent: recent, history: history).register(on: router)
+        Dashboard(access: access, bus: context.bus, recent: recent, history: history, prices: context.prices).register(on: router)
         let feed = context.bus.subscribe("live")
         let follower = Task { await recent.follow(feed) }
         defer { follower.cancel() }

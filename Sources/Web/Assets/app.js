@@ -104,6 +104,20 @@ function renderTotals() {
   }
 }
 
+async function renderCachePanel() {
+  const panel = document.getElementById("cache-panel");
+  if (!state.filters.session) { panel.hidden = true; return; }
+  const r = await api(`/api/sessions/${encodeURIComponent(state.filters.session)}/cache`);
+  const misses = r.events.filter((e) => e.verdict === "miss");
+  panel.hidden = false;
+  panel.replaceChildren(
+    el("b", { text: "Prompt cache" }),
+    ` · efficiency ${r.efficiency === undefined ? "–" : Math.round(r.efficiency * 100) + "%"} · ${misses.length} misses · ${tokens(r.lostTokens)} tokens not read from cache · ${usd(r.lostUSD)} lost`,
+    r.topCauses.length ? el("table", {}, el("tr", {}, ["cause", "where", "misses", "lost"].map((h) => el("th", { text: h }))),
+      r.topCauses.slice(0, 5).map((c) => el("tr", {}, el("td", { text: c.kind.replace("_", " ") }), el("td", { text: c.block || "" }),
+        el("td", { text: c.misses }), el("td", { text: usd(c.lostUSD) })))) : null);
+}
+
 function renderCharts() {
   const ordered = [...state.rows].reverse();
   drawCost(document.getElementById("chart-cost"), ordered);
@@ -202,7 +216,11 @@ function init() {
   initTheme();
   initDetail(state);
   for (const id of ["session", "model", "client"]) {
-    document.getElementById(id).addEventListener("change", (event) => { state.filters[id] = event.target.value; load().catch(reportError); });
+    document.getElementById(id).addEventListener("change", (event) => {
+      state.filters[id] = event.target.value;
+      load().catch(reportError);
+      renderCachePanel().catch(() => {});
+    });
   }
   for (const b of document.querySelectorAll(".bar .tabs button")) b.addEventListener("click", () => switchView(b.dataset.view));
   document.getElementById("more").addEventListener("click", () => loadMore().catch(reportError));

@@ -54,7 +54,7 @@ function render(state) {
   document.getElementById("detail-title").textContent =
     `${e.method} ${e.target.split("?")[0]} · ${e.response.model || e.request.model || "?"} · ${e.status ?? e.outcome ?? e.phase}`;
   const body = document.getElementById("detail-body");
-  const render = { overview, request, response, diff: (x) => diffPane(state, x), raw }[pane];
+  const render = { overview, request, response, context, diff: (x) => diffPane(state, x), raw }[pane];
   body.replaceChildren(render(current));
 }
 
@@ -76,6 +76,7 @@ function overview(data) {
       ["model answered", e.response.model], ["status", `${e.status ?? "no status"} ${e.outcome ?? e.phase}`], ["error", e.errorMessage],
       ["stop reason", (e.response.finishReasons || []).join(", ")],
     ]),
+    cacheVerdict(e),
     el("h3", { text: "Timing" }),
     kv([
       ["time to first token", seconds(t.firstByte)], ["generation", seconds(generation)], ["total", seconds(t.end)],
@@ -105,6 +106,40 @@ function overview(data) {
     parts.push(el("p", { text: u ? "Unpriced: this model has no entry in pricing.json." : "–" }));
   }
   return el("div", {}, parts);
+}
+
+const KIND_LABELS = { system: "system prompt", tool_schema: "tool schema", user_text: "user text", assistant_text: "assistant text",
+  thinking: "thinking", tool_use: "tool call", tool_result: "tool result", image: "image", other: "other" };
+
+function cacheVerdict(e) {
+  const holder = el("p", { class: "estimated", text: e.sessionID ? "Cache: checking against the previous turn…" : "" });
+  if (!e.sessionID || !e.response.usage) { holder.textContent = ""; return holder; }
+  api(`/api/exchanges/${encodeURIComponent(e.id)}/cache`).then((event) => {
+    holder.className = "";
+    if (event.verdict === "miss") {
+      holder.replaceChildren(el("span", { class: "tag changed", text: "cache miss" }),
+        ` ${tokens(event.lostTokens)} tokens not read from cache (expected ${tokens(event.expectedReadTokens)}), ${event.lostUSD !== undefined ? usd(event.lostUSD) + " lost" : "unpriced"}: ${event.cause ? event.cause.detail : ""}`);
+    } else if (event.verdict === "hit") {
+      holder.replaceChildren(el("span", { class: "tag cache", text: "cache hit" }), ` read everything the previous turn cached (${tokens(event.cacheReadTokens)} tokens)`);
+    } else {
+      holder.replaceChildren(el("span", { class: "tag", text: "first turn" }), " nothing cached before it in this conversation");
+    }
+  }).catch(() => { holder.textContent = ""; });
+  return holder;
+}
+
+function context(data) {
+  const holder = el("div", {}, el("p", { text: "Loading…" }));
+  api(`/api/exchanges/${encodeURIComponent(data.exchange.id)}/context`).then((b) => {
+    const max = Math.max(...b.parts.map((p) => p.tokens), 1);
+    holder.replaceChildren(
+      el("p", { text: `${tokens(b.inputTokens)} input tokens${b.estimated ? " (estimated: no usage reported)" : ""}, by what fills the context:` }),
+      el("table", { class: "context-table" }, b.parts.map((p) => el("tr", {},
+        el("td", { text: KIND_LABELS[p.kind] || p.kind }), el("td", { text: p.tool || "" }),
+        el("td", { class: "num", text: tokens(p.tokens) }), el("td", { class: "num", text: percent(p.tokens, b.inputTokens) }),
+        el("td", { class: "barcell" }, el("div", { class: "hbar", style: `width:${Math.max(1, Math.round((p.tokens / max) * 100))}%` }))))));
+  }).catch((error) => holder.replaceChildren(el("p", { text: String(error.message) })));
+  return holder;
 }
 
 function cacheTag(block) {
