@@ -13,10 +13,11 @@ public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context
     let responder: ProxyResponder<Fallback>
     let logger: Logger
 
-    public init(host: String, port: Int, forwarder: Forwarder, providers: ProviderTable, fallback: Fallback, logger: Logger) {
+    public init(host: String, port: Int, forwarder: Forwarder, providers: ProviderTable, fallback: Fallback,
+                address: ListenerAddress?, logger: Logger) {
         self.host = host
         self.port = port
-        self.responder = ProxyResponder(forwarder: forwarder, providers: providers, fallback: fallback)
+        self.responder = ProxyResponder(forwarder: forwarder, providers: providers, fallback: fallback, address: address)
         self.logger = logger
     }
 

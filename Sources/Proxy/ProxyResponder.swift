@@ -7,14 +7,28 @@ public struct ProxyResponder<Fallback: HTTPResponder>: HTTPResponder {
     let forwarder: Forwarder
     let providers: ProviderTable
     let fallback: Fallback
+    /// When set, requests naming another host are refused (the default loopback listener).
+    let address: ListenerAddress?
 
-    public init(forwarder: Forwarder, providers: ProviderTable, fallback: Fallback) {
+    public init(forwarder: Forwarder, providers: ProviderTable, fallback: Fallback, address: ListenerAddress?) {
         self.forwarder = forwarder
         self.providers = providers
         self.fallback = fallback
+        self.address = address
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        // Not an open proxy: only origin-form requests to the routes configured here.
+        if request.method == .connect {
+            var refusal = ErrorResponse.json(status: .methodNotAllowed, type: "not_a_forward_proxy",
+                                             message: "ccglass is not a forward proxy: CONNECT is refused. Set your agent's base URL to a ccglass route instead.")
+            refusal.headers[.connection] = "close"  // a CONNECT leaves nothing parseable behind it on this connection
+            return refusal
+        }
+        if let address, !address.accepts(authority: request.head.authority) {
+            return ErrorResponse.json(status: .misdirectedRequest, type: "not_a_forward_proxy",
+                                      message: "ccglass answers only to its own address (127.0.0.1:\(address.port)); it is not a forward proxy. Set your agent's base URL to a ccglass route instead.")
+        }
         var target = Substring(request.head.path ?? "/")
         // `/_run/<id>/<provider>/…`: a wrapper run sharing a daemon tags its traffic this way.
         var runID: String?

@@ -17,7 +17,8 @@ struct ResponseTap {
     private(set) var problems: [String] = []
     private var decodeFailed = false
 
-    static let maxJSONBody = 64 << 20
+    /// A non-streamed body larger than this is forwarded whole but not parsed (no LLM answer is this big).
+    static let maxJSONBody = 16 << 20
 
     init(format: WireFormatKind?, contentType: String?, contentEncoding: String?, captureLimit: Int) {
         self.captureLimit = captureLimit

@@ -1,27 +1,19 @@
 import Foundation
 import Hummingbird
-import Synchronization
+import Proxy
 
 /// Who may use the dashboard and its API: requests to this loopback listener, by its own name (a
 /// `Host` of another name is a DNS-rebinding attempt), not sent by another site's page (`Origin`), and
 /// carrying the per-install token, first in the URL ccglass prints, then in a cookie.
 public final class DashboardAccess: Sendable {
     public let token: String
-    /// Host names the listener answers to (loopback names, plus an explicit `--host`).
-    public let hosts: Set<String>
-    private let boundPort = Atomic<Int>(0)
+    public let address: ListenerAddress
 
-    /// The listener's port, known once it is bound.
-    public var port: Int { boundPort.load(ordering: .relaxed) }
+    public var port: Int { address.port }
 
-    public func bound(to port: Int) { boundPort.store(port, ordering: .relaxed) }
-
-    public init(token: String, port: Int = 0, extraHost: String? = nil) {
+    public init(token: String, address: ListenerAddress) {
         self.token = token
-        boundPort.store(port, ordering: .relaxed)
-        var hosts: Set<String> = ["127.0.0.1", "localhost", "[::1]"]
-        if let extraHost { hosts.insert(extraHost.contains(":") && !extraHost.hasPrefix("[") ? "[\(extraHost)]" : extraHost) }
-        self.hosts = hosts
+        self.address = address
     }
 
     /// The cookie carrying the token; named by port, since cookies are shared by every port of a host.
@@ -35,13 +27,11 @@ public final class DashboardAccess: Sendable {
     }
 
     public func check(_ request: Request) -> Verdict {
-        guard let host = request.head.authority, hosts.contains(Self.hostName(host)),
-              Self.port(host) == port else {
+        guard address.accepts(authority: request.head.authority) else {
             return .refused(.misdirectedRequest, "ccglass answers only to 127.0.0.1:\(port) and localhost:\(port)")
         }
         if let origin = request.headers[.origin], origin != "null" {
-            guard let url = URL(string: origin), let originHost = url.host, hosts.contains(Self.hostName(originHost)),
-                  url.port == port else {
+            guard let url = URL(string: origin), let originHost = url.host, address.accepts(host: originHost, port: url.port) else {
                 return .refused(.forbidden, "requests from other sites' pages are refused")
             }
         }
@@ -56,16 +46,6 @@ public final class DashboardAccess: Sendable {
             }
         }
         return .refused(.unauthorized, "open the dashboard through the URL ccglass printed (it carries the access token)")
-    }
-
-    static func hostName(_ authority: String) -> String {
-        if authority.hasPrefix("[") { return String(authority.prefix { $0 != "]" }) + "]" }
-        return String(authority.prefix { $0 != ":" })
-    }
-
-    static func port(_ authority: String) -> Int? {
-        guard let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") else { return 80 }
-        return Int(authority[authority.index(after: colon)...])
     }
 
     /// Constant-time comparison, so the token cannot be guessed a character at a time.

@@ -37,8 +37,11 @@ struct ListenerOptions: ParsableArguments {
     @Flag(help: "Do not record exchanges to the history database (nothing is written to disk but trace files).")
     var noHistory = false
 
-    @Option(help: "Seconds of upstream silence before a request fails.")
+    @Option(help: "Seconds of upstream silence before a request fails (agents wait minutes: keep it generous).")
     var readTimeout: Int = 600
+
+    @Option(help: "Megabytes of each response body kept in the history (the client always gets all of it).")
+    var maxCaptureMb: Int = 16
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"

@@ -26,6 +26,8 @@ struct Stack {
         var logger = Logger(label: "ccglass")
         logger.logLevel = Logger.Level(rawValue: options.logLevel) ?? .info
         self.logger = logger
+        let openFiles = FileDescriptorLimit.raiseToHardLimit()
+        if openFiles < 4096 { logger.notice("open-file limit is \(openFiles): about \(openFiles / 2) concurrent streams at most") }
 
         var providers = ProviderTable()
         for spec in options.upstreams { try providers.apply(override: spec) }
@@ -38,7 +40,7 @@ struct Stack {
         for warning in warnings { logger.warning("\(warning)") }
         let failures = FailureLog(logger: logger)
         self.context = ProxyContext(providers: providers, prices: prices, bus: ExchangeBus(failures: failures),
-                                    failures: failures, logger: logger, runID: runID)
+                                    failures: failures, logger: logger, captureLimit: max(0, options.maxCaptureMb) << 20, runID: runID)
         self.client = UpstreamClient.make(readTimeout: .seconds(options.readTimeout))
         self.history = options.noHistory ? nil : Self.openHistory(home: home, logger: logger)
         self.token = DashboardAccess.token(home: home)
@@ -78,7 +80,8 @@ struct Stack {
         let telemetry = try makeTraceExporter(prometheus: prometheus)
         let telemetryTask = telemetry.map { exporter in Task { [context] in await exporter.follow(context.bus) } }
         let recent = RecentExchanges()
-        let access = DashboardAccess(token: token, extraHost: Self.isLoopback(options.host) ? nil : options.host)
+        let address = ListenerAddress(extraHost: Self.isLoopback(options.host) ? nil : options.host)
+        let access = DashboardAccess(token: token, address: address)
         Dashboard(access: access, bus: context.bus, recent: recent, history: history, prices: context.prices).register(on: router)
         let feed = context.bus.subscribe("live")
         let follower = Task { await recent.follow(feed) }
@@ -95,11 +98,14 @@ struct Stack {
         }
         let listener = Listener(host: options.host, port: options.port,
                                 forwarder: Forwarder(context: context, client: client),
-                                providers: context.providers, fallback: router.buildResponder(), logger: logger)
+                                providers: context.providers, fallback: router.buildResponder(),
+                                // A loopback listener relays only requests addressed to it; one bound to the network
+                                // on purpose takes whatever name clients reach it by.
+                                address: Self.isLoopback(options.host) ? address : nil, logger: logger)
         var failure: (any Error)?
         do {
             try await listener.run(handlingSignals: mode == "daemon", stopper: stopper) { port in
-                access.bound(to: port)
+                address.bound(to: port)
                 await onRunning(port)
             }
         } catch is CancellationError {

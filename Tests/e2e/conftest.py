@@ -48,7 +48,7 @@ class Proxy:
         deadline = time.time() + 30
         while time.time() < deadline:
             text = self.log_path.read_text(errors="replace")
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", text)
+            m = re.search(r"listening on http://[^:/]+:(\d+)", text)
             if m:
                 return int(m.group(1))
             if self.process.poll() is not None:

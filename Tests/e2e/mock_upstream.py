@@ -30,6 +30,8 @@ class Reply:
     # seconds to wait before sending the status line
     delay_headers: float = 0.0
     reason: str | None = None
+    # a callable returning an iterable of byte chunks, for bodies too big to build in memory
+    generate: object = None
 
 
 @dataclass
@@ -385,6 +387,17 @@ class MockUpstream:
         handler.wfile.flush()
         sent = []
         self.sent_body = b""
+        if reply.generate:
+            import hashlib
+            digest, size = hashlib.sha256(), 0
+            for data in reply.generate():
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                digest.update(data)
+                size += len(data)
+            handler.wfile.write(b"0\r\n\r\n")
+            handler.wfile.flush()
+            self.generated = (size, digest.hexdigest())
+            return
         for i, (delay, data) in enumerate(pieces):
             if reply.drop_after is not None and i >= reply.drop_after:
                 handler.connection.shutdown(socket.SHUT_RDWR)

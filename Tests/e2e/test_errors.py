@@ -100,7 +100,7 @@ def test_client_disconnect_cancels_the_upstream_request(proxy, mock):
     many = events[:2] + [events[3]] * 60 + events[-2:]
     mock.enqueue(stream_reply(many, gap=0.05))
     sock = socket.create_connection(("127.0.0.1", proxy.port))
-    request = (f"POST {MESSAGES} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    request = (f"POST {MESSAGES} HTTP/1.1\r\nHost: 127.0.0.1:{proxy.port}\r\nContent-Type: application/json\r\n"
                f"Content-Length: {len(STREAM_BODY)}\r\n\r\n").encode() + STREAM_BODY
     sock.sendall(request)
     assert b"200" in sock.recv(4096)
