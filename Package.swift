@@ -78,6 +78,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        .executableTarget(name: "ccglass-fuzz", dependencies: ["Proxy"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
         .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Proxy"]),
     ]

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Feeds arbitrary bytes to the parsers that read untrusted input on the forwarding path. Used by the
+/// libFuzzer targets (`scripts/fuzz`) and by the tests that replay every input they ever crashed on.
+public enum FuzzHarness {
+    public static let targets = ["sse", "anthropic", "chat", "responses", "gzip", "json"]
+
+    public static func run(_ target: String, _ bytes: [UInt8]) {
+        // The first byte picks where to cut the stream, so chunk boundaries are fuzzed too.
+        let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+        switch target {
+        case "sse":
+            var parser = SSEParser(maxEventBytes: 4096)
+            _ = parser.feed(bytes[..<cut])
+            _ = parser.feed(bytes[cut...])
+            _ = parser.finish()
+        case "anthropic":
+            var format = AnthropicMessagesStream()
+            stream(bytes, cut: cut, into: &format)
+        case "chat":
+            var format = OpenAIChatCompletionsStream()
+            stream(bytes, cut: cut, into: &format)
+        case "responses":
+            var format = OpenAIResponsesStream()
+            stream(bytes, cut: cut, into: &format)
+        case "gzip":
+            _ = ResponseBodyText.decode(Data(bytes), contentEncoding: "gzip")
+            _ = ResponseBodyText.decode(Data(bytes), contentEncoding: "deflate")
+        case "json":
+            if let object = JSON.object(bytes) { _ = JSON.text(object) }
+        default:
+            preconditionFailure("unknown fuzz target \(target); known: \(targets.joined(separator: ", "))")
+        }
+    }
+
+    private static func stream<Format: WireFormat>(_ bytes: [UInt8], cut: Int, into format: inout Format) {
+        var sse = SSEParser()
+        for event in sse.feed(bytes[..<cut]) + sse.feed(bytes[cut...]) { format.ingest(event) }
+        if let last = sse.finish() { format.ingest(last) }
+        var whole = format
+        whole.ingest(body: bytes)
+        format.finish()
+        whole.finish()
+        _ = format.summary
+        _ = whole.summary
+    }
+}
