@@ -18,7 +18,7 @@ final class CCGlassProcess {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-bench-\(getpid())")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let log = home.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = binary
         process.arguments = ["serve", "--port", "0", "--upstream", "anthropic=\(upstream)", "--log-level", "warning"] + extraArguments
@@ -39,8 +39,19 @@ final class CCGlassProcess {
     }
 
     func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        process.stop()
         try? FileManager.default.removeItem(at: home)
+    }
+}
+
+extension Process {
+    /// SIGTERM, then SIGKILL after `grace`. Polls rather than `waitUntilExit()`, which can spin forever on Linux.
+    func stop(grace: Duration = .seconds(5)) {
+        guard isRunning else { return }
+        terminate()
+        let deadline = ContinuousClock.now + grace
+        while isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        if isRunning { kill(processIdentifier, SIGKILL) }
+        while isRunning { usleep(20_000) }
     }
 }

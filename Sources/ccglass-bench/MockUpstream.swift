@@ -14,9 +14,11 @@ enum MockUpstream {
         return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 
-    static func router(events: Int, gap: Duration) -> Router<BasicRequestContext> {
+    /// `gap` is the pause between SSE events; a request's `?gap_ms=` overrides it.
+    static func router(events: Int, gap defaultGap: Duration) -> Router<BasicRequestContext> {
         let router = Router()
         router.post("v1/messages") { request, _ -> Response in
+            let gap = request.uri.queryParameters.get("gap_ms", as: Int.self).map { Duration.milliseconds($0) } ?? defaultGap
             let body = try await request.body.collect(upTo: 1 << 20)
             let streaming = body.readableBytesView.firstRange(of: Array(#""stream":true"#.utf8)) != nil
             guard streaming else {

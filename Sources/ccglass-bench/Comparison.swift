@@ -1,0 +1,92 @@
+import AsyncHTTPClient
+import Foundation
+
+/// The same load against the mock upstream directly, through ccglass, and through mitmproxy in reverse
+/// mode (when `mitmdump` is installed), interleaved in one run so drift on the machine hits all alike.
+enum Comparison {
+    struct Path {
+        let name: String
+        let url: String
+        let pid: Int32?
+    }
+
+    static func run(quick: Bool, serveFlags: [String]) async throws {
+        let upstream = await LocalUpstream.start(events: 20, gap: .zero)
+        let upstreamURL = "http://127.0.0.1:\(upstream.port)"
+        let ccglass = try CCGlassProcess.start(upstream: upstreamURL, extraArguments: serveFlags)
+        defer { ccglass.stop() }
+        let mitmproxy = try Mitmproxy.start(upstream: upstreamURL)
+        defer { mitmproxy?.stop() }
+        try await Task.sleep(for: .milliseconds(500))
+
+        var paths = [Path(name: "direct", url: "\(upstreamURL)/v1/messages", pid: nil),
+                     Path(name: "ccglass", url: "http://127.0.0.1:\(ccglass.port)/anthropic/v1/messages", pid: ccglass.pid)]
+        if let mitmproxy {
+            paths.append(Path(name: "mitmproxy", url: "http://127.0.0.1:\(mitmproxy.port)/v1/messages", pid: mitmproxy.pid))
+        }
+        let idle = paths.compactMap { path in path.pid.map { (path.name, ProcessMemory.rss(pid: $0).current) } }
+
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let load = Load(client: client)
+
+        print("ccglass-bench: mock upstream on :\(upstream.port); ccglass (pid \(ccglass.pid)) on :\(ccglass.port)"
+              + (serveFlags.isEmpty ? "" : " with \(serveFlags.joined(separator: " "))")
+              + (mitmproxy.map { "; mitmproxy \($0.version) (pid \($0.pid)) on :\($0.port), reverse mode, streaming" } ?? "; mitmdump not found, mitmproxy skipped"))
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores\n")
+
+        for path in paths { _ = try await load.ttfb(url: path.url, streaming: true, concurrency: 8, total: 400) }
+
+        print("Time to first byte, streamed requests (20 SSE events each); added = path minus direct, same run")
+        print(row("conc", "path", "p50", "p99", "added p50", "added p99", "errors"))
+        for concurrency in [1, 64, 256] {
+            let total = quick ? 256 : (concurrency == 1 ? 2000 : 6400)
+            var samples = [Samples](repeating: Samples(), count: paths.count)
+            for _ in 0..<4 {
+                for (i, path) in paths.enumerated() {
+                    samples[i].add(contentsOf: try await load.ttfb(url: path.url, streaming: true, concurrency: concurrency, total: total / 4))
+                }
+            }
+            for (i, path) in paths.enumerated() {
+                let s = samples[i], d = samples[0]
+                print(row("\(concurrency)", path.name, ms(s.p50), ms(s.p99), i == 0 ? "" : ms(s.p50 - d.p50),
+                          i == 0 ? "" : ms(s.p99 - d.p99), s.errors.isEmpty ? "0" : "\(s.errors.count): \(s.errors[0].prefix(60))"))
+            }
+        }
+
+        // Paced like a model streaming tokens, so each event travels alone and the figure is per-event latency.
+        print("\nPer-event delivery (upstream write → client read), 20 events 10 ms apart per stream, concurrency 1")
+        print(row("", "path", "p50", "p99", "added p50", "added p99", ""))
+        var direct = Samples()
+        for (i, path) in paths.enumerated() {
+            let s = try await load.eventLag(url: path.url + "?gap_ms=10", streams: quick ? 20 : 100)
+            if i == 0 { direct = s }
+            print(row("", path.name, ms(s.p50), ms(s.p99), i == 0 ? "" : ms(s.p50 - direct.p50), i == 0 ? "" : ms(s.p99 - direct.p99), ""))
+        }
+
+        let seconds = quick ? 2.0 : 5.0
+        print("\nThroughput, small non-streamed requests, concurrency 64, \(Int(seconds)) s each")
+        var directRate = 0.0
+        for (i, path) in paths.enumerated() {
+            let rate = try await load.throughput(url: path.url, concurrency: 64, seconds: seconds)
+            if i == 0 { directRate = rate }
+            print(String(format: "  %-10@ %8.0f req/s  (%.0f%% of direct)", path.name, rate, rate / directRate * 100))
+        }
+
+        print("\nResident memory (MB)")
+        for (name, before) in idle {
+            guard let pid = paths.first(where: { $0.name == name })?.pid else { continue }
+            let after = ProcessMemory.rss(pid: pid)
+            print(String(format: "  %-10@ idle %6.1f   after the run %6.1f   peak %6.1f", name,
+                         Double(before) / 1024, Double(after.current) / 1024, Double(after.peak) / 1024))
+        }
+        try await client.shutdown()
+        upstream.task.cancel()
+    }
+
+    static func row(_ columns: String...) -> String {
+        let widths = [5, 11, 12, 12, 12, 12, 0]
+        return zip(columns, widths).map { $1 == 0 ? $0 : $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ")
+    }
+}
