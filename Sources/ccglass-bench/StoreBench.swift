@@ -75,12 +75,16 @@ enum StoreBench {
         var batch: [ExchangeEvent] = []
         for i in 0..<exchanges {
             let date = origin.addingTimeInterval(Double(i) * 90 * 86400 / Double(exchanges))
-            var exchange = Exchange(id: ExchangeID.make(at: date), startedAt: date, provider: Provider.presets[i % 2],
+            // Sessions of 50 exchanges, each on one provider and main model, with Claude Code-style small
+            // side requests on a second model.
+            let session = i / 50
+            let openAI = session % 5 >= 3
+            var exchange = Exchange(id: ExchangeID.make(at: date), startedAt: date, provider: Provider.presets[openAI ? 1 : 0],
                                     method: "POST", target: "/v1/messages", format: .anthropicMessages,
                                     userAgent: "claude-cli/2.1", requestHeaders: [])
-            exchange.sessionID = "session-\(i / 50)"
+            exchange.sessionID = "session-\(session)"
             exchange.requestBody = Data(#"{"model":"m","messages":[{"role":"user","content":"request \#(i)"}]}"#.utf8)
-            exchange.response.model = models[i % models.count]
+            exchange.response.model = i % 4 == 3 ? (openAI ? "gpt-4.1-mini" : "claude-haiku-4-5") : models[session % models.count]
             exchange.response.usage = Usage(inputTokens: 1000 + i % 500, outputTokens: 50, cacheReadTokens: 800)
             exchange.cost = Cost(input: 0.001, output: 0.002, cacheRead: 0.0001, cacheWrite5m: 0, cacheWrite1h: 0, pricedAs: "x")
             exchange.outcome = .ok
@@ -94,7 +98,8 @@ enum StoreBench {
         }
         store.write(batch, failures: failures)
         try store.checkpoint()
-        print("Report latency over \(exchanges) stored exchanges (50 runs each)")
+        let buckets = try store.usageBucketCount()
+        print("Report latency over \(exchanges) stored exchanges in \(exchanges / 50) sessions (\(buckets) usage buckets), 50 runs each")
         for (name, query) in [
             ("usage --by day", { _ = try store.usage(by: .day) }),
             ("usage --by model", { _ = try store.usage(by: .model) }),

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import Proxy
 import Testing
@@ -99,6 +100,99 @@ import Testing
         #expect(byModel.first { $0.group == "mystery" }?.unpricedRequests == 1)
         #expect(try store.usage(by: .day).count == 1)
         #expect(try store.usage(by: .day, since: Date().addingTimeInterval(3600)).isEmpty)
+    }
+
+    /// The same totals straight from the `exchange` rows: what `usage_bucket` must always agree with.
+    static func rowTotals(_ store: HistoryStore, by group: String, from: Double, to: Double) throws -> [String: [Double]] {
+        try store.pool.read { db in
+            var totals: [String: [Double]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT \(group), COUNT(*), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END), SUM(input_tokens),
+                    SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_5m_tokens), TOTAL(cost_usd),
+                    SUM(CASE WHEN cost_usd IS NULL AND has_usage THEN 1 ELSE 0 END)
+                FROM exchange WHERE phase = 'finished' AND started_at >= ? AND started_at < ? GROUP BY 1
+                """, arguments: [from, to]) {
+                totals[row[0]] = (1...8).map { (row[$0] as Double?) ?? 0 }
+            }
+            return totals
+        }
+    }
+
+    static func reported(_ rows: [UsageRow]) -> [String: [Double]] {
+        Dictionary(uniqueKeysWithValues: rows.map { row in
+            (row.group, [row.requests, row.errors, row.inputTokens, row.outputTokens, row.cacheReadTokens,
+                         row.cacheWrite5mTokens].map(Double.init) + [row.costUSD, Double(row.unpricedRequests)])
+        })
+    }
+
+    static func expectBucketsAgree(_ store: HistoryStore, _ origin: Date, comment: String) throws {
+        let t0 = origin.timeIntervalSince1970
+        let ranges: [(Date?, Date?)] = [(nil, nil), (origin.addingTimeInterval(7 * 60 + 13), nil),
+                                        (nil, origin.addingTimeInterval(5 * 3600 + 101)),
+                                        (origin.addingTimeInterval(3 * 3600 - 1), origin.addingTimeInterval(3 * 3600 + 299)),
+                                        (origin.addingTimeInterval(2 * 3600), origin.addingTimeInterval(4 * 3600))]
+        let groups: [(UsageGrouping, String)] = [(.model, "coalesce(response_model, request_model, '(none)')"),
+                                                 (.session, "session_key"), (.day, "date(started_at, 'unixepoch', 'localtime')"),
+                                                 (.client, "client")]
+        for (since, until) in ranges {
+            for (grouping, sql) in groups {
+                let expected = try rowTotals(store, by: sql, from: since?.timeIntervalSince1970 ?? 0,
+                                             to: until?.timeIntervalSince1970 ?? .greatestFiniteMagnitude)
+                let got = reported(try store.usage(by: grouping, since: since, until: until))
+                #expect(Set(got.keys) == Set(expected.keys), "\(comment): \(grouping) \(String(describing: since.map { $0.timeIntervalSince1970 - t0 }))")
+                for (key, values) in expected {
+                    let reported = got[key] ?? []
+                    #expect(reported.count == values.count && zip(reported, values).allSatisfy { abs($0 - $1) < 1e-9 },
+                            "\(comment): \(grouping) \(key): \(reported) vs \(values)")
+                }
+            }
+        }
+    }
+
+    @Test func usageFromBucketsAgreesWithTheRowsThroughWritesDeletesAndMigration() throws {
+        let store = try StoreFixtures.tempStore()
+        // A bucket-aligned origin a few days back, then an exchange every 7 minutes for 10 hours: buckets
+        // split by time, session, model and outcome, and ranges that start and end mid-bucket.
+        let origin = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86400).rounded(.down) * 86400 - 3 * 86400)
+        var exchanges: [Exchange] = []
+        for i in 0..<86 {
+            var exchange = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"turn \#(i)"}]}"#.utf8),
+                                                  session: "session-\(i % 3)", client: i % 4 == 0 ? "codex_cli_rs/0.5" : "claude-cli/2.1",
+                                                  at: origin.addingTimeInterval(Double(i) * 420 + 30),
+                                                  usage: Usage(inputTokens: 1000 + i, outputTokens: 10 + i, cacheReadTokens: i * 3, cacheWrite5mTokens: i % 5))
+            exchange.response.model = ["claude-sonnet-4-5", "claude-opus-4-5", "mystery"][i % 3 == 0 ? 0 : i % 2 + 1]
+            if exchange.response.model != "mystery" {
+                exchange.cost = Cost(input: 0.001 * Double(i), output: 0.0001, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, pricedAs: "x")
+            }
+            if i % 11 == 0 { exchange.outcome = .httpError; exchange.status = 529 }
+            exchanges.append(exchange)
+        }
+        store.write(exchanges.map { .finished($0) }, failures: failures)
+        try Self.expectBucketsAgree(store, origin, comment: "after writes")
+
+        var refinished = exchanges[42]  // session-0, after the prune cut
+        refinished.response.usage = Usage(inputTokens: 7, outputTokens: 7)
+        refinished.response.model = "claude-haiku-4-5"
+        var started = StoreFixtures.exchange(body: Data("{}".utf8), session: "session-9", at: origin.addingTimeInterval(3 * 3600 + 100))
+        started.phase = .started
+        store.write([.finished(refinished), .started(started)], failures: failures)
+        try store.pool.write { try $0.execute(sql: "UPDATE exchange SET pid = 999999999 WHERE id = ?", arguments: [started.id]) }
+        #expect(try store.markAbandoned() == 1)
+        _ = try store.deleteSession("session-1")
+        _ = try store.prune(before: origin.addingTimeInterval(3600 + 200))
+        try Self.expectBucketsAgree(store, origin, comment: "after re-finish, abandon, rm and prune")
+        #expect(try store.usage(by: .model).contains { $0.group == "claude-haiku-4-5" && $0.requests == 1 })
+
+        // A history from before the buckets existed gets them filled in when it is opened.
+        try store.pool.write { db in
+            try db.execute(sql: """
+                DROP TRIGGER usage_bucket_insert; DROP TRIGGER usage_bucket_update_old; DROP TRIGGER usage_bucket_update_new;
+                DROP TRIGGER usage_bucket_delete; DROP TABLE usage_bucket;
+                DELETE FROM grdb_migrations WHERE identifier = 'v2 usage buckets';
+                """)
+        }
+        let reopened = try HistoryStore(url: store.url)
+        try Self.expectBucketsAgree(reopened, origin, comment: "after migrating an older history")
     }
 
     @Test func removingASessionKeepsSharedPartsForTheOthers() throws {

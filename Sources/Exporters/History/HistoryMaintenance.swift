@@ -88,6 +88,11 @@ extension HistoryStore {
         }
     }
 
+    /// Rows in `usage_bucket`: what a usage report over all time reads.
+    public func usageBucketCount() throws -> Int {
+        try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM usage_bucket") ?? 0 }
+    }
+
     /// Folds the WAL back into the database file.
     public func checkpoint() throws {
         try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }

@@ -83,27 +83,45 @@ extension HistoryStore {
         }
     }
 
-    /// Token, cost and request totals per group, for exchanges started in `since..<until`.
+    /// Token, cost and request totals per group, for finished exchanges started in `since..<until`.
+    /// Whole 15-minute buckets inside the range are read from `usage_bucket`; the slivers at either end,
+    /// from `exchange` itself.
     public func usage(by grouping: UsageGrouping, since: Date? = nil, until: Date? = nil) throws -> [UsageRow] {
-        let group: String
+        let (bucketGroup, exchangeGroup): (String, String)
         switch grouping {
-        case .day: group = "date(started_at, 'unixepoch', 'localtime')"
-        case .session: group = "session_key"
-        case .model: group = "coalesce(response_model, request_model, '(none)')"
-        case .provider: group = "provider"
-        case .client: group = "client"
+        case .day: (bucketGroup, exchangeGroup) = ("date(bucket, 'unixepoch', 'localtime')", "date(started_at, 'unixepoch', 'localtime')")
+        case .session: (bucketGroup, exchangeGroup) = ("session_key", "session_key")
+        case .model: (bucketGroup, exchangeGroup) = ("model", "coalesce(response_model, request_model, '(none)')")
+        case .provider: (bucketGroup, exchangeGroup) = ("provider", "provider")
+        case .client: (bucketGroup, exchangeGroup) = ("client", "client")
         }
+        let from = since?.timeIntervalSince1970 ?? 0
+        let to = until?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude
+        let size = Double(HistorySchema.usageBucket)
+        var wholeFrom = (from / size).rounded(.up) * size
+        var wholeTo = to == .greatestFiniteMagnitude ? to : (to / size).rounded(.down) * size
+        if wholeFrom >= wholeTo { (wholeFrom, wholeTo) = (to, to) }
+        let sums = HistorySchema.bucketSums.joined(separator: ", ")
+        let exchangeSums = """
+            1, CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END, input_tokens, output_tokens, cache_read_tokens,
+            cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, coalesce(cost_usd, 0),
+            CASE WHEN cost_usd IS NULL AND has_usage THEN 1 ELSE 0 END
+            """
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT \(group) AS grp, COUNT(*) AS requests,
-                    SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END) AS errors,
-                    SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_5m_tokens),
-                    SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd),
-                    SUM(CASE WHEN cost_usd IS NULL AND has_usage THEN 1 ELSE 0 END)
-                FROM exchange
-                WHERE phase = 'finished' AND started_at >= ? AND started_at < ?
+                SELECT grp, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
+                    SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd), SUM(unpriced)
+                FROM (
+                    SELECT \(bucketGroup) AS grp, \(sums) FROM usage_bucket WHERE bucket >= ? AND bucket < ?
+                    UNION ALL
+                    SELECT \(exchangeGroup), \(exchangeSums) FROM exchange
+                    WHERE phase = 'finished' AND started_at >= ? AND started_at < ?
+                    UNION ALL
+                    SELECT \(exchangeGroup), \(exchangeSums) FROM exchange
+                    WHERE phase = 'finished' AND started_at >= ? AND started_at < ?
+                )
                 GROUP BY grp ORDER BY grp
-                """, arguments: [since?.timeIntervalSince1970 ?? 0, until?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
+                """, arguments: [wholeFrom, wholeTo, from, wholeFrom, wholeTo, to])
             .map { row in
                 UsageRow(group: row[0] ?? "", requests: row[1], errors: row[2], inputTokens: row[3], outputTokens: row[4],
                          cacheReadTokens: row[5], cacheWrite5mTokens: row[6], cacheWrite1hTokens: row[7],

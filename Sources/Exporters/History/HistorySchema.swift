@@ -14,7 +14,12 @@ import GRDB
 /// - `chain`: conversations as linked lists of message parts, so a turn that resends the whole
 ///   conversation adds only its new messages.
 /// - `session`: titles and first prompts of agent sessions.
+/// - `usage_bucket` (v2): finished exchanges' usage summed per 15 minutes, provider, client, session and
+///   model, kept by triggers on `exchange`, so usage reports read thousands of rows, not millions.
+///   15 minutes divides every time zone's offset, so a bucket never straddles a local day.
 enum HistorySchema {
+    /// Seconds per `usage_bucket` row.
+    static let usageBucket = 900
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -102,6 +107,61 @@ enum HistorySchema {
                 INSERT INTO meta(key, value) VALUES ('generation', '0');
                 """)
         }
+        migrator.registerMigration("v2 usage buckets") { db in
+            try db.execute(sql: usageBuckets)
+        }
         return migrator
+    }
+
+    /// What one finished exchange adds to its bucket, as SQL over `row` (`new`, `old` or `exchange`).
+    private static func contribution(_ row: String) -> (key: [String], values: [String]) {
+        (key: ["CAST(\(row).started_at / \(usageBucket) AS INTEGER) * \(usageBucket)", "\(row).provider", "\(row).client",
+               "\(row).session_key", "coalesce(\(row).response_model, \(row).request_model, '(none)')"],
+         values: ["1", "CASE WHEN \(row).outcome = 'ok' THEN 0 ELSE 1 END", "\(row).input_tokens", "\(row).output_tokens",
+                  "\(row).cache_read_tokens", "\(row).cache_write_5m_tokens", "\(row).cache_write_1h_tokens",
+                  "\(row).reasoning_tokens", "coalesce(\(row).cost_usd, 0)",
+                  "CASE WHEN \(row).cost_usd IS NULL AND \(row).has_usage THEN 1 ELSE 0 END"])
+    }
+
+    static let bucketKey = ["bucket", "provider", "client", "session_key", "model"]
+    static let bucketSums = ["requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+                             "cache_write_1h_tokens", "reasoning_tokens", "cost_usd", "unpriced"]
+
+    private static var usageBuckets: String {
+        let new = contribution("new"), old = contribution("old"), existing = contribution("exchange")
+        let add = """
+            INSERT INTO usage_bucket(\(bucketKey.joined(separator: ", ")), \(bucketSums.joined(separator: ", ")))
+            VALUES (\((new.key + new.values).joined(separator: ", ")))
+            ON CONFLICT(\(bucketKey.joined(separator: ", "))) DO UPDATE SET
+                \(bucketSums.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "));
+            """
+        let match = zip(bucketKey, old.key).map { "\($0) = \($1)" }.joined(separator: " AND ")
+        let subtract = """
+            UPDATE usage_bucket SET \(zip(bucketSums, old.values).map { "\($0) = \($0) - \($1)" }.joined(separator: ", "))
+            WHERE \(match);
+            DELETE FROM usage_bucket WHERE \(match) AND requests <= 0;
+            """
+        let sumsSchema = bucketSums.map { $0 == "cost_usd" ? "cost_usd REAL NOT NULL" : "\($0) INTEGER NOT NULL" }
+        return """
+            CREATE TABLE usage_bucket (
+                bucket INTEGER NOT NULL, provider TEXT NOT NULL, client TEXT NOT NULL, session_key TEXT NOT NULL,
+                model TEXT NOT NULL, \(sumsSchema.joined(separator: ", ")),
+                PRIMARY KEY (\(bucketKey.joined(separator: ", ")))
+            ) WITHOUT ROWID;
+
+            CREATE TRIGGER usage_bucket_insert AFTER INSERT ON exchange WHEN new.phase = 'finished'
+            BEGIN \(add) END;
+            CREATE TRIGGER usage_bucket_update_old AFTER UPDATE ON exchange WHEN old.phase = 'finished'
+            BEGIN \(subtract) END;
+            CREATE TRIGGER usage_bucket_update_new AFTER UPDATE ON exchange WHEN new.phase = 'finished'
+            BEGIN \(add) END;
+            CREATE TRIGGER usage_bucket_delete AFTER DELETE ON exchange WHEN old.phase = 'finished'
+            BEGIN \(subtract) END;
+
+            INSERT INTO usage_bucket(\(bucketKey.joined(separator: ", ")), \(bucketSums.joined(separator: ", ")))
+            SELECT \(existing.key.joined(separator: ", ")),
+                \(existing.values.map { $0 == "1" ? "COUNT(*)" : "SUM(\($0))" }.joined(separator: ", "))
+            FROM exchange WHERE phase = 'finished' GROUP BY 1, 2, 3, 4, 5;
+            """
     }
 }
