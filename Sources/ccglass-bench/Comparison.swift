@@ -24,7 +24,7 @@ enum Comparison {
         if let mitmproxy {
             paths.append(Path(name: "mitmproxy", url: "http://127.0.0.1:\(mitmproxy.port)/v1/messages", pid: mitmproxy.pid))
         }
-        let idle = paths.compactMap { path in path.pid.map { (path.name, ProcessMemory.rss(pid: $0).current) } }
+        let idle = paths.compactMap { path in path.pid.map { (path.name, ProcessMemory.rss(pid: $0)) } }
 
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
@@ -74,12 +74,13 @@ enum Comparison {
             print(String(format: "  %-10@ %8.0f req/s  (%.0f%% of direct)", path.name, rate, rate / directRate * 100))
         }
 
-        print("\nResident memory (MB)")
+        print("\nResident memory (MB; private = RssAnon, the rest is the binary and libraries mapped from disk)")
         for (name, before) in idle {
             guard let pid = paths.first(where: { $0.name == name })?.pid else { continue }
             let after = ProcessMemory.rss(pid: pid)
-            print(String(format: "  %-10@ idle %6.1f   after the run %6.1f   peak %6.1f", name,
-                         Double(before) / 1024, Double(after.current) / 1024, Double(after.peak) / 1024))
+            print(String(format: "  %-10@ idle %6.1f (private %5.1f)   after the run %6.1f (private %5.1f)   peak %6.1f", name,
+                         Double(before.current) / 1024, Double(before.anonymous) / 1024, Double(after.current) / 1024,
+                         Double(after.anonymous) / 1024, Double(after.peak) / 1024))
         }
         try await client.shutdown()
         upstream.task.cancel()

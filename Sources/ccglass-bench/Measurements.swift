@@ -25,14 +25,15 @@ struct Samples {
 
 /// Resident memory of a process, from /proc.
 enum ProcessMemory {
-    /// (current RSS, peak RSS) in KiB.
-    static func rss(pid: Int32) -> (current: Int, peak: Int) {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
+    /// Current and peak RSS in KiB, and how much of the current is private memory rather than pages of
+    /// the binary and shared libraries mapped from disk (which other processes share and the kernel can drop).
+    static func rss(pid: Int32) -> (current: Int, peak: Int, anonymous: Int) {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0, 0) }
         func field(_ name: String) -> Int {
             status.split(separator: "\n").first { $0.hasPrefix(name) }
                 .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
         }
-        return (field("VmRSS:"), field("VmHWM:"))
+        return (field("VmRSS:"), field("VmHWM:"), field("RssAnon:"))
     }
 }
 
