@@ -183,6 +183,29 @@ import Testing
         try Self.expectBucketsAgree(store, origin, comment: "after re-finish, abandon, rm and prune")
         #expect(try store.usage(by: .model).contains { $0.group == "claude-haiku-4-5" && $0.requests == 1 })
 
+        // Session totals: finished exchanges from the buckets plus one still in flight.
+        var inFlight = StoreFixtures.exchange(body: Data("{}".utf8), session: "session-2", at: origin.addingTimeInterval(9 * 3600))
+        inFlight.phase = .started
+        store.write([.started(inFlight)], failures: failures)
+        // (session-9 holds only an abandoned exchange, so it never got a `session` row and is not listed.)
+        let expectedSessions = try Self.rowTotals(store, by: "session_key", from: 0, to: .greatestFiniteMagnitude)
+            .filter { $0.key != "session-9" }
+        let inFlightRequests = try store.pool.read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM exchange WHERE session_key = 'session-2' AND phase != 'finished'")
+        }
+        #expect(inFlightRequests == 1)
+        let listed = try store.sessions(limit: 100)
+        #expect(Set(listed.map(\.key)) == Set(expectedSessions.keys))
+        for session in listed {
+            let finished = try #require(expectedSessions[session.key])
+            let extra = session.key == "session-2" ? 1 : 0
+            #expect(session.requests == Int(finished[0]) + extra && session.errors == Int(finished[1]) + extra)
+            #expect(session.inputTokens == Int(finished[2]) && session.outputTokens == Int(finished[3]))
+            #expect(abs(session.costUSD - finished[6]) < 1e-9)
+        }
+        #expect(try store.sessions(limit: 1).count == 1)
+        #expect(try store.session("session-2")?.requests == Int(expectedSessions["session-2"]![0]) + 1)
+
         // A history from before the buckets existed gets them filled in when it is opened.
         try store.pool.write { db in
             try db.execute(sql: """

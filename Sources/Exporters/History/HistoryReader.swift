@@ -26,14 +26,7 @@ extension HistoryStore {
 
     /// One session with its totals.
     public func session(_ key: String, titles: SessionTitles? = nil) throws -> SessionRow? {
-        let found = try pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT s.key, s.title, s.title_source, s.client, s.started_at, s.last_at, COUNT(e.id),
-                    SUM(CASE WHEN e.outcome = 'ok' THEN 0 ELSE 1 END), TOTAL(e.input_tokens), TOTAL(e.output_tokens),
-                    TOTAL(e.cache_read_tokens), TOTAL(e.cost_usd)
-                FROM session s JOIN exchange e ON e.session_key = s.key WHERE s.key = ? GROUP BY s.key
-                """, arguments: [key]).map(Self.sessionRow)
-        }
+        let found = try sessionTotals(of: "SELECT * FROM session WHERE key = ?", arguments: [key]).first
         guard var row = found, let titles, row.titleSource != "claude-code", let title = titles.title(session: key) else { return found }
         try setTitle(session: key, title: title, source: "claude-code")
         row.title = title
@@ -132,14 +125,29 @@ extension HistoryStore {
 
     /// Sessions, most recently active first, with their totals.
     public func sessions(limit: Int = 20) throws -> [SessionRow] {
+        try sessionTotals(of: "SELECT * FROM session ORDER BY last_at DESC LIMIT ?", arguments: [limit])
+    }
+
+    /// The sessions `selection` picks from `session`, with totals: finished exchanges from `usage_bucket`,
+    /// the few still in flight (or abandoned unmarked) from `exchange`.
+    private func sessionTotals(of selection: String, arguments: StatementArguments) throws -> [SessionRow] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT s.key, s.title, s.title_source, s.client, s.started_at, s.last_at, COUNT(e.id),
-                    SUM(CASE WHEN e.outcome = 'ok' THEN 0 ELSE 1 END), TOTAL(e.input_tokens), TOTAL(e.output_tokens),
-                    TOTAL(e.cache_read_tokens), TOTAL(e.cost_usd)
-                FROM session s JOIN exchange e ON e.session_key = s.key
-                GROUP BY s.key ORDER BY s.last_at DESC LIMIT ?
-                """, arguments: [limit]).map(Self.sessionRow)
+                WITH picked AS (\(selection)),
+                totals AS (
+                    SELECT session_key, requests, errors, input_tokens, output_tokens, cache_read_tokens, cost_usd
+                    FROM usage_bucket WHERE session_key IN (SELECT key FROM picked)
+                    UNION ALL
+                    SELECT session_key, 1, CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END, input_tokens, output_tokens,
+                        cache_read_tokens, coalesce(cost_usd, 0)
+                    FROM exchange INDEXED BY exchange_phase  -- else SQLite walks a big session's every row
+                    WHERE phase != 'finished' AND session_key IN (SELECT key FROM picked)
+                )
+                SELECT s.key, s.title, s.title_source, s.client, s.started_at, s.last_at, SUM(t.requests),
+                    SUM(t.errors), TOTAL(t.input_tokens), TOTAL(t.output_tokens), TOTAL(t.cache_read_tokens), TOTAL(t.cost_usd)
+                FROM picked s JOIN totals t ON t.session_key = s.key
+                GROUP BY s.key ORDER BY s.last_at DESC
+                """, arguments: arguments).map(Self.sessionRow)
         }
     }
 
