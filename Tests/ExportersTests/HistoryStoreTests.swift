@@ -259,6 +259,20 @@ import Testing
         #expect(row.outcome == "incomplete" && row.phase == "finished")
     }
 
+    @Test func theCurrentSessionIsTheNewestFinishedExchangesNotAProvisionalOne() throws {
+        let store = try StoreFixtures.tempStore()
+        let finished = StoreFixtures.exchange(body: Data("{}".utf8), session: "claude-session", run: "run-1",
+                                              at: Date().addingTimeInterval(-5))
+        // The agent's next request, still streaming: its session is not known yet.
+        var inFlight = StoreFixtures.exchange(body: Data("{}".utf8), run: "run-1")
+        inFlight.phase = .started
+        store.write([.finished(finished), .started(inFlight)], failures: failures)
+        #expect(try store.recent(limit: 1).first?.sessionKey == "run:run-1")
+        #expect(try store.latestSessionKey(run: "run-1") == "claude-session")
+        #expect(try store.latestSessionKey() == "claude-session")
+        #expect(try store.latestSessionKey(run: "run-2") == nil)
+    }
+
     @Test func searchFindsPromptsAndAnswers() throws {
         let store = try StoreFixtures.tempStore()
         var exchange = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"where is the flux capacitor?"},{"role":"assistant","content":"ok"},{"role":"user","content":"thanks"}]}"#.utf8))

@@ -42,14 +42,17 @@ extension HistoryStore {
         }
     }
 
-    /// The session of the newest exchange (of `run`, when given): where an agent asking about "my
-    /// session" most likely is, since its own request is the newest.
+    /// The session of the newest finished exchange (of `run`, when given): where an agent asking about
+    /// "my session" most likely is. A row still in flight is passed over while a finished one exists: its
+    /// session may not be known yet (Claude Code names it in the body, read at the end), so it carries
+    /// a provisional key.
     public func latestSessionKey(run: String? = nil) throws -> String? {
         try pool.read { db in
+            let order = "ORDER BY phase = 'finished' DESC, id DESC LIMIT 1"
             if let run {
-                return try String.fetchOne(db, sql: "SELECT session_key FROM exchange WHERE run_id = ? ORDER BY id DESC LIMIT 1", arguments: [run])
+                return try String.fetchOne(db, sql: "SELECT session_key FROM exchange WHERE run_id = ? \(order)", arguments: [run])
             }
-            return try String.fetchOne(db, sql: "SELECT session_key FROM exchange ORDER BY id DESC LIMIT 1")
+            return try String.fetchOne(db, sql: "SELECT session_key FROM exchange \(order)")
         }
     }
 
