@@ -26,15 +26,15 @@ import Testing
 
 @Suite struct SecretRedactionTests {
     @Test func secretsBecomeFingerprints() {
-        let redacted = SecretRedaction.redact([HeaderField("x-api-key", "sk-ant-api03-abcdefghijklmnop-wxyz"),
-                                               HeaderField("Authorization", "Bearer sk-proj-0123456789abcdef"),
+        let redacted = SecretRedaction.redact([HeaderField("x-api-key", "test-key-abcdefghijklmnop-wxyz"),
+                                               HeaderField("Authorization", "Bearer test-token-0123456789abcdef"),
                                                HeaderField("Cookie", "a=b"),
                                                HeaderField("anthropic-version", "2023-06-01")])
         #expect(redacted.map(\.value) == ["…wxyz", "Bearer …cdef", "[redacted]", "2023-06-01"])
     }
 
     @Test func credentialQueryParametersAreFingerprinted() {
-        #expect(SecretRedaction.redact(target: "/v1/models?key=AIzaSyD-0123456789abcd&beta=true") == "/v1/models?key=…abcd&beta=true")
+        #expect(SecretRedaction.redact(target: "/v1/models?key=test-key-0123456789abcd&beta=true") == "/v1/models?key=…abcd&beta=true")
         #expect(SecretRedaction.redact(target: "/v1/messages?beta=true") == "/v1/messages?beta=true")
     }
 }

@@ -3,6 +3,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,6 +19,13 @@ from mock_upstream import MockUpstream  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Tests" / "Fixtures"
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+def fake_key(label):
+    """A stand-in API key, random per run: long enough to look like one to the redaction code, but not in
+    any provider's real format, so no key-shaped literal lives in the repository and a scan for it
+    cannot pass by matching something hard-coded."""
+    return f"test-key-{label}-{secrets.token_hex(20)}"
 
 
 def binary():

@@ -68,7 +68,7 @@ def test_rows_appear_live_and_the_detail_shows_prompt_tokens_and_cost(proxy, moc
     start = anthropic_usage(input_tokens=1200, output_tokens=1, cache_read=30000, cache_5m=2000, cache_1h=4000)
     mock.enqueue(stream_reply(anthropic_stream_events(model="claude-sonnet-4-5-20250929", text="Here is the plan.",
                                                       start_usage=start, final_usage=dict(start, output_tokens=350)), gap=0.05))
-    client = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="sk-ant-test", max_retries=0)
+    client = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="test-key-anthropic", max_retries=0)
     with client.messages.stream(model="claude-sonnet-4-5", max_tokens=500, messages=[{"role": "user", "content": PROMPT}]) as s:
         s.get_final_message()
     done = time.time()
@@ -97,7 +97,7 @@ def test_rows_appear_live_and_the_detail_shows_prompt_tokens_and_cost(proxy, moc
     wait(browser, lambda d: "Here is the plan." in d.find_element(By.ID, "detail-body").text)
     click(browser, '#detail-tabs button[data-pane="raw"]')
     curl = wait(browser, lambda d: d.find_element(By.ID, "curl")).text
-    assert "$API_KEY" in curl and "sk-ant-test" not in curl
+    assert "$API_KEY" in curl and "test-key-anthropic" not in curl
     shot(browser, "detail-raw")
     assert browser.find_elements(By.TAG_NAME, "b") == [] or all(PROMPT not in b.text for b in browser.find_elements(By.TAG_NAME, "b"))
     assert console_errors(browser) == []

@@ -7,11 +7,12 @@ import time
 import pytest
 
 import rawhttp
+from conftest import fake_key
 from mock_upstream import (Reply, anthropic_error, anthropic_stream_events, anthropic_usage, json_reply,
                            openai_error, sse, stream_reply)
 
 MESSAGES = "/anthropic/v1/messages"
-JSON_HEADERS = [("Content-Type", "application/json"), ("x-api-key", "sk-ant-test-0000000000000000")]
+JSON_HEADERS = [("Content-Type", "application/json"), ("x-api-key", fake_key("errors"))]
 STREAM_BODY = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 10, "stream": True,
                           "messages": [{"role": "user", "content": "hi"}]}).encode()
 

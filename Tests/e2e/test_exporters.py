@@ -31,7 +31,7 @@ SESSION = "5b0c7a8e-1111-4222-8333-944455556666"
 def traffic(proxy, mock):
     """A mix of models, clients, cache use, a tool loop and failures; returns what the mock reported."""
     sent = {"input": 0, "output": 0, "cache_read": 0, "requests": 0, "with_usage": 0}
-    a = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="sk-ant-test", max_retries=0,
+    a = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="test-key-anthropic", max_retries=0,
                             default_headers={"X-Claude-Code-Session-Id": SESSION})
     tool = {"id": "toolu_loop1", "name": "Bash", "input": {"command": "ls"}}
     for i, (model, reuse) in enumerate([("claude-sonnet-4-5-20250929", 0), ("claude-haiku-4-5-20251001", 4000),
@@ -53,7 +53,7 @@ def traffic(proxy, mock):
         sent["cache_read"] += reuse
         sent["requests"] += 1
         sent["with_usage"] += 1
-    o = openai.OpenAI(base_url=f"{proxy.url}/openai/v1", api_key="sk-test", max_retries=0)
+    o = openai.OpenAI(base_url=f"{proxy.url}/openai/v1", api_key="test-key-openai", max_retries=0)
     mock.enqueue(stream_reply(chat_stream_chunks(model="gpt-4.1-mini", usage=chat_usage(prompt=500, completion=25, cached=256))))
     list(o.chat.completions.create(model="gpt-4.1-mini", messages=[{"role": "user", "content": "hi"}], stream=True,
                                    stream_options={"include_usage": True}))

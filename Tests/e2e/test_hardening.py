@@ -17,10 +17,10 @@ import anthropic
 import pytest
 
 import rawhttp
-from conftest import ROOT, Proxy, binary, load_fixture, tmpfs
+from conftest import ROOT, Proxy, binary, fake_key, load_fixture, tmpfs
 from mock_upstream import Reply, anthropic_stream_events, anthropic_usage, sse, stream_reply
 
-HEADERS = [("Content-Type", "application/json"), ("x-api-key", "sk-ant-api03-HARDENING-0123456789abcdefghij-HHHH")]
+HEADERS = [("Content-Type", "application/json"), ("x-api-key", fake_key("hardening"))]
 BODY = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 10, "stream": True, "messages": [{"role": "user", "content": "hi"}]}).encode()
 
 
@@ -216,7 +216,7 @@ def test_full_disk_keeps_forwarding_and_reports_once(mock, tmp_path):
 # ---- secrets -------------------------------------------------------------------------------------
 
 def test_no_secret_in_data_logs_traces_or_metrics(mock, tmp_path):
-    keys = ["sk-ant-api03-SCANME-0123456789abcdefghijklmnop-AAAA", "sk-proj-SCANME-0123456789abcdefghijklmnop-BBBB"]
+    keys = [fake_key("scan-anthropic"), fake_key("scan-openai")]
     p = Proxy(tmp_path / "home", {"anthropic": mock.url, "openai": mock.url}, extra_args=["--capture-content"])
     try:
         client = anthropic.Anthropic(base_url=f"{p.url}/anthropic", api_key=keys[0], max_retries=0)

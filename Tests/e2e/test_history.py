@@ -14,12 +14,13 @@ import openai
 import pytest
 
 import rawhttp
-from conftest import Proxy, binary, load_fixture, tmpfs
+from conftest import Proxy, binary, fake_key, load_fixture, tmpfs
 from mock_upstream import (anthropic_stream_events, anthropic_usage, chat_stream_chunks, chat_usage, json_reply,
                            stream_reply)
 
-ANTHROPIC_KEY = "sk-ant-api03-HISTORYTESTKEY-0123456789abcdefghijklmnop-QQQQ"
-OPENAI_KEY = "sk-proj-HISTORYTESTKEY-0123456789abcdefghijklmnop-ZZZZ"
+ANTHROPIC_KEY = fake_key("history-anthropic")
+OPENAI_KEY = fake_key("history-openai")
+FIXTURE_KEY = fake_key("history-fixture")
 
 
 def cli(home, *args, check=True):
@@ -95,12 +96,12 @@ def test_sdk_bodies_round_trip_and_usage_totals_match(proxy, mock):
 def test_no_api_key_anywhere_in_the_data_directory(proxy, mock):
     sdk_traffic(proxy, mock)
     fixture = load_fixture("messages-first-turn.json")
-    headers = [(k, "sk-ant-api03-FIXTUREKEY-abcdefghijklmnop0123456789" if k == "x-api-key" else v) for k, v in fixture["headers"]]
+    headers = [(k, FIXTURE_KEY if k == "x-api-key" else v) for k, v in fixture["headers"]]
     rawhttp.request(proxy.url, "POST", "/anthropic/v1/messages?beta=true", headers,
                     json.dumps(fixture["body"]).encode())
     wait_rows(proxy.home, 5)
     proxy.stop()
-    secrets = [ANTHROPIC_KEY, OPENAI_KEY, "sk-ant-api03-FIXTUREKEY-abcdefghijklmnop0123456789"]
+    secrets = [ANTHROPIC_KEY, OPENAI_KEY, FIXTURE_KEY]
     for path in Path(proxy.home).rglob("*"):
         if path.is_file():
             data = path.read_bytes()

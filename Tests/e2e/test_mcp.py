@@ -16,7 +16,7 @@ SESSION = "0f1e2d3c-aaaa-4bbb-8ccc-123456789abc"
 
 
 def fill(proxy, mock):
-    a = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="sk-ant-test", max_retries=0,
+    a = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="test-key-anthropic", max_retries=0,
                             default_headers={"X-Claude-Code-Session-Id": SESSION})
     tool = {"id": "toolu_m1", "name": "Grep", "input": {"pattern": "flux"}}
     mock.enqueue(stream_reply(anthropic_stream_events(model="claude-sonnet-4-5-20250929", text="Searching for it.", tool_use=tool,
@@ -33,7 +33,7 @@ def fill(proxy, mock):
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_m1", "content": "config/delorean.yml:3: flux: on"}]}]) as s:
         s.get_final_message()
     mock.enqueue(json_reply(chat_completion(model="gpt-4.1-mini", text="Other session.", usage=chat_usage(prompt=50, completion=5))))
-    openai.OpenAI(base_url=f"{proxy.url}/openai/v1", api_key="sk-test", max_retries=0).chat.completions.create(
+    openai.OpenAI(base_url=f"{proxy.url}/openai/v1", api_key="test-key-openai", max_retries=0).chat.completions.create(
         model="gpt-4.1-mini", messages=[{"role": "user", "content": "an unrelated openai question"}])
     proxy.wait_exchange(count=3)
     # the history writer is asynchronous: wait until the third row is on disk

@@ -6,9 +6,10 @@ import anthropic
 import httpx2 as httpx
 import pytest
 
+from conftest import fake_key
 from mock_upstream import anthropic_message, anthropic_stream_events, anthropic_usage, json_reply, stream_reply
 
-KEY = "sk-ant-api03-TESTKEY-abcdefghijklmnopqrstuvwxyz0123456789-wxyz"
+KEY = fake_key("sdk-anthropic")
 
 
 def client(proxy, sent, **kw):

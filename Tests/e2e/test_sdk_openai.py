@@ -6,10 +6,11 @@ import httpx2 as httpx
 import openai
 import pytest
 
+from conftest import fake_key
 from mock_upstream import (chat_completion, chat_stream_chunks, chat_usage, json_reply, responses_object,
                            responses_stream_events, responses_usage, stream_reply)
 
-KEY = "sk-proj-TESTKEY-abcdefghijklmnopqrstuvwxyz0123456789-wxyz"
+KEY = fake_key("sdk-openai")
 
 
 def client(proxy, sent, provider="openai"):

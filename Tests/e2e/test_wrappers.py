@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Proxy, binary
+from conftest import Proxy, binary, fake_key
 from mock_upstream import anthropic_stream_events, stream_reply
 
 STUB = r'''#!/usr/bin/env python3
@@ -19,7 +19,7 @@ import json, os, signal, sys, time, urllib.request
 report = {"args": sys.argv[1:], "env": {k: v for k, v in os.environ.items() if k.endswith("_BASE_URL") or k.startswith("CCGLASS")}}
 if os.environ.get("STUB_REQUEST"):
     body = json.dumps({"model": "claude-haiku-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "stub says hi"}]}).encode()
-    req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages", data=body, headers={"content-type": "application/json", "x-api-key": "sk-ant-stub-key-0000000000000000"})
+    req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages", data=body, headers={"content-type": "application/json", "x-api-key": "stub-key-not-a-key"})
     report["answer"] = json.loads(urllib.request.urlopen(req).read())["content"][0]["text"]
 print(json.dumps(report), flush=True)
 if os.environ.get("STUB_WAIT"):
@@ -182,7 +182,7 @@ def claude_env(tmp_path, mock):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
     env.update(PATH=f"{bin_dir}:{os.environ['PATH']}", HOME=str(home), CCGLASS_HOME=str(tmp_path / "ccglass"),
-               CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", ANTHROPIC_API_KEY="sk-ant-api03-CLAUDECODETEST-0123456789abcdef-KKKK",
+               CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", ANTHROPIC_API_KEY=fake_key("claude-code"),
                ANTHROPIC_BASE_URL=mock.url)
     return env, tmp_path
 
