@@ -87,7 +87,7 @@ extension HistoryStore {
         switch grouping {
         case .day: (bucketGroup, exchangeGroup) = ("date(bucket, 'unixepoch', 'localtime')", "date(started_at, 'unixepoch', 'localtime')")
         case .session: (bucketGroup, exchangeGroup) = ("session_key", "session_key")
-        case .model: (bucketGroup, exchangeGroup) = ("model", "coalesce(response_model, request_model, '(none)')")
+        case .model: (bucketGroup, exchangeGroup) = ("model", HistorySchema.model("exchange"))
         case .provider: (bucketGroup, exchangeGroup) = ("provider", "provider")
         case .client: (bucketGroup, exchangeGroup) = ("client", "client")
         }
@@ -98,11 +98,7 @@ extension HistoryStore {
         var wholeTo = to == .greatestFiniteMagnitude ? to : (to / size).rounded(.down) * size
         if wholeFrom >= wholeTo { (wholeFrom, wholeTo) = (to, to) }
         let sums = HistorySchema.bucketSums.joined(separator: ", ")
-        let exchangeSums = """
-            1, CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END, input_tokens, output_tokens, cache_read_tokens,
-            cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, coalesce(cost_usd, 0),
-            CASE WHEN cost_usd IS NULL AND has_usage THEN 1 ELSE 0 END
-            """
+        let exchangeSums = HistorySchema.contribution("exchange").values.joined(separator: ", ")
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT grp, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
@@ -138,11 +134,10 @@ extension HistoryStore {
             try Row.fetchAll(db, sql: """
                 WITH picked AS (\(selection)),
                 totals AS (
-                    SELECT session_key, requests, errors, input_tokens, output_tokens, cache_read_tokens, cost_usd
+                    SELECT session_key, \(HistorySchema.bucketSums.joined(separator: ", "))
                     FROM usage_bucket WHERE session_key IN (SELECT key FROM picked)
                     UNION ALL
-                    SELECT session_key, 1, CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END, input_tokens, output_tokens,
-                        cache_read_tokens, coalesce(cost_usd, 0)
+                    SELECT session_key, \(HistorySchema.contribution("exchange").values.joined(separator: ", "))
                     FROM exchange INDEXED BY exchange_phase  -- else SQLite walks a big session's every row
                     WHERE phase != 'finished' AND session_key IN (SELECT key FROM picked)
                 )

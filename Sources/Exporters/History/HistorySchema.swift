@@ -113,14 +113,21 @@ enum HistorySchema {
         return migrator
     }
 
-    /// What one finished exchange adds to its bucket, as SQL over `row` (`new`, `old` or `exchange`).
-    private static func contribution(_ row: String) -> (key: [String], values: [String]) {
+    /// What one finished exchange adds to its bucket (`bucketKey`, `bucketSums`), as SQL over `row`
+    /// (`new`, `old` or `exchange`). Readers sum raw rows with these same expressions, so buckets and rows
+    /// always agree; changing them needs a migration that recreates the triggers and refills the buckets.
+    static func contribution(_ row: String) -> (key: [String], values: [String]) {
         (key: ["CAST(\(row).started_at / \(usageBucket) AS INTEGER) * \(usageBucket)", "\(row).provider", "\(row).client",
-               "\(row).session_key", "coalesce(\(row).response_model, \(row).request_model, '(none)')"],
+               "\(row).session_key", model(row)],
          values: ["1", "CASE WHEN \(row).outcome = 'ok' THEN 0 ELSE 1 END", "\(row).input_tokens", "\(row).output_tokens",
                   "\(row).cache_read_tokens", "\(row).cache_write_5m_tokens", "\(row).cache_write_1h_tokens",
                   "\(row).reasoning_tokens", "coalesce(\(row).cost_usd, 0)",
                   "CASE WHEN \(row).cost_usd IS NULL AND \(row).has_usage THEN 1 ELSE 0 END"])
+    }
+
+    /// The model an exchange is reported under: the one that answered, else the one asked for.
+    static func model(_ row: String) -> String {
+        "coalesce(\(row).response_model, \(row).request_model, '(none)')"
     }
 
     static let bucketKey = ["bucket", "provider", "client", "session_key", "model"]
