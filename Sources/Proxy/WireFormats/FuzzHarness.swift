@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Feeds arbitrary bytes to the parsers that read untrusted input on the forwarding path. Used by the
 /// libFuzzer targets (`scripts/fuzz`) and by the tests that replay every input they ever crashed on.
@@ -24,8 +25,16 @@ public enum FuzzHarness {
             var format = OpenAIResponsesStream()
             stream(bytes, cut: cut, into: &format)
         case "gzip":
-            _ = ResponseBodyText.decode(Data(bytes), contentEncoding: "gzip")
-            _ = ResponseBodyText.decode(Data(bytes), contentEncoding: "deflate")
+            for coding in ["gzip", "deflate"] {
+                // The copy path as forwarding runs it: a compressed SSE stream arriving in two chunks.
+                var tap = ResponseTap(format: .anthropicMessages, contentType: "text/event-stream",
+                                      contentEncoding: coding, captureLimit: 1 << 20)
+                tap.ingest(ByteBuffer(bytes: bytes[..<cut]))
+                tap.ingest(ByteBuffer(bytes: bytes[cut...]))
+                tap.finish()
+                // And a stored body read back for the dashboard.
+                _ = ResponseBodyText.decode(Data(bytes), contentEncoding: coding)
+            }
         case "json":
             if let object = JSON.object(bytes) { _ = JSON.text(object) }
         default:
