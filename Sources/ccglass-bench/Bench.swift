@@ -9,6 +9,7 @@ import Logging
 /// (`swift build -c release`), then run `.build/release/ccglass-bench`.
 ///
 ///   ccglass-bench [--quick] [-- serve flags]   latency, throughput and memory against peers
+///   ccglass-bench latency [-- serve flags]     only time to first byte at concurrency 1, more samples
 ///   ccglass-bench load [CONNECTIONS] [SECONDS] sustained concurrent streams: errors, recording, RSS
 ///   ccglass-bench store [--quick]              history size, insert rate, report latency
 ///   ccglass-bench mock [PORT] [EVENTS] [GAP_MS] just the upstream, for wrk and hyperfine
@@ -39,7 +40,7 @@ struct Bench {
         } else {
             // Flags after `--` go to `ccglass serve` (e.g. `-- --no-history` to see what recording costs).
             let serveFlags = arguments.firstIndex(of: "--").map { Array(arguments[($0 + 1)...]) } ?? []
-            try await Comparison.run(quick: quick, serveFlags: serveFlags)
+            try await Comparison.run(quick: quick, latencyOnly: arguments.contains("latency"), serveFlags: serveFlags)
         }
     }
 }

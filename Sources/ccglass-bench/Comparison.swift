@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 
-/// The same load against the mock upstream directly, through ccglass, and through mitmproxy in reverse
-/// mode (when `mitmdump` is installed), interleaved in one run so drift on the machine hits all alike.
+/// The same load against the mock upstream directly, through ccglass, and through the peer proxies that
+/// are installed (mitmproxy, haproxy, socat), interleaved in one run so drift on the machine hits all alike.
 enum Comparison {
     struct Path {
         let name: String
@@ -10,20 +10,20 @@ enum Comparison {
         let pid: Int32?
     }
 
-    static func run(quick: Bool, serveFlags: [String]) async throws {
+    /// `latencyOnly`: just time to first byte at concurrency 1, with more samples in more rounds (to
+    /// compare builds of ccglass on a noisy machine).
+    static func run(quick: Bool, latencyOnly: Bool = false, serveFlags: [String]) async throws {
         let upstream = await LocalUpstream.start(events: 20, gap: .zero)
         let upstreamURL = "http://127.0.0.1:\(upstream.port)"
         let ccglass = try CCGlassProcess.start(upstream: upstreamURL, extraArguments: serveFlags)
         defer { ccglass.stop() }
-        let mitmproxy = try Mitmproxy.start(upstream: upstreamURL)
-        defer { mitmproxy?.stop() }
+        let peers = PeerProxy.startAll(upstreamPort: upstream.port)
+        defer { peers.forEach { $0.stop() } }
         try await Task.sleep(for: .milliseconds(500))
 
         var paths = [Path(name: "direct", url: "\(upstreamURL)/v1/messages", pid: nil),
                      Path(name: "ccglass", url: "http://127.0.0.1:\(ccglass.port)/anthropic/v1/messages", pid: ccglass.pid)]
-        if let mitmproxy {
-            paths.append(Path(name: "mitmproxy", url: "http://127.0.0.1:\(mitmproxy.port)/v1/messages", pid: mitmproxy.pid))
-        }
+        paths += peers.map { Path(name: $0.name, url: "http://127.0.0.1:\($0.port)/v1/messages", pid: $0.memoryPID) }
         let idle = paths.compactMap { path in path.pid.map { (path.name, ProcessMemory.rss(pid: $0)) } }
 
         var configuration = HTTPClient.Configuration()
@@ -33,19 +33,21 @@ enum Comparison {
 
         print("ccglass-bench: mock upstream on :\(upstream.port); ccglass (pid \(ccglass.pid)) on :\(ccglass.port)"
               + (serveFlags.isEmpty ? "" : " with \(serveFlags.joined(separator: " "))")
-              + (mitmproxy.map { "; mitmproxy \($0.version) (pid \($0.pid)) on :\($0.port), reverse mode, streaming" } ?? "; mitmdump not found, mitmproxy skipped"))
+              + peers.map { "; \($0.name) \($0.version) (pid \($0.pid)) on :\($0.port)" }.joined()
+              + (peers.isEmpty ? "; no peer proxies installed (mitmdump, haproxy, socat)" : ""))
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores\n")
 
         for path in paths { _ = try await load.ttfb(url: path.url, streaming: true, concurrency: 8, total: 400) }
 
         print("Time to first byte, streamed requests (20 SSE events each); added = path minus direct, same run")
         print(row("conc", "path", "p50", "p99", "added p50", "added p99", "errors"))
-        for concurrency in [1, 64, 256] {
-            let total = quick ? 256 : (concurrency == 1 ? 2000 : 6400)
+        for concurrency in latencyOnly ? [1] : [1, 64, 256] {
+            let total = latencyOnly ? 4000 : quick ? 256 : (concurrency == 1 ? 2000 : 6400)
+            let rounds = latencyOnly ? 10 : 4
             var samples = [Samples](repeating: Samples(), count: paths.count)
-            for _ in 0..<4 {
+            for _ in 0..<rounds {
                 for (i, path) in paths.enumerated() {
-                    samples[i].add(contentsOf: try await load.ttfb(url: path.url, streaming: true, concurrency: concurrency, total: total / 4))
+                    samples[i].add(contentsOf: try await load.ttfb(url: path.url, streaming: true, concurrency: concurrency, total: total / rounds))
                 }
             }
             for (i, path) in paths.enumerated() {
@@ -55,11 +57,19 @@ enum Comparison {
             }
         }
 
+        if latencyOnly {
+            try await client.shutdown()
+            upstream.task.cancel()
+            return
+        }
+
         // Paced like a model streaming tokens, so each event travels alone and the figure is per-event latency.
         print("\nPer-event delivery (upstream write → client read), 20 events 10 ms apart per stream, concurrency 1")
         print(row("", "path", "p50", "p99", "added p50", "added p99", ""))
         var direct = Samples()
         for (i, path) in paths.enumerated() {
+            // haproxy holds a streamed response's chunks ~100 ms by default (it is tuned for throughput).
+            if path.name == "haproxy" { continue }
             let s = try await load.eventLag(url: path.url + "?gap_ms=10", streams: quick ? 20 : 100)
             if i == 0 { direct = s }
             print(row("", path.name, ms(s.p50), ms(s.p99), i == 0 ? "" : ms(s.p50 - direct.p50), i == 0 ? "" : ms(s.p99 - direct.p99), ""))
