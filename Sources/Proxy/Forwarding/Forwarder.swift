@@ -11,11 +11,11 @@ import NIOHTTP1
 /// each body chunk as it arrives, written before ccglass reads its copy.
 public struct Forwarder: Sendable {
     let context: ProxyContext
-    let client: HTTPClient
+    let clients: UpstreamClients
 
-    public init(context: ProxyContext, client: HTTPClient) {
+    public init(context: ProxyContext, clients: UpstreamClients) {
         self.context = context
-        self.client = client
+        self.clients = clients
     }
 
     public func forward(_ request: Request, to provider: Provider, target: Substring, runID: String? = nil) async -> Response {
@@ -43,7 +43,7 @@ public struct Forwarder: Sendable {
         let response: HTTPClientResponse
         let preUpstream = ContinuousClock.now - started
         do {
-            response = try await client.execute(upstream, deadline: .distantFuture, logger: context.logger)
+            response = try await clients.current.execute(upstream, deadline: .distantFuture, logger: context.logger)
         } catch {
             let failure = UpstreamFailure(error, upstream: provider.upstream)
             await pump.finished()

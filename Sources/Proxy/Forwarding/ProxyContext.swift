@@ -26,24 +26,6 @@ public struct ProxyContext: Sendable {
     }
 }
 
-/// The HTTP client for upstream calls: its own, because the shared one decompresses and follows
-/// redirects and a proxy must do neither.
-public enum UpstreamClient {
-    /// `readTimeout` is the longest silence tolerated while waiting for bytes; agents wait minutes.
-    public static func make(readTimeout: Duration = .seconds(600), connectTimeout: Duration = .seconds(10)) -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .nanoseconds(Int64(connectTimeout.nanoseconds)),
-                           read: .nanoseconds(Int64(readTimeout.nanoseconds))),
-            decompression: .disabled)
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
-        configuration.connectionPool.idleTimeout = .seconds(90)
-        // Fail fast and let the agent's SDK retry, rather than holding a dead request for the connect timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-}
-
 extension Duration {
     var nanoseconds: Int64 {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
