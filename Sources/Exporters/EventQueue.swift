@@ -2,8 +2,13 @@ import Proxy
 import Synchronization
 
 /// Collects events for a writer that takes them in batches: pushes never wait, and whatever arrived
-/// while the writer was busy becomes its next batch. Bounded; overflow is dropped and counted by the caller.
+/// while the writer was busy or waiting out `batchWindow` becomes its next batch. Bounded; overflow is
+/// dropped and counted by the caller.
 final class EventQueue: Sendable {
+    /// How long a writer lets events gather after the first one: a burst of requests costs one
+    /// transaction or one file append, not one each, and the writer wakes once instead of per event.
+    static let batchWindow = Duration.milliseconds(50)
+
     private let pending = Mutex<[ExchangeEvent]>([])
     private let wake: AsyncStream<Void>.Continuation
     let wakes: AsyncStream<Void>
@@ -33,4 +38,14 @@ final class EventQueue: Sendable {
     }
 
     func finish() { wake.finish() }
+
+    /// Calls `handle` with each batch until the queue is finished, then with whatever is left.
+    func batches(_ handle: ([ExchangeEvent]) async -> Void) async {
+        for await _ in wakes {
+            try? await Task.sleep(for: Self.batchWindow)
+            await handle(drain())
+        }
+        let rest = drain()
+        if !rest.isEmpty { await handle(rest) }
+    }
 }

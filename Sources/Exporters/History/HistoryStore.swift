@@ -57,10 +57,7 @@ public final class HistoryStore: Sendable {
             }
             queue.finish()
         }
-        for await _ in queue.wakes {
-            await record(queue.drain(), failures: failures)
-        }
-        await record(queue.drain(), failures: failures)
+        await queue.batches { await record($0, failures: failures) }
         _ = await reader.value
         do {
             try markAbandoned(includingOwn: true)
@@ -92,9 +89,12 @@ public final class HistoryStore: Sendable {
 
     private func insert(_ events: [ExchangeEvent], _ db: Database) throws {
         try parts.validate(db)
+        // An exchange that also finished within the batch needs only its finished row.
+        var finished = Set<String>()
+        for case .finished(let exchange) in events { finished.insert(exchange.id) }
         for event in events {
             switch event {
-            case .started(let exchange): try insertStarted(exchange, db)
+            case .started(let exchange): if !finished.contains(exchange.id) { try insertStarted(exchange, db) }
             case .finished(let exchange): try insertFinished(exchange, split: RequestBodySplit(body: Array(exchange.requestBody)), db)
             case .updated: break
             }

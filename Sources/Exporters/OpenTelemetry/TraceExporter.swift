@@ -51,8 +51,7 @@ public final class TraceExporter: Sendable {
                 pusher.offer(metrics.snapshot())
             }
         }
-        for await _ in queue.wakes { handle(queue.drain()) }
-        handle(queue.drain())
+        await queue.batches { handle($0) }
         _ = await reader.value
         if let pusher {
             if !metrics.isEmpty { pusher.offer(metrics.snapshot()) }
