@@ -75,7 +75,7 @@ struct Stack {
         router.addHealthRoute(HealthReport(mode: mode, providers: context.providers.providers))
         let prometheus = PrometheusExporter(failures: context.failures)
         router.addMetricsRoute(prometheus)
-        let metricsFeed = context.bus.subscribe("prometheus")
+        let metricsFeed = context.bus.subscribe("prometheus", kinds: [.started, .finished])
         let metricsTask = Task { await prometheus.follow(metricsFeed) }
         let telemetry = try makeTraceExporter(prometheus: prometheus)
         let telemetryTask = telemetry.map { exporter in Task { [context] in await exporter.follow(context.bus) } }
@@ -91,7 +91,7 @@ struct Stack {
                 await history.follow(context.bus, failures: context.failures)
             } else if !options.noHistory {
                 // Still count what goes unrecorded, so /metrics shows the store is down.
-                for await case .finished in context.bus.subscribe("history-unavailable") {
+                for await case .finished in context.bus.subscribe("history-unavailable", kinds: [.finished]) {
                     context.failures.record(.store, "history unavailable; exchange not recorded")
                 }
             }

@@ -47,10 +47,9 @@ public final class HistoryStore: Sendable {
     /// Writes every exchange published on `bus` until the bus finishes. Returns when the last batch is in.
     public func follow(_ bus: ExchangeBus, failures: FailureLog) async {
         let queue = EventQueue(capacity: 20_000)
-        let events = bus.subscribe("history", capacity: 20_000)
+        let events = bus.subscribe("history", capacity: 20_000, kinds: [.started, .finished])
         let reader = Task {
             for await event in events {
-                if case .updated = event { continue }
                 if !queue.push(event) {
                     failures.record(.store, "history writer fell behind; exchanges are being dropped")
                 }

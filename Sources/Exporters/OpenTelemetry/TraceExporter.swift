@@ -19,7 +19,7 @@ public final class TraceExporter: Sendable {
     /// Follows the bus until it finishes, then lets the pusher flush.
     public func follow(_ bus: ExchangeBus) async {
         let queue = EventQueue(capacity: 20_000)
-        let events = bus.subscribe("otel", capacity: 20_000)
+        let events = bus.subscribe("otel", capacity: 20_000, kinds: [.finished])
         let reader = Task {
             for await case .finished(let exchange) in events where !queue.push(.finished(exchange)) {
                 failures.record(.exporter, "trace exporter fell behind; spans are being dropped")

@@ -12,6 +12,18 @@ public enum ExchangeEvent: Sendable {
         case .started(let e), .updated(let e), .finished(let e): return e
         }
     }
+
+    public enum Kind: Sendable {
+        case started, updated, finished
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .started: .started
+        case .updated: .updated
+        case .finished: .finished
+        }
+    }
 }
 
 /// Fans exchange events out to exporters. Publishing never waits: each subscriber has its own bounded
@@ -19,6 +31,7 @@ public enum ExchangeEvent: Sendable {
 public final class ExchangeBus: Sendable {
     private struct Subscriber {
         let name: String
+        let kinds: Set<ExchangeEvent.Kind>
         let continuation: AsyncStream<ExchangeEvent>.Continuation
     }
 
@@ -30,20 +43,23 @@ public final class ExchangeBus: Sendable {
         self.failures = failures
     }
 
-    /// A stream of every event published from now on. `capacity` bounds what may wait unread.
-    public func subscribe(_ name: String, capacity: Int = 10_000) -> AsyncStream<ExchangeEvent> {
+    /// A stream of the events of `kinds` published from now on. `capacity` bounds what may wait unread.
+    /// Each event handed over wakes the subscriber on the forwarding thread, so take only what you read.
+    public func subscribe(_ name: String, capacity: Int = 10_000,
+                          kinds: Set<ExchangeEvent.Kind> = [.started, .updated, .finished]) -> AsyncStream<ExchangeEvent> {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream<ExchangeEvent>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }
-        subscribers.withLock { $0[id] = Subscriber(name: name, continuation: continuation) }
+        subscribers.withLock { $0[id] = Subscriber(name: name, kinds: kinds, continuation: continuation) }
         return stream
     }
 
     public func publish(_ event: ExchangeEvent) {
         let current = subscribers.withLock { Array($0.values) }
-        for subscriber in current {
+        let kind = event.kind
+        for subscriber in current where subscriber.kinds.contains(kind) {
             if case .dropped = subscriber.continuation.yield(event) {
                 failures.record(.busDrop, "\(subscriber.name) fell behind; exchange events are being dropped")
             }
