@@ -12,6 +12,7 @@ import Logging
 ///   ccglass-bench latency [-- serve flags]     only time to first byte at concurrency 1, more samples
 ///   ccglass-bench load [CONNECTIONS] [SECONDS] sustained concurrent streams: errors, recording, RSS
 ///   ccglass-bench store [--quick]              history size, insert rate, report latency
+///   ccglass-bench parse                        what parsing a request body costs, by size
 ///   ccglass-bench mock [PORT] [EVENTS] [GAP_MS] just the upstream, for wrk and hyperfine
 ///   ccglass-bench seed HOME SESSION COUNT      a history with COUNT exchanges (dashboard tests)
 @main
@@ -24,7 +25,9 @@ struct Bench {
             guard let index = arguments.firstIndex(of: word) else { return value }
             return arguments.dropFirst(index + offset).first.flatMap(Int.init) ?? value
         }
-        if arguments.contains("store") {
+        if arguments.contains("parse") {
+            ParseBench.run()
+        } else if arguments.contains("store") {
             try StoreBench.run(quick: quick)
         } else if let index = arguments.firstIndex(of: "seed") {
             let home = URL(fileURLWithPath: arguments[index + 1])

@@ -44,9 +44,16 @@ final class ExchangeRecorder: Sendable {
         }
     }
 
+    /// Request bodies larger than this are parsed on the recording thread: a coding agent's prompt runs
+    /// to hundreds of KB, and parsing it on a forwarding loop would stall the streams that loop serves.
+    /// Smaller ones stay here, where parsing costs less than the hop.
+    static let offLoopParse = 16 << 10
+
     /// The request body is complete: parse it off the forwarding path.
     func requestEnded() {
-        let task = Task { self.parseRequest() }
+        let large = state.withLock { $0.requestBody.count > Self.offLoopParse }
+        let task = large ? Task(executorPreference: RecordingExecutor.shared) { self.parseRequest() }
+                         : Task { self.parseRequest() }
         state.withLock { $0.requestParse = task }
     }
 

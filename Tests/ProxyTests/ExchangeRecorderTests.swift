@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import NIOCore
+import Testing
+@testable import Proxy
+
+@Suite struct ExchangeRecorderTests {
+    /// Small bodies are parsed on the forwarding loop, large ones on the recording thread; either way
+    /// the finished exchange carries the request's model and session.
+    @Test(.timeLimit(.minutes(1)), arguments: [1 << 10, 600 << 10])
+    func theFinishedExchangeCarriesTheParsedRequest(size: Int) async throws {
+        let failures = FailureLog(logger: Logger(label: "test"))
+        let bus = ExchangeBus(failures: failures)
+        let context = ProxyContext(providers: ProviderTable(), prices: PriceTable(), bus: bus, failures: failures,
+                                   logger: Logger(label: "test"))
+        let finished = bus.subscribe("test", kinds: [.finished])
+        let exchange = Exchange(id: ExchangeID.make(), startedAt: Date(), provider: Provider.presets[0], method: "POST",
+                                target: "/v1/messages", format: .anthropicMessages, userAgent: "claude-cli/2.1.0", requestHeaders: [])
+        let recorder = ExchangeRecorder(exchange: exchange, started: .now, context: context)
+        let padding = String(repeating: "x", count: size)
+        let body = #"{"model":"claude-opus-4-5","metadata":{"user_id":"{\"session_id\":\"s-42\"}"},"messages":[{"role":"user","content":"\#(padding)"}]}"#
+        // In two pieces, as a body arrives.
+        let bytes = Array(body.utf8)
+        recorder.requestChunk(ByteBuffer(bytes: bytes[..<(bytes.count / 2)]))
+        recorder.requestChunk(ByteBuffer(bytes: bytes[(bytes.count / 2)...]))
+        #expect((bytes.count > ExchangeRecorder.offLoopParse) == (size > 16 << 10))
+        recorder.requestEnded()
+        await recorder.finish(tap: nil)
+        bus.finish()
+        var seen: [Exchange] = []
+        for await event in finished { seen.append(event.exchange) }
+        #expect(seen.count == 1)
+        #expect(seen.first?.request.model == "claude-opus-4-5")
+        #expect(seen.first?.sessionID == "s-42")
+        #expect(seen.first?.requestBytes == bytes.count)
+        #expect(seen.first?.requestBody.count == bytes.count)
+    }
+}
