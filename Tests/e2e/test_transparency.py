@@ -1,6 +1,7 @@
 """What the client and upstream see through ccglass is what they would see directly: real Claude Code
 requests replayed byte for byte, SSE delivered as it is produced, gzip passed through still compressed."""
 import gzip
+import http.client
 import json
 import time
 import zlib
@@ -8,7 +9,7 @@ import zlib
 import pytest
 
 import rawhttp
-from conftest import load_fixture
+from conftest import fake_key, load_fixture
 from mock_upstream import anthropic_stream_events, anthropic_usage, sse, stream_reply, Reply
 
 FIXTURES = ["messages-first-turn.json", "messages-tool-result-turn.json", "messages-mcp-tool-result-turn.json",
@@ -49,6 +50,49 @@ def test_claude_code_request_reaches_upstream_byte_identical(proxy, mock, name):
     # the recorded headers keep the key's last four characters only
     recorded = {h["name"].lower(): h["value"] for h in exchange["requestHeaders"]}
     assert recorded["x-api-key"] != sent["x-api-key"]
+
+
+def send_chunked(url, path, headers, pieces):
+    """A request whose body goes out in chunked encoding, a piece at a time with pauses, as a client
+    streaming its upload would send it."""
+    host, port = url.replace("http://", "").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.putrequest("POST", path, skip_accept_encoding=True)
+    for k, v in headers:
+        conn.putheader(k, v)
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    for piece in pieces:
+        conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+        time.sleep(0.05)
+    conn.send(b"0\r\n\r\n")
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status
+
+
+def test_request_bodies_of_every_shape_reach_upstream_byte_identical(proxy, mock):
+    """A small body, one over 1 MB (parsed on the recording thread) and a chunked upload sent in pieces:
+    upstream gets the same bytes, in chunked encoding for the upload, and each exchange is parsed."""
+    headers = [("x-api-key", fake_key("shapes")), ("anthropic-version", "2023-06-01"), ("content-type", "application/json")]
+    small = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    large = json.dumps({"model": "claude-opus-4-5", "max_tokens": 8,
+                        "messages": [{"role": "user", "content": "é" * (1 << 20)}]}, ensure_ascii=False).encode()
+    assert len(large) > 1 << 20
+    for body in (small, large):
+        status, _, _, _, error = rawhttp.request(proxy.url, "POST", "/anthropic/v1/messages", headers, body)
+        assert status == 200 and error is None
+    pieces = [small[:10], small[10:40], small[40:]]
+    assert send_chunked(proxy.url, "/anthropic/v1/messages", headers, pieces) == 200
+
+    got = [r.body for r in mock.received]
+    assert got == [small, large, small]
+    chunked_headers = {k.lower(): v for k, v in mock.received[2].headers}
+    assert chunked_headers.get("transfer-encoding") == "chunked"
+    exchanges = sorted(proxy.wait_exchange(count=3), key=lambda e: e["id"])
+    assert [e["requestBytes"] for e in exchanges] == [len(small), len(large), len(small)]
+    assert [e["request"]["model"] for e in exchanges] == ["claude-sonnet-4-5", "claude-opus-4-5", "claude-sonnet-4-5"]
 
 
 def test_session_falls_back_to_metadata_user_id(proxy, mock):
