@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -8,7 +9,10 @@ struct CCGlass: AsyncParsableCommand {
         // Run Swift concurrency on NIO's event loop threads: a chunk moves from the upstream socket to
         // the client's without hopping between thread pools. Blocking work (SQLite, files) must therefore
         // stay off these threads: the history store awaits GRDB's own queues.
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // It needs the runtime's hook exported, which a `--static-swift-stdlib` build does not do.
+        if !NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() {
+            FileHandle.standardError.write(Data("ccglass: Swift concurrency is not on the event loops (static build?): each chunk forwarded crosses threads\n".utf8))
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
