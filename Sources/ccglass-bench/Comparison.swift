@@ -8,6 +8,7 @@ enum Comparison {
         let name: String
         let url: String
         let pid: Int32?
+        var perEvent = true
     }
 
     /// `latencyOnly`: just time to first byte at concurrency 1, with more samples in more rounds (to
@@ -23,8 +24,9 @@ enum Comparison {
 
         var paths = [Path(name: "direct", url: "\(upstreamURL)/v1/messages", pid: nil),
                      Path(name: "ccglass", url: "http://127.0.0.1:\(ccglass.port)/anthropic/v1/messages", pid: ccglass.pid)]
-        paths += peers.map { Path(name: $0.name, url: "http://127.0.0.1:\($0.port)/v1/messages", pid: $0.memoryPID) }
-        let idle = paths.compactMap { path in path.pid.map { (path.name, ProcessMemory.rss(pid: $0)) } }
+        paths += peers.map { Path(name: $0.name, url: "http://127.0.0.1:\($0.port)/v1/messages", pid: $0.memoryPID,
+                                  perEvent: !$0.holdsStreamedChunks) }
+        let idle = paths.compactMap { path in path.pid.map { (name: path.name, pid: $0, rss: ProcessMemory.rss(pid: $0)) } }
 
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
@@ -57,19 +59,19 @@ enum Comparison {
             }
         }
 
-        if latencyOnly {
-            try await client.shutdown()
-            upstream.task.cancel()
-            return
-        }
+        if !latencyOnly { try await report(paths: paths, idle: idle, load: load, quick: quick) }
+        try await client.shutdown()
+        upstream.task.cancel()
+    }
 
+    /// Per-event delivery, throughput and memory, after the time-to-first-byte table.
+    static func report(paths: [Path], idle: [(name: String, pid: Int32, rss: (current: Int, peak: Int, anonymous: Int))],
+                       load: Load, quick: Bool) async throws {
         // Paced like a model streaming tokens, so each event travels alone and the figure is per-event latency.
         print("\nPer-event delivery (upstream write → client read), 20 events 10 ms apart per stream, concurrency 1")
         print(row("", "path", "p50", "p99", "added p50", "added p99", ""))
         var direct = Samples()
-        for (i, path) in paths.enumerated() {
-            // haproxy holds a streamed response's chunks ~100 ms by default (it is tuned for throughput).
-            if path.name == "haproxy" { continue }
+        for (i, path) in paths.enumerated() where path.perEvent {
             let s = try await load.eventLag(url: path.url + "?gap_ms=10", streams: quick ? 20 : 100)
             if i == 0 { direct = s }
             print(row("", path.name, ms(s.p50), ms(s.p99), i == 0 ? "" : ms(s.p50 - direct.p50), i == 0 ? "" : ms(s.p99 - direct.p99), ""))
@@ -85,15 +87,12 @@ enum Comparison {
         }
 
         print("\nResident memory (MB; private = RssAnon, the rest is the binary and libraries mapped from disk)")
-        for (name, before) in idle {
-            guard let pid = paths.first(where: { $0.name == name })?.pid else { continue }
+        for (name, pid, before) in idle {
             let after = ProcessMemory.rss(pid: pid)
             print(String(format: "  %-10@ idle %6.1f (private %5.1f)   after the run %6.1f (private %5.1f)   peak %6.1f", name,
                          Double(before.current) / 1024, Double(before.anonymous) / 1024, Double(after.current) / 1024,
                          Double(after.anonymous) / 1024, Double(after.peak) / 1024))
         }
-        try await client.shutdown()
-        upstream.task.cancel()
     }
 
     static func row(_ columns: String...) -> String {

@@ -12,16 +12,23 @@ final class PeerProxy {
     let port: Int
     let version: String
     let config: URL?
+    /// A child process per connection (socat): the parent's memory says nothing.
+    let forksPerConnection: Bool
+    /// Holds a streamed response's chunks a while (haproxy, ~100 ms by default: tuned for throughput), so
+    /// per-event delivery would measure its buffering, not its cost.
+    let holdsStreamedChunks: Bool
     var pid: Int32 { process.processIdentifier }
-    /// socat forks a child per connection, so its parent's memory says nothing.
-    var memoryPID: Int32? { name == "socat" ? nil : pid }
+    var memoryPID: Int32? { forksPerConnection ? nil : pid }
 
-    private init(name: String, process: Process, port: Int, version: String, config: URL?) {
+    private init(name: String, process: Process, port: Int, version: String, config: URL?,
+                 forksPerConnection: Bool, holdsStreamedChunks: Bool) {
         self.name = name
         self.config = config
         self.process = process
         self.port = port
         self.version = version
+        self.forksPerConnection = forksPerConnection
+        self.holdsStreamedChunks = holdsStreamedChunks
     }
 
     /// The peers installed on this machine, each started and listening; one that fails to start is
@@ -39,7 +46,7 @@ final class PeerProxy {
         }
         if let binary = executable("haproxy") {
             let config = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-bench-haproxy-\(getpid()).cfg")
-            try? """
+            let text = """
             global
               nbthread 2
             defaults
@@ -54,24 +61,24 @@ final class PeerProxy {
             backend upstream
               server mock 127.0.0.1:\(upstreamPort)
 
-            """.write(to: config, atomically: true, encoding: .utf8)
-            add { try start("haproxy", binary, ["-db", "-f", config.path], config: config,
+            """
+            add { try start("haproxy", binary, ["-db", "-f", config.path], config: (config, text), holdsStreamedChunks: true,
                             version: firstLine(binary, "-v").split(separator: " ").dropFirst(2).first.map(String.init) ?? "?") }
         }
         if let binary = executable("socat") {
             add { try start("socat", binary, ["TCP-LISTEN:PORT,bind=127.0.0.1,fork,reuseaddr,nodelay",
-                                              "TCP:127.0.0.1:\(upstreamPort),nodelay"],
+                                              "TCP:127.0.0.1:\(upstreamPort),nodelay"], forksPerConnection: true,
                             version: firstLine(binary, "-V", line: 1).split(separator: " ").dropFirst(2).first.map(String.init) ?? "?") }
         }
         return peers
     }
 
-    /// `PORT` in the arguments (or in the config file) becomes a free port.
-    private static func start(_ name: String, _ binary: URL, _ arguments: [String], config: URL? = nil, version: String) throws -> PeerProxy {
+    /// `PORT` in the arguments and in the config file's text becomes a free port.
+    private static func start(_ name: String, _ binary: URL, _ arguments: [String], config: (url: URL, text: String)? = nil,
+                              forksPerConnection: Bool = false, holdsStreamedChunks: Bool = false, version: String) throws -> PeerProxy {
         let port = FreePort.pick()
         if let config {
-            let text = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "PORT", with: "\(port)")
-            try text.write(to: config, atomically: true, encoding: .utf8)
+            try config.text.replacingOccurrences(of: "PORT", with: "\(port)").write(to: config.url, atomically: true, encoding: .utf8)
         }
         let process = Process()
         process.executableURL = binary
@@ -80,11 +87,14 @@ final class PeerProxy {
         process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<200 where process.isRunning {
-            if FreePort.accepts(port) { return PeerProxy(name: name, process: process, port: port, version: version, config: config) }
+            if FreePort.accepts(port) {
+                return PeerProxy(name: name, process: process, port: port, version: version, config: config?.url,
+                                 forksPerConnection: forksPerConnection, holdsStreamedChunks: holdsStreamedChunks)
+            }
             usleep(50_000)
         }
         process.stop()
-        if let config { try? FileManager.default.removeItem(at: config) }
+        if let config { try? FileManager.default.removeItem(at: config.url) }
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(name) did not start listening on :\(port)"])
     }
 
