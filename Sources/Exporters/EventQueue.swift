@@ -39,13 +39,14 @@ final class EventQueue: Sendable {
 
     func finish() { wake.finish() }
 
-    /// Calls `handle` with each batch until the queue is finished, then with whatever is left.
+    /// Calls `handle` with each batch until the queue is finished. Every push leaves a wake behind it
+    /// (the stream keeps the newest), and a finished stream still delivers it, so no event is left over.
     func batches(_ handle: ([ExchangeEvent]) async -> Void) async {
         for await _ in wakes {
             try? await Task.sleep(for: Self.batchWindow)
-            await handle(drain())
+            let batch = drain()
+            // Empty when a push landed between a drain and its wake.
+            if !batch.isEmpty { await handle(batch) }
         }
-        let rest = drain()
-        if !rest.isEmpty { await handle(rest) }
     }
 }

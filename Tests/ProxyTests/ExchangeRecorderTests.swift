@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Testing
 @testable import Proxy
 
@@ -23,7 +24,8 @@ import Testing
         let bytes = Array(body.utf8)
         recorder.requestChunk(ByteBuffer(bytes: bytes[..<(bytes.count / 2)]))
         recorder.requestChunk(ByteBuffer(bytes: bytes[(bytes.count / 2)...]))
-        #expect((bytes.count > ExchangeRecorder.offLoopParse) == (size > 16 << 10))
+        // The two cases fall on either side of the line.
+        #expect((bytes.count > ExchangeRecorder.offLoopParse) == (size == 600 << 10))
         recorder.requestEnded()
         await recorder.finish(tap: nil)
         bus.finish()
@@ -34,5 +36,15 @@ import Testing
         #expect(seen.first?.sessionID == "s-42")
         #expect(seen.first?.requestBytes == bytes.count)
         #expect(seen.first?.requestBody.count == bytes.count)
+    }
+
+    /// Work sent to the recording executor runs on its own thread, not on the caller's (here the test
+    /// pool, which is no event loop).
+    @Test(.timeLimit(.minutes(1))) func recordingWorkRunsOnItsOwnThread() async {
+        #expect(MultiThreadedEventLoopGroup.currentEventLoop == nil)
+        let ranOnLoop = await Task(executorPreference: RecordingExecutor.shared) {
+            MultiThreadedEventLoopGroup.currentEventLoop != nil
+        }.value
+        #expect(ranOnLoop)
     }
 }

@@ -98,19 +98,18 @@ extension HistoryStore {
         var wholeTo = to == .greatestFiniteMagnitude ? to : (to / size).rounded(.down) * size
         if wholeFrom >= wholeTo { (wholeFrom, wholeTo) = (to, to) }
         let sums = HistorySchema.bucketSums.joined(separator: ", ")
-        let exchangeSums = HistorySchema.contribution("exchange").values.joined(separator: ", ")
+        let sliver = """
+            SELECT \(exchangeGroup), \(HistorySchema.contribution("exchange").values.joined(separator: ", ")) FROM exchange
+            WHERE phase = 'finished' AND started_at >= ? AND started_at < ?
+            """
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT grp, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
                     SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd), SUM(unpriced)
                 FROM (
                     SELECT \(bucketGroup) AS grp, \(sums) FROM usage_bucket WHERE bucket >= ? AND bucket < ?
-                    UNION ALL
-                    SELECT \(exchangeGroup), \(exchangeSums) FROM exchange
-                    WHERE phase = 'finished' AND started_at >= ? AND started_at < ?
-                    UNION ALL
-                    SELECT \(exchangeGroup), \(exchangeSums) FROM exchange
-                    WHERE phase = 'finished' AND started_at >= ? AND started_at < ?
+                    UNION ALL \(sliver)
+                    UNION ALL \(sliver)
                 )
                 GROUP BY grp ORDER BY grp
                 """, arguments: [wholeFrom, wholeTo, from, wholeFrom, wholeTo, to])

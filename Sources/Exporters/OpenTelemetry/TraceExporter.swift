@@ -21,7 +21,7 @@ public final class TraceExporter: Sendable {
         let queue = EventQueue(capacity: 20_000)
         let events = bus.subscribe("otel", capacity: 20_000, kinds: [.finished])
         let reader = Task {
-            for await case .finished(let exchange) in events where !queue.push(.finished(exchange)) {
+            for await event in events where !queue.push(event) {
                 failures.record(.exporter, "trace exporter fell behind; spans are being dropped")
             }
             queue.finish()

@@ -51,10 +51,11 @@ final class ExchangeRecorder: Sendable {
 
     /// The request body is complete: parse it off the forwarding path.
     func requestEnded() {
-        let large = state.withLock { $0.requestBody.count > Self.offLoopParse }
-        let task = large ? Task(executorPreference: RecordingExecutor.shared) { self.parseRequest() }
-                         : Task { self.parseRequest() }
-        state.withLock { $0.requestParse = task }
+        state.withLock { state in
+            state.requestParse = state.requestBody.count > Self.offLoopParse
+                ? Task(executorPreference: RecordingExecutor.shared) { self.parseRequest() }
+                : Task { self.parseRequest() }
+        }
     }
 
     private func parseRequest() {
