@@ -13,7 +13,7 @@ struct Stack {
     let home: URL
     let logger: Logger
     let context: ProxyContext
-    let clients: UpstreamClients
+    let pool: UpstreamPool
     /// nil when the history cannot be opened: ccglass still forwards, and says why once.
     let history: HistoryStore?
     /// The dashboard's access token (`<home>/token`).
@@ -41,7 +41,7 @@ struct Stack {
         let failures = FailureLog(logger: logger)
         self.context = ProxyContext(providers: providers, prices: prices, bus: ExchangeBus(failures: failures),
                                     failures: failures, logger: logger, captureLimit: max(0, options.maxCaptureMb) << 20, runID: runID)
-        self.clients = UpstreamClients(readTimeout: .seconds(options.readTimeout))
+        self.pool = try UpstreamPool(settings: UpstreamSettings(readTimeout: .seconds(Int64(options.readTimeout))))
         self.history = options.noHistory ? nil : Self.openHistory(home: home, logger: logger)
         self.token = DashboardAccess.token(home: home)
     }
@@ -96,9 +96,8 @@ struct Stack {
                 }
             }
         }
-        let listener = Listener(host: options.host, port: options.port,
-                                forwarder: Forwarder(context: context, clients: clients),
-                                providers: context.providers, fallback: router.buildResponder(),
+        let listener = Listener(host: options.host, port: options.port, context: context, pool: pool,
+                                fallback: router.buildResponder(),
                                 // A loopback listener relays only requests addressed to it; one bound to the network
                                 // on purpose takes whatever name clients reach it by.
                                 address: Self.isLoopback(options.host) ? address : nil, logger: logger)
@@ -117,7 +116,7 @@ struct Stack {
         await historyWriter.value
         await metricsTask.value
         await telemetryTask?.value
-        try? await clients.shutdown()
+        pool.shutdown()
         if let failure { throw failure }
     }
 
@@ -135,7 +134,7 @@ struct Stack {
             var pushOptions = OTLPPusher.Options(endpoint: url, headers: try telemetry.headers())
             pushOptions.flushInterval = .milliseconds(max(10, telemetry.otlpFlushMs))
             pushOptions.metricsInterval = .seconds(max(1, telemetry.otlpMetricsSeconds))
-            pusher = OTLPPusher(options: pushOptions, client: clients.any, failures: context.failures,
+            pusher = OTLPPusher(options: pushOptions, client: HTTPClient.shared, failures: context.failures,
                                 onBatch: { signal, result in prometheus.countOTLPBatch(signal: signal, result: result) })
         }
         guard files != nil || pusher != nil else { return nil }

@@ -46,7 +46,7 @@ import Testing
         #expect(provider.name == "anthropic" && rest == "/v1/messages?beta=true")
         #expect(table.route("/anthropicx/v1") == nil)
         #expect(table.route("/openai")?.1 == "")
-        #expect(Forwarder.join(URL(string: "https://api.moonshot.ai/anthropic/")!, "/v1/messages") == "https://api.moonshot.ai/anthropic/v1/messages")
+        #expect(Provider(name: "moonshot", upstream: URL(string: "https://api.moonshot.ai/anthropic/")!, otelName: "moonshot_ai", baseURLVariable: "X").upstreamURL("/v1/messages") == "https://api.moonshot.ai/anthropic/v1/messages")
     }
 
     @Test func upstreamOverridesAreValidated() throws {

@@ -57,7 +57,7 @@ public struct Exchange: Sendable, Codable, Equatable {
         self.serverPort = provider.serverPort
         self.method = method
         self.target = target
-        self.upstreamURL = Forwarder.join(provider.upstream, Substring(target))
+        self.upstreamURL = provider.upstreamURL(Substring(target))
         self.format = format
         self.userAgent = userAgent
         self.client = ClientIdentity.client(userAgent: userAgent)

@@ -4,8 +4,8 @@ import Synchronization
 
 /// Builds one `Exchange` as its request and response pass through, and publishes it: at the start,
 /// while the response streams (at most every `updateInterval`, and as soon as usage first appears),
-/// and at the end. Shared by the task that streams the request body upstream and the one that streams
-/// the response back.
+/// and at the end. Fed by the relay on its event loop; the request body is parsed on a task, which is
+/// why the state sits behind a lock.
 final class ExchangeRecorder: Sendable {
     private struct State {
         var exchange: Exchange
@@ -112,8 +112,18 @@ final class ExchangeRecorder: Sendable {
         if let snapshot { context.bus.publish(.updated(snapshot)) }
     }
 
-    /// Ends the exchange with what the response showed, or with `failure` when it broke off.
+    /// Ends the exchange with what the response showed, or with `failure` when it broke off. Returns at
+    /// once: the exchange is published when the request's parse is done.
+    func end(tap: ResponseTap?, failure: (Exchange.Outcome, String)? = nil) {
+        let copy = tap.map(ResponseCopy.init)
+        Task { await self.finish(copy: copy, failure: failure) }
+    }
+
     func finish(tap: ResponseTap?, failure: (Exchange.Outcome, String)? = nil) async {
+        await finish(copy: tap.map(ResponseCopy.init), failure: failure)
+    }
+
+    private func finish(copy: ResponseCopy?, failure: (Exchange.Outcome, String)?) async {
         let parse = state.withLock { $0.requestParse }
         await parse?.value
         let end = seconds()
@@ -125,13 +135,13 @@ final class ExchangeRecorder: Sendable {
                 // The body never ended (upstream failed first): keep what was sent.
                 exchange.requestBody = state.requestBody
             }
-            if let tap {
-                exchange.responseBytes = tap.bytes
-                exchange.responseBody = tap.captured
-                exchange.responseBodyTruncated = tap.capturedTruncated
-                if let summary = tap.summary { exchange.response = summary }
-                if !tap.problems.isEmpty {
-                    context.failures.record(.parse, "response of \(exchange.provider) \(exchange.target) not fully read: \(tap.problems[0])")
+            if let copy {
+                exchange.responseBytes = copy.bytes
+                exchange.responseBody = copy.captured
+                exchange.responseBodyTruncated = copy.capturedTruncated
+                if let summary = copy.summary { exchange.response = summary }
+                if !copy.problems.isEmpty {
+                    context.failures.record(.parse, "response of \(exchange.provider) \(exchange.target) not fully read: \(copy.problems[0])")
                 }
             }
             exchange.timings.end = end
@@ -161,5 +171,22 @@ final class ExchangeRecorder: Sendable {
             return
         }
         exchange.cost = context.prices.cost(provider: exchange.provider, model: exchange.model, usage: usage, at: exchange.startedAt)
+    }
+}
+
+/// What the response tap read, handed from the forwarding loop to whatever finishes the exchange.
+private struct ResponseCopy: Sendable {
+    let bytes: Int
+    let captured: Data
+    let capturedTruncated: Bool
+    let summary: ResponseSummary?
+    let problems: [String]
+
+    init(_ tap: ResponseTap) {
+        bytes = tap.bytes
+        captured = tap.captured
+        capturedTruncated = tap.capturedTruncated
+        summary = tap.summary
+        problems = tap.problems
     }
 }

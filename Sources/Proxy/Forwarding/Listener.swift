@@ -6,18 +6,25 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The one HTTP listener: proxy routes plus whatever `fallback` serves, on a loopback port.
+/// The one HTTP listener, on a loopback port: proxy routes are relayed by a `RelayHandler` in each
+/// connection's pipeline; Hummingbird serves whatever `fallback` does.
 public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context == BasicRequestContext {
     public var host: String
     public var port: Int
     let responder: ProxyResponder<Fallback>
+    let routes: ProxyRoutes
+    let context: ProxyContext
+    let pool: UpstreamPool
     let logger: Logger
 
-    public init(host: String, port: Int, forwarder: Forwarder, providers: ProviderTable, fallback: Fallback,
+    public init(host: String, port: Int, context: ProxyContext, pool: UpstreamPool, fallback: Fallback,
                 address: ListenerAddress?, logger: Logger) {
         self.host = host
         self.port = port
-        self.responder = ProxyResponder(forwarder: forwarder, providers: providers, fallback: fallback, address: address)
+        self.responder = ProxyResponder(fallback: fallback, address: address)
+        self.routes = ProxyRoutes(providers: context.providers, address: address)
+        self.context = context
+        self.pool = pool
         self.logger = logger
     }
 
@@ -25,8 +32,10 @@ public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context
     /// Throws `ListenerError.portInUse` when the address is taken.
     public func run(handlingSignals: Bool = true, stopper: ListenerStopper? = nil,
                     onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        let (routes, context, pool) = (routes, context, pool)
         let app = Application(
             responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [RelayHandler(routes: routes, context: context, pool: pool)])),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

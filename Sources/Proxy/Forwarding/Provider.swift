@@ -26,6 +26,13 @@ public struct Provider: Sendable, Equatable {
         "\(listener)/\(name)\(clientBasePath)"
     }
 
+    /// Where a request for `target` goes: `https://host/base` + `/v1/messages?beta=true`, both byte for byte.
+    public func upstreamURL(_ target: Substring) -> String {
+        var root = upstream.absoluteString
+        while root.hasSuffix("/") { root.removeLast() }
+        return target.isEmpty ? root + "/" : root + target
+    }
+
     /// `host` of the real upstream, for `server.address`.
     public var serverAddress: String { upstream.host ?? "" }
 

@@ -1,18 +1,14 @@
 import Hummingbird
 
-/// The listener's front door: `/<provider>/…` is forwarded; everything else (dashboard, API,
-/// `/metrics`) goes to `fallback`.
+/// Hummingbird's side of the listener: what `RelayHandler` did not relay. Refuses forward-proxy use,
+/// and passes everything else (dashboard, API, `/metrics`) to `fallback`.
 public struct ProxyResponder<Fallback: HTTPResponder>: HTTPResponder {
     public typealias Context = Fallback.Context
-    let forwarder: Forwarder
-    let providers: ProviderTable
     let fallback: Fallback
     /// When set, requests naming another host are refused (the default loopback listener).
     let address: ListenerAddress?
 
-    public init(forwarder: Forwarder, providers: ProviderTable, fallback: Fallback, address: ListenerAddress?) {
-        self.forwarder = forwarder
-        self.providers = providers
+    public init(fallback: Fallback, address: ListenerAddress?) {
         self.fallback = fallback
         self.address = address
     }
@@ -28,18 +24,6 @@ public struct ProxyResponder<Fallback: HTTPResponder>: HTTPResponder {
         if let address, !address.accepts(authority: request.head.authority) {
             return ErrorResponse.json(status: .misdirectedRequest, type: "not_a_forward_proxy",
                                       message: "ccglass answers only to its own address (127.0.0.1:\(address.port)); it is not a forward proxy. Set your agent's base URL to a ccglass route instead.")
-        }
-        var target = Substring(request.head.path ?? "/")
-        // `/_run/<id>/<provider>/…`: a wrapper run sharing a daemon tags its traffic this way.
-        var runID: String?
-        if target.hasPrefix("/_run/") {
-            let rest = target.dropFirst("/_run/".count)
-            let end = rest.firstIndex(of: "/") ?? rest.endIndex
-            runID = String(rest[..<end])
-            target = rest[end...]
-        }
-        if let (provider, rest) = providers.route(target) {
-            return await forwarder.forward(request, to: provider, target: rest, runID: runID)
         }
         return try await fallback.respond(to: request, context: context)
     }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -12,7 +11,7 @@ struct UpstreamFailure {
 
     init(_ error: any Error, upstream: URL, midStream: Bool = false) {
         let host = upstream.host ?? upstream.absoluteString
-        if let client = error as? HTTPClientError, client == .readTimeout || client == .deadlineExceeded {
+        if case UpstreamError.readTimeout = error {
             outcome = .upstreamTimeout
             message = "ccglass: \(host) sent nothing within the read timeout"
         } else if midStream {
@@ -24,18 +23,21 @@ struct UpstreamFailure {
         }
     }
 
-    func response() -> Response {
-        let status: HTTPResponse.Status = outcome == .upstreamTimeout ? .gatewayTimeout : .badGateway
-        return ErrorResponse.json(status: status, type: outcome.rawValue, message: message)
+    var status: HTTPResponse.Status {
+        outcome == .upstreamTimeout ? .gatewayTimeout : .badGateway
     }
 }
 
 /// A JSON error body in the shape LLM SDKs already parse.
 public enum ErrorResponse {
     public static func json(status: HTTPResponse.Status, type: String, message: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: body(type: type, message: message)))
+    }
+
+    static func body(type: String, message: String) -> ByteBuffer {
         let body: [String: Any] = ["type": "error", "error": ["type": type, "message": message]]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return ByteBuffer(bytes: data)
     }
 }

@@ -1,0 +1,279 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// One request relayed between a client connection and an upstream connection on the same event loop,
+/// recorded as it passes. Every part is written on as it arrives and flushed at the end of each socket
+/// read, before ccglass reads its copy; nothing waits for a task or a thread.
+final class Relay {
+    private unowned let handler: RelayHandler
+    private let client: ChannelHandlerContext
+    private let pool: UpstreamPool
+    private let provider: Provider
+    private let origin: UpstreamOrigin
+    private let upstreamHead: HTTPRequestHead
+    private let recorder: ExchangeRecorder
+    private let format: WireFormatKind?
+    private let captureLimit: Int
+    private let started: ContinuousClock.Instant
+    /// The client asked for `Connection: close`.
+    private let closeAfter: Bool
+
+    private var connection: UpstreamConnection?
+    private var upstream: UpstreamHandler?
+    /// Request parts that arrived while the connection was being made.
+    private var pending: [HTTPClientRequestPart] = []
+    private var preUpstream = Duration.zero
+    private var requestEnded = false
+    private var requestSent = false
+    private var responseStarted = false
+    private var responseEnded = false
+    private var upstreamKeepAlive = false
+    private var tap: ResponseTap?
+    private var awaitingFirstByte = true
+    /// When the first body byte came from upstream, until its flush to the client is recorded.
+    private var firstArrived: ContinuousClock.Instant?
+    /// Chunks sent to the client in this read but not yet read by the tap.
+    private var unread: [ByteBuffer] = []
+    private var failure: (Exchange.Outcome, String)?
+    /// The client connection is closing (it went away, or upstream broke off mid-answer).
+    private var abandoned = false
+    private var finished = false
+
+    init(head: HTTPRequest, provider: Provider, target: Substring, runID: String?, context: ProxyContext,
+         pool: UpstreamPool, client: ChannelHandlerContext, handler: RelayHandler) {
+        started = .now
+        self.handler = handler
+        self.client = client
+        self.pool = pool
+        self.provider = provider
+        origin = UpstreamOrigin(provider.upstream)
+        captureLimit = context.captureLimit
+        let pairs = head.headerFields.map { ($0.name.rawName, $0.value) }
+        format = WireFormatKind.detect(path: target)
+        var exchange = Exchange(
+            id: ExchangeID.make(), startedAt: Date(), provider: provider, method: head.method.rawValue,
+            target: SecretRedaction.redact(target: String(target)), format: format,
+            userAgent: head.headerFields[.userAgent],
+            requestHeaders: SecretRedaction.redact(pairs).map { HeaderField($0.0, $0.1) })
+        exchange.runID = runID ?? context.runID
+        recorder = ExchangeRecorder(exchange: exchange, started: started, context: context)
+        closeAfter = head.headerFields[.connection]?.lowercased().contains("close") ?? false
+
+        var headers = HTTPHeaders(HeaderPolicy.upstreamRequestHeaders(pairs))
+        headers.add(name: "Host", value: origin.hostHeader)
+        if let length = head.headerFields[.contentLength] {
+            headers.add(name: "Content-Length", value: length)
+        } else if head.headerFields[.transferEncoding] != nil {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+        }
+        upstreamHead = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: head.method.rawValue),
+                                       uri: origin.uri(target), headers: headers)
+    }
+
+    func start() {
+        preUpstream = .now - started
+        pool.connection(to: origin, on: client.eventLoop).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let connection): connected(connection)
+            case .failure(let error): failBeforeResponse(UpstreamFailure(error, upstream: provider.upstream))
+            }
+        }
+    }
+
+    /// True while the client's body should wait: no connection yet, or upstream cannot take more.
+    var holdsClientReads: Bool {
+        guard !responseEnded else { return false }
+        return upstream.map { !$0.isWritable } ?? true
+    }
+
+    // MARK: From the client
+
+    func clientBody(_ chunk: ByteBuffer) {
+        recorder.requestChunk(chunk)
+        guard !responseEnded else { return }  // upstream has answered; the rest is read and dropped
+        send(.body(.byteBuffer(chunk)))
+    }
+
+    func clientEnd() {
+        requestEnded = true
+        recorder.requestEnded()
+        if !responseEnded {
+            send(.end(nil))
+            upstream?.flush()
+        }
+        finishIfDone()
+    }
+
+    func clientReadComplete() {
+        upstream?.flush()
+    }
+
+    func clientWritabilityChanged(_ writable: Bool) {
+        upstream?.holdReads(!writable)
+    }
+
+    func clientClosed() {
+        guard !finished else { return }
+        abandoned = true
+        if !responseEnded {
+            responseEnded = true
+            failure = (.clientDisconnected, "client closed the connection mid-response")
+            endTap()
+            closeUpstream()
+        }
+        finishIfDone()
+    }
+
+    // MARK: From upstream
+
+    func upstreamRead(_ part: HTTPClientResponsePart) {
+        guard !responseEnded else { return }
+        switch part {
+        case .head(let head):
+            responseStarted = true
+            upstreamKeepAlive = head.isKeepAlive
+            let pairs = head.headers.map { ($0.name, $0.value) }
+            recorder.upstreamHeaders(status: Int(head.status.code), headers: pairs.map { HeaderField($0.0, $0.1) })
+            var fields = HTTPFields()
+            for (name, value) in HeaderPolicy.clientResponseHeaders(pairs) {
+                if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+            }
+            let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
+            client.write(handler.wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+            tap = ResponseTap(format: format, contentType: head.headers.first(name: "content-type"),
+                              contentEncoding: head.headers.first(name: "content-encoding"), captureLimit: captureLimit)
+        case .body(let chunk):
+            if awaitingFirstByte {
+                awaitingFirstByte = false
+                firstArrived = .now
+            }
+            client.write(handler.wrapOutboundOut(.body(chunk)), promise: nil)
+            unread.append(chunk)
+            if !client.channel.isWritable { upstream?.holdReads(true) }
+        case .end:
+            responseEnded = true
+            client.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+            endTap()
+            if let connection, let upstream {
+                upstream.detach()
+                // Reused only when both messages ended cleanly; otherwise its framing cannot be trusted.
+                if requestSent, upstreamKeepAlive { pool.release(connection) } else { upstream.close() }
+            }
+            finishIfDone()
+        }
+    }
+
+    /// The end of one socket read: what it brought goes to the client first, then ccglass reads its copy.
+    func upstreamReadComplete() {
+        client.flush()
+        readCopies()
+    }
+
+    private func endTap() {
+        readCopies()
+        tap?.finish()
+    }
+
+    private func readCopies() {
+        if let arrived = firstArrived {
+            firstArrived = nil
+            recorder.firstByte(arrived: arrived, written: .now, preUpstream: preUpstream)
+        }
+        guard !unread.isEmpty else { return }
+        for chunk in unread { tap?.ingest(chunk) }
+        unread.removeAll(keepingCapacity: true)
+        if let tap { recorder.progress(tap) }
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        handler.updateReads()
+    }
+
+    /// The connection broke, timed out or failed TLS; the handler has already let go of this relay.
+    func upstreamFailed(_ error: any Error) {
+        guard !responseEnded else { return }
+        upstream = nil
+        connection = nil
+        guard responseStarted else {
+            failBeforeResponse(UpstreamFailure(error, upstream: provider.upstream))
+            return
+        }
+        // Mid-answer: end the client's response the same abrupt way.
+        let failure = UpstreamFailure(error, upstream: provider.upstream, midStream: true)
+        self.failure = (failure.outcome, failure.message)
+        responseEnded = true
+        abandoned = true
+        endTap()
+        client.close(promise: nil)
+        finishIfDone()
+    }
+
+    // MARK: Private
+
+    private func connected(_ connection: UpstreamConnection) {
+        guard !responseEnded else {
+            pool.release(connection)  // the client left while it was being made
+            return
+        }
+        self.connection = connection
+        let upstream = connection.handler
+        self.upstream = upstream
+        upstream.attach(self)
+        upstream.send(.head(upstreamHead))
+        for part in pending {
+            upstream.send(part)
+            if case .end = part { requestSent = true }
+        }
+        pending = []
+        upstream.flush()
+        handler.updateReads()
+    }
+
+    private func send(_ part: HTTPClientRequestPart) {
+        guard let upstream else {
+            pending.append(part)
+            return
+        }
+        upstream.send(part)
+        if case .end = part { requestSent = true }
+        if !upstream.isWritable { handler.updateReads() }
+    }
+
+    /// No answer from upstream: the client gets a 502 or 504 with a JSON body its SDK reads as an API error.
+    private func failBeforeResponse(_ failure: UpstreamFailure) {
+        guard !responseEnded else { return }
+        responseEnded = true
+        closeUpstream()
+        self.failure = (failure.outcome, failure.message)
+        if !abandoned {
+            let body = ErrorResponse.body(type: failure.outcome.rawValue, message: failure.message)
+            let head = HTTPResponse(status: failure.status, headerFields: [
+                .contentType: "application/json", .contentLength: "\(body.readableBytes)",
+            ])
+            client.write(handler.wrapOutboundOut(.head(head)), promise: nil)
+            client.write(handler.wrapOutboundOut(.body(body)), promise: nil)
+            client.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        handler.updateReads()
+        finishIfDone()
+    }
+
+    private func closeUpstream() {
+        upstream?.close()
+        upstream = nil
+        connection = nil
+        pending = []
+    }
+
+    /// Both directions are done (or the client connection is going): record the exchange and free
+    /// the client connection for its next request.
+    private func finishIfDone() {
+        guard !finished, responseEnded, requestEnded || abandoned else { return }
+        finished = true
+        recorder.end(tap: tap, failure: failure)
+        handler.relayFinished(closeConnection: closeAfter && !abandoned)
+    }
+}

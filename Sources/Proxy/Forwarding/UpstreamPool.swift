@@ -1,0 +1,193 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import Synchronization
+
+/// Where one provider's requests go: scheme, host and port of the upstream, and its base path.
+struct UpstreamOrigin: Hashable, Sendable {
+    let tls: Bool
+    let host: String
+    let port: Int
+    /// Prepended to every target, without a trailing slash (`/api` for OpenRouter, else empty).
+    let basePath: String
+
+    init(_ url: URL) {
+        tls = url.scheme?.lowercased() != "http"
+        host = url.host ?? "localhost"
+        port = url.port ?? (tls ? 443 : 80)
+        var path = url.path
+        while path.hasSuffix("/") { path.removeLast() }
+        basePath = path
+    }
+
+    /// The `Host` header: the port only when it is not the scheme's default.
+    var hostHeader: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return port == (tls ? 443 : 80) ? name : "\(name):\(port)"
+    }
+
+    /// `/v1/messages?beta=true` under the base path, byte for byte.
+    func uri(_ target: Substring) -> String {
+        target.isEmpty ? basePath + "/" : basePath + target
+    }
+}
+
+/// Timeouts and trust for upstream connections.
+public struct UpstreamSettings: Sendable {
+    /// Longest silence tolerated while waiting for bytes; agents wait minutes for a long answer.
+    public var readTimeout: TimeAmount
+    public var connectTimeout: TimeAmount
+    /// How long an unused connection stays open for the next request.
+    public var idleTimeout: TimeAmount
+    /// PEM file of extra CAs to trust (a corporate TLS-inspecting proxy's), beside the system's.
+    public var extraCAFile: String?
+
+    public init(readTimeout: TimeAmount = .seconds(600), connectTimeout: TimeAmount = .seconds(10),
+                idleTimeout: TimeAmount = .seconds(90), extraCAFile: String? = nil) {
+        self.readTimeout = readTimeout
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.extraCAFile = extraCAFile
+    }
+}
+
+/// Keep-alive HTTP/1.1 connections to upstreams, one pool per event loop. A request goes upstream on
+/// the loop that serves its client connection, so the request, the answer and each chunk written back
+/// stay on one thread with no hop between them.
+public final class UpstreamPool: Sendable {
+    let settings: UpstreamSettings
+    private let tls: NIOSSLContext
+    private let byLoop: [ObjectIdentifier: LoopPool]
+
+    public init(settings: UpstreamSettings = UpstreamSettings(), group: MultiThreadedEventLoopGroup = .singleton) throws {
+        self.settings = settings
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.applicationProtocols = ["http/1.1"]
+        if let file = settings.extraCAFile {
+            configuration.additionalTrustRoots = [.file(file)]
+        }
+        tls = try NIOSSLContext(configuration: configuration)
+        var byLoop: [ObjectIdentifier: LoopPool] = [:]
+        for loop in group.makeIterator() {
+            byLoop[ObjectIdentifier(loop)] = LoopPool(loop: loop)
+        }
+        self.byLoop = byLoop
+    }
+
+    /// A connection to `origin` on `loop`, reused when one is idle, and ready for a request (TLS done).
+    func connection(to origin: UpstreamOrigin, on loop: any EventLoop) -> EventLoopFuture<UpstreamConnection> {
+        loop.preconditionInEventLoop()
+        if let pool = byLoop[ObjectIdentifier(loop)], let idle = pool.take(origin) {
+            return loop.makeSucceededFuture(idle)
+        }
+        return connect(to: origin, on: loop)
+    }
+
+    /// Returns a connection whose last exchange ended cleanly, for the next request to `origin`.
+    func release(_ connection: UpstreamConnection) {
+        guard let pool = byLoop[ObjectIdentifier(connection.channel.eventLoop)], connection.channel.isActive else {
+            connection.channel.close(promise: nil)
+            return
+        }
+        pool.put(connection, idleTimeout: settings.idleTimeout)
+    }
+
+    private func connect(to origin: UpstreamOrigin, on loop: any EventLoop) -> EventLoopFuture<UpstreamConnection> {
+        let ready = loop.makePromise(of: Void.self)
+        let settings = settings
+        let tls = origin.tls ? tls : nil
+        let bootstrap = ClientBootstrap(group: loop)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connectTimeout(settings.connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        // SNI and certificate checks need a name; an IP address is checked as an address.
+                        let isAddress = (try? SocketAddress(ipAddress: origin.host, port: 0)) != nil
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : origin.host))
+                    }
+                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(UpstreamHandler(ready: ready, waitsForTLS: tls != nil, readTimeout: settings.readTimeout))
+                }
+            }
+        return bootstrap.connect(host: origin.host, port: origin.port).flatMap { channel in
+            ready.futureResult.map { UpstreamConnection(channel: channel, origin: origin) }
+                .flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+        }.flatMapErrorThrowing { error in
+            ready.fail(error)  // the initializer may have made the promise without ever completing it
+            throw error
+        }
+    }
+
+    public func shutdown() {
+        for pool in byLoop.values {
+            pool.loop.execute { pool.closeAll() }
+        }
+    }
+}
+
+/// One upstream channel and where it leads.
+struct UpstreamConnection: @unchecked Sendable {
+    let channel: any Channel
+    let origin: UpstreamOrigin
+
+    /// The handler at the end of the channel's pipeline; call on the channel's loop only.
+    var handler: UpstreamHandler {
+        try! channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+    }
+}
+
+/// The idle connections of one event loop, touched only on that loop.
+private final class LoopPool: @unchecked Sendable {
+    let loop: any EventLoop
+    private var idle: [UpstreamOrigin: [(connection: UpstreamConnection, expiry: Scheduled<Void>)]] = [:]
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    /// The most recently used live connection: the one least likely to have been closed by the server.
+    func take(_ origin: UpstreamOrigin) -> UpstreamConnection? {
+        while let (connection, expiry) = idle[origin]?.popLast() {
+            expiry.cancel()
+            if connection.channel.isActive { return connection }
+        }
+        return nil
+    }
+
+    func put(_ connection: UpstreamConnection, idleTimeout: TimeAmount) {
+        loop.preconditionInEventLoop()
+        let channel = connection.channel
+        let expiry = loop.scheduleTask(in: idleTimeout) { [self] in
+            idle[connection.origin]?.removeAll { $0.connection.channel === channel }
+            channel.close(promise: nil)
+        }
+        idle[connection.origin, default: []].append((connection, expiry))
+        // A server that closes an idle connection takes it out of the pool at once.
+        connection.handler.onIdleClose = { [weak self] in
+            guard let self else { return }
+            self.idle[connection.origin]?.removeAll { entry in
+                guard entry.connection.channel === channel else { return false }
+                entry.expiry.cancel()
+                return true
+            }
+        }
+    }
+
+    func closeAll() {
+        for entries in idle.values {
+            for entry in entries {
+                entry.expiry.cancel()
+                entry.connection.channel.close(promise: nil)
+            }
+        }
+        idle = [:]
+    }
+}
