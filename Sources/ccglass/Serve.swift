@@ -40,6 +40,9 @@ struct ListenerOptions: ParsableArguments {
     @Option(help: "Seconds of upstream silence before a request fails (agents wait minutes: keep it generous).")
     var readTimeout: Int = 600
 
+    @Option(help: "PEM file of extra CA certificates to trust for HTTPS upstreams, beside the system's (a corporate TLS-inspecting proxy's). Default: $NODE_EXTRA_CA_CERTS, as Claude Code uses.")
+    var caFile: String?
+
     @Option(help: "Megabytes of each response body kept in the history (the client always gets all of it).")
     var maxCaptureMb: Int = 16
 

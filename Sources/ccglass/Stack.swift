@@ -41,7 +41,12 @@ struct Stack {
         let failures = FailureLog(logger: logger)
         self.context = ProxyContext(providers: providers, prices: prices, bus: ExchangeBus(failures: failures),
                                     failures: failures, logger: logger, captureLimit: max(0, options.maxCaptureMb) << 20, runID: runID)
-        self.pool = try UpstreamPool(settings: UpstreamSettings(readTimeout: .seconds(Int64(options.readTimeout))))
+        let caFile = options.caFile ?? ProcessInfo.processInfo.environment["NODE_EXTRA_CA_CERTS"].flatMap { $0.isEmpty ? nil : $0 }
+        do {
+            self.pool = try UpstreamPool(settings: UpstreamSettings(readTimeout: .seconds(Int64(options.readTimeout)), extraCAFile: caFile))
+        } catch {
+            throw ValidationError("cannot load the CA certificates in \(caFile ?? "?"): \(error)")
+        }
         self.history = options.noHistory ? nil : Self.openHistory(home: home, logger: logger)
         self.token = DashboardAccess.token(home: home)
     }

@@ -42,6 +42,8 @@ class Received:
     body: bytes
     # set when the mock noticed the peer went away while it was still writing
     peer_closed: bool = False
+    # (address, port) of the connection it came on
+    peer: tuple = None
 
     def header(self, name):
         for k, v in self.headers:
@@ -288,7 +290,8 @@ def default_reply(path, body):
 
 
 class MockUpstream:
-    def __init__(self):
+    def __init__(self, tls=None):
+        """`tls`: (certfile, keyfile) to serve HTTPS instead of HTTP."""
         self.replies = queue.Queue()
         self.received = []
         # monotonic time each chunk of the latest streamed reply left the mock (for timing tests)
@@ -322,6 +325,7 @@ class MockUpstream:
             def _handle(self):
                 body = self._body()
                 record = Received(self.command, self.path, list(self.headers.items()), body)
+                record.peer = self.client_address
                 with mock.lock:
                     mock.received.append(record)
                 try:
@@ -340,8 +344,13 @@ class MockUpstream:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -3,14 +3,15 @@ requests replayed byte for byte, SSE delivered as it is produced, gzip passed th
 import gzip
 import http.client
 import json
+import subprocess
 import time
 import zlib
 
 import pytest
 
 import rawhttp
-from conftest import fake_key, load_fixture
-from mock_upstream import anthropic_stream_events, anthropic_usage, sse, stream_reply, Reply
+from conftest import Proxy, fake_key, load_fixture
+from mock_upstream import MockUpstream, anthropic_stream_events, anthropic_usage, sse, stream_reply, Reply
 
 FIXTURES = ["messages-first-turn.json", "messages-tool-result-turn.json", "messages-mcp-tool-result-turn.json",
             "messages-bare-mode.json", "count-tokens.json"]
@@ -168,3 +169,58 @@ def test_gzip_json_response_with_content_length(proxy, mock):
     assert json.loads(gzip.decompress(raw))["usage"]["prompt_tokens"] == 77
     [exchange] = proxy.wait_exchange()
     assert exchange["response"]["usage"]["inputTokens"] == 77
+
+
+# ---- HTTPS upstreams ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for localhost, as a private CA would issue."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_https_upstream_streams_through_on_one_kept_alive_connection(tmp_path, certificate):
+    server = MockUpstream(tls=certificate)
+    p = Proxy(tmp_path / "home", {"anthropic": f"https://localhost:{server.port}"},
+              extra_args=["--ca-file", str(certificate[0])])
+    try:
+        fixture, body = fixture_request("messages-first-turn.json")
+        events = anthropic_stream_events(start_usage=anthropic_usage(input_tokens=12, cache_read=300, output_tokens=1))
+        server.enqueue(stream_reply(events), stream_reply(events))
+        # Two requests on one client connection, as an SDK sends them: both go upstream on one connection.
+        client = http.client.HTTPConnection("127.0.0.1", p.port, timeout=30)
+        headers = {k: v for k, v in fixture["headers"] if k.lower() not in ("host", "content-length")}
+        for _ in range(2):
+            client.request("POST", "/anthropic" + fixture["raw_path"], body=body, headers=headers)
+            response = client.getresponse()
+            assert response.status == 200
+            assert response.read() == b"".join(sse(events))
+        client.close()
+        first, second = server.received
+        assert first.body == body and second.body == body
+        assert first.header("host") == f"localhost:{server.port}"
+        assert first.peer == second.peer, "the second request opened a new TLS connection instead of reusing the first"
+        exchanges = p.wait_exchange(count=2)
+        assert [e["response"]["usage"]["cacheReadTokens"] for e in exchanges] == [300, 300]
+    finally:
+        p.stop()
+        server.close()
+
+
+def test_untrusted_https_upstream_is_a_502_that_names_the_certificate(tmp_path, certificate):
+    server = MockUpstream(tls=certificate)
+    p = Proxy(tmp_path / "home", {"anthropic": f"https://localhost:{server.port}"}, env={"NODE_EXTRA_CA_CERTS": ""})
+    try:
+        status, _, _, raw, _ = rawhttp.request(p.url, "POST", "/anthropic/v1/messages", [("Content-Type", "application/json")], b"{}")
+        assert status == 502
+        assert "certificate" in json.loads(raw)["error"]["message"].lower()
+        assert p.wait_exchange()[0]["outcome"] == "upstream_unreachable"
+        assert server.received == []
+    finally:
+        p.stop()
+        server.close()
