@@ -24,7 +24,11 @@ final class ExchangeRecorder: Sendable {
         self.started = started
         self.context = context
         self.state = Mutex(State(exchange: exchange, lastPublish: started))
-        context.bus.publish(.started(exchange))
+    }
+
+    /// Publishes the exchange as started; the relay calls this once the request has gone upstream.
+    func publishStart() {
+        context.bus.publish(.started(state.withLock { $0.exchange }))
     }
 
     var id: String { state.withLock { $0.exchange.id } }

@@ -75,12 +75,19 @@ final class Relay {
 
     func start() {
         preUpstream = .now - started
+        var starting = true
         pool.connection(to: origin, on: client.eventLoop).assumeIsolated().whenComplete { [self] result in
             switch result {
-            case .success(let connection): connected(connection)
-            case .failure(let error): failBeforeResponse(UpstreamFailure(error, upstream: provider.upstream))
+            case .success(let connection):
+                // A pooled connection is here at once: the head waits for the body parts of this same
+                // read, and all of it leaves in one write at the end of the read.
+                connected(connection, flush: !starting)
+            case .failure(let error):
+                failBeforeResponse(UpstreamFailure(error, upstream: provider.upstream))
             }
         }
+        starting = false
+        recorder.publishStart()  // once the request is on its way
     }
 
     /// True while the client's body should wait: no connection yet, or upstream cannot take more.
@@ -99,14 +106,15 @@ final class Relay {
 
     func clientEnd() {
         requestEnded = true
-        recorder.requestEnded()
         if !responseEnded {
             send(.end(nil))
             upstream?.flush()
         }
+        recorder.requestEnded()  // parsed once the request is on its way
         finishIfDone()
     }
 
+    /// The end of one socket read: what it brought leaves for upstream in one write.
     func clientReadComplete() {
         upstream?.flush()
     }
@@ -213,7 +221,7 @@ final class Relay {
 
     // MARK: Private
 
-    private func connected(_ connection: UpstreamConnection) {
+    private func connected(_ connection: UpstreamConnection, flush: Bool) {
         guard !responseEnded else {
             pool.release(connection)  // the client left while it was being made
             return
@@ -228,7 +236,7 @@ final class Relay {
             if case .end = part { requestSent = true }
         }
         pending = []
-        upstream.flush()
+        if flush { upstream.flush() }
         handler.updateReads()
     }
 
