@@ -10,6 +10,7 @@ import Logging
 ///
 ///   ccglass-bench [--quick] [-- serve flags]   latency, throughput and memory against peers
 ///   ccglass-bench latency [-- serve flags]     only time to first byte at concurrency 1, more samples
+///   … --against PATH                           also run another ccglass build, for an A/B in one run
 ///   ccglass-bench load [CONNECTIONS] [SECONDS] sustained concurrent streams: errors, recording, RSS
 ///   ccglass-bench store [--quick]              history size, insert rate, report latency
 ///   ccglass-bench parse                        what parsing a request body costs, by size
@@ -43,7 +44,8 @@ struct Bench {
         } else {
             // Flags after `--` go to `ccglass serve` (e.g. `-- --no-history` to see what recording costs).
             let serveFlags = arguments.firstIndex(of: "--").map { Array(arguments[($0 + 1)...]) } ?? []
-            try await Comparison.run(quick: quick, latencyOnly: arguments.contains("latency"), serveFlags: serveFlags)
+            let against = arguments.firstIndex(of: "--against").flatMap { arguments.dropFirst($0 + 1).first }
+            try await Comparison.run(quick: quick, latencyOnly: arguments.contains("latency"), serveFlags: serveFlags, against: against)
         }
     }
 }

@@ -13,9 +13,11 @@ final class CCGlassProcess {
         self.home = home
     }
 
-    static func start(upstream: String, extraArguments: [String] = []) throws -> CCGlassProcess {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ccglass")
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-bench-\(getpid())")
+    /// `binary`: another build to run instead (the one beside this benchmark by default).
+    static func start(upstream: String, extraArguments: [String] = [], binary other: String? = nil) throws -> CCGlassProcess {
+        let binary = other.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ccglass")
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-bench-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let log = home.appendingPathComponent("serve.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)

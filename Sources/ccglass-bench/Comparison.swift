@@ -13,17 +13,23 @@ enum Comparison {
 
     /// `latencyOnly`: just time to first byte at concurrency 1, with more samples in more rounds (to
     /// compare builds of ccglass on a noisy machine).
-    static func run(quick: Bool, latencyOnly: Bool = false, serveFlags: [String]) async throws {
+    /// `against`: another ccglass binary measured in the same run (an A/B of two builds).
+    static func run(quick: Bool, latencyOnly: Bool = false, serveFlags: [String], against: String? = nil) async throws {
         let upstream = await LocalUpstream.start(events: 20, gap: .zero)
         let upstreamURL = "http://127.0.0.1:\(upstream.port)"
         let ccglass = try CCGlassProcess.start(upstream: upstreamURL, extraArguments: serveFlags)
         defer { ccglass.stop() }
+        let other = try against.map { try CCGlassProcess.start(upstream: upstreamURL, extraArguments: serveFlags, binary: $0) }
+        defer { other?.stop() }
         let peers = PeerProxy.startAll(upstreamPort: upstream.port)
         defer { peers.forEach { $0.stop() } }
         try await Task.sleep(for: .milliseconds(500))
 
         var paths = [Path(name: "direct", url: "\(upstreamURL)/v1/messages", pid: nil),
                      Path(name: "ccglass", url: "http://127.0.0.1:\(ccglass.port)/anthropic/v1/messages", pid: ccglass.pid)]
+        if let other {
+            paths.append(Path(name: "against", url: "http://127.0.0.1:\(other.port)/anthropic/v1/messages", pid: other.pid))
+        }
         paths += peers.map { Path(name: $0.name, url: "http://127.0.0.1:\($0.port)/v1/messages", pid: $0.memoryPID,
                                   perEvent: !$0.holdsStreamedChunks) }
         let idle = paths.compactMap { path in path.pid.map { (name: path.name, pid: $0, rss: ProcessMemory.rss(pid: $0)) } }
@@ -35,6 +41,7 @@ enum Comparison {
 
         print("ccglass-bench: mock upstream on :\(upstream.port); ccglass (pid \(ccglass.pid)) on :\(ccglass.port)"
               + (serveFlags.isEmpty ? "" : " with \(serveFlags.joined(separator: " "))")
+              + (other.map { "; against: \(against!) (pid \($0.pid)) on :\($0.port)" } ?? "")
               + peers.map { "; \($0.name) \($0.version) (pid \($0.pid)) on :\($0.port)" }.joined()
               + (peers.isEmpty ? "; no peer proxies installed (mitmdump, haproxy, socat)" : ""))
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores\n")
