@@ -93,7 +93,8 @@ final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Only Hummingbird's writes come through here; a relay writes from this handler's context.
         if case .end = unwrapOutboundIn(data) {
-            hummingbirdResponses -= 1
+            // Never below zero: Hummingbird also answers a malformed request it never got a head for.
+            hummingbirdResponses = max(0, hummingbirdResponses - 1)
             if hummingbirdResponses == 0, !queued.isEmpty {
                 context.eventLoop.assumeIsolated().execute { self.drainQueue() }
             }

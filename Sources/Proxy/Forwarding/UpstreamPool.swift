@@ -97,7 +97,8 @@ public final class UpstreamPool: Sendable {
 
     private func connect(to origin: UpstreamOrigin, on loop: any EventLoop) -> EventLoopFuture<UpstreamConnection> {
         let ready = loop.makePromise(of: Void.self)
-        let settings = settings
+        let handler = NIOLoopBound(UpstreamHandler(ready: ready, waitsForTLS: origin.tls, readTimeout: settings.readTimeout),
+                                   eventLoop: loop)
         let tls = origin.tls ? tls : nil
         let bootstrap = ClientBootstrap(group: loop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -111,11 +112,11 @@ public final class UpstreamPool: Sendable {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : origin.host))
                     }
                     try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(UpstreamHandler(ready: ready, waitsForTLS: tls != nil, readTimeout: settings.readTimeout))
+                    try pipeline.addHandler(handler.value)
                 }
             }
         return bootstrap.connect(host: origin.host, port: origin.port).flatMap { channel in
-            ready.futureResult.map { UpstreamConnection(channel: channel, origin: origin) }
+            ready.futureResult.map { UpstreamConnection(channel: channel, handler: handler.value, origin: origin) }
                 .flatMapErrorThrowing { error in
                     channel.close(promise: nil)
                     throw error
@@ -133,15 +134,12 @@ public final class UpstreamPool: Sendable {
     }
 }
 
-/// One upstream channel and where it leads.
+/// One upstream channel, the handler at the end of its pipeline, and where it leads. Used on the
+/// channel's event loop only.
 struct UpstreamConnection: @unchecked Sendable {
     let channel: any Channel
+    let handler: UpstreamHandler
     let origin: UpstreamOrigin
-
-    /// The handler at the end of the channel's pipeline; call on the channel's loop only.
-    var handler: UpstreamHandler {
-        try! channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-    }
 }
 
 /// The idle connections of one event loop, touched only on that loop.
