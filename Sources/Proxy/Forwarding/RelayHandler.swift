@@ -181,9 +181,13 @@ final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func drainQueue() {
         guard let context = handlerContext else { return }
-        while let part = queued.first {
-            guard dispatch(part, context: context) else { break }
-            queued.removeFirst()
+        if !queued.isEmpty {
+            while let part = queued.first {
+                guard dispatch(part, context: context) else { break }
+                queued.removeFirst()
+            }
+            // Outside a socket read nothing else ends the cycle, and Hummingbird takes parts in only then.
+            channelReadComplete(context: context)
         }
         updateReads()
     }
