@@ -290,3 +290,61 @@ def test_sustained_concurrent_streams_lose_nothing(tmp_path):
     finally:
         upstream.terminate()
         upstream.wait()
+
+
+# ---- connections and shutdown --------------------------------------------------------------------
+
+def read_response(stream):
+    """One HTTP/1.1 response from a buffered socket file: (status, headers, body), chunked or sized."""
+    status = int(stream.readline().split()[1])
+    headers = {}
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:
+        return status, headers, stream.read(int(headers["content-length"]))
+    body = b""
+    while (size := int(stream.readline().strip(), 16)) > 0:
+        body += stream.read(size)
+        stream.readline()
+    stream.readline()
+    return status, headers, body
+
+
+def test_one_connection_carries_proxied_and_dashboard_requests_in_order(proxy, mock):
+    # Pipelined in one write: the relay and Hummingbird take turns on the connection, answers in order.
+    body = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    host = f"Host: 127.0.0.1:{proxy.port}\r\n".encode()
+    post = b"POST /anthropic/v1/messages HTTP/1.1\r\n" + host + b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    health = b"GET /api/health HTTP/1.1\r\n" + host + b"\r\n"
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as sock:
+        sock.sendall(post + health + post + health)
+        stream = sock.makefile("rb")
+        answers = [read_response(stream) for _ in range(4)]
+    assert [status for status, _, _ in answers] == [200, 200, 200, 200]
+    assert json.loads(answers[0][2])["type"] == "message" and json.loads(answers[2][2])["type"] == "message"
+    assert json.loads(answers[1][2])["service"] == "ccglass" and json.loads(answers[3][2])["service"] == "ccglass"
+    assert [r.body for r in mock.received] == [body, body]
+    assert len(proxy.wait_exchange(count=2)) == 2
+
+
+def test_sigterm_lets_a_stream_in_flight_finish(mock, tmp_path):
+    p = Proxy(tmp_path / "home", {"anthropic": mock.url})
+    events = anthropic_stream_events(start_usage=anthropic_usage(input_tokens=5, output_tokens=1))
+    mock.enqueue(stream_reply(events, gap=0.25))
+    threading.Timer(0.5, lambda: p.process.send_signal(subprocess.signal.SIGTERM)).start()
+    try:
+        status, _, _, raw, error = rawhttp.request(p.url, "POST", "/anthropic/v1/messages",
+                                                   [("Content-Type", "application/json")], b'{"model":"claude-sonnet-4-5","stream":true}')
+        assert status == 200 and error is None
+        assert raw == b"".join(sse(events)), "the stream was cut when ccglass was asked to stop"
+        assert p.process.wait(timeout=10) == 0
+    finally:
+        p.stop()
+    # Recorded before it exited.
+    again = Proxy(tmp_path / "home", {"anthropic": mock.url})
+    try:
+        [exchange] = again.wait_exchange()
+        assert exchange["outcome"] == "ok" and exchange["response"]["usage"]["inputTokens"] == 5
+    finally:
+        again.stop()
