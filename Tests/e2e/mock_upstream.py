@@ -290,8 +290,9 @@ def default_reply(path, body):
 
 
 class MockUpstream:
-    def __init__(self, tls=None):
-        """`tls`: (certfile, keyfile) to serve HTTPS instead of HTTP."""
+    def __init__(self, tls=None, idle_timeout=None):
+        """`tls`: (certfile, keyfile) to serve HTTPS instead of HTTP. `idle_timeout`: seconds after which
+        an idle kept-alive connection is closed, as API load balancers do."""
         self.replies = queue.Queue()
         self.received = []
         # monotonic time each chunk of the latest streamed reply left the mock (for timing tests)
@@ -303,6 +304,7 @@ class MockUpstream:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = idle_timeout
 
             def log_message(self, *args):
                 pass

@@ -2,6 +2,7 @@
 requests, secrets, and sustained load. Each fault shows the client what a direct connection would, and
 the exchange is recorded with the error."""
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -18,7 +19,7 @@ import pytest
 
 import rawhttp
 from conftest import ROOT, Proxy, binary, fake_key, load_fixture, tmpfs
-from mock_upstream import Reply, anthropic_stream_events, anthropic_usage, sse, stream_reply
+from mock_upstream import MockUpstream, Reply, anthropic_stream_events, anthropic_usage, sse, stream_reply
 
 HEADERS = [("Content-Type", "application/json"), ("x-api-key", fake_key("hardening"))]
 BODY = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 10, "stream": True, "messages": [{"role": "user", "content": "hi"}]}).encode()
@@ -348,3 +349,24 @@ def test_sigterm_lets_a_stream_in_flight_finish(mock, tmp_path):
         assert exchange["outcome"] == "ok" and exchange["response"]["usage"]["inputTokens"] == 5
     finally:
         again.stop()
+
+
+def test_an_upstream_that_closes_idle_connections_costs_no_request(tmp_path):
+    # API load balancers drop idle kept-alive connections; the next request must not land on a dead one.
+    server = MockUpstream(idle_timeout=0.3)
+    p = Proxy(tmp_path / "home", {"anthropic": server.url})
+    try:
+        client = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10)
+        body = b'{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[]}'
+        for _ in range(3):
+            client.request("POST", "/anthropic/v1/messages", body=body, headers={"Content-Type": "application/json"})
+            response = client.getresponse()
+            assert response.status == 200, response.read()
+            assert json.loads(response.read())["type"] == "message"
+            time.sleep(0.8)  # long enough for the upstream to close the connection ccglass kept
+        peers = [r.peer for r in server.received]
+        assert len(set(peers)) == 3  # three upstream connections: none reused after the upstream closed it
+        assert all(e["outcome"] == "ok" for e in p.wait_exchange(count=3))
+    finally:
+        p.stop()
+        server.close()
