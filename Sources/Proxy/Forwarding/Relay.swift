@@ -169,6 +169,8 @@ final class Relay {
                 upstream.detach()
                 // Reused only when both messages ended cleanly; otherwise its framing cannot be trusted.
                 if requestSent, upstreamKeepAlive { pool.release(connection) } else { upstream.close() }
+                self.connection = nil
+                self.upstream = nil  // it may serve another relay now
             }
             finishIfDone()
         }
@@ -178,22 +180,6 @@ final class Relay {
     func upstreamReadComplete() {
         client.flush()
         readCopies()
-    }
-
-    private func endTap() {
-        readCopies()
-        tap?.finish()
-    }
-
-    private func readCopies() {
-        if let arrived = firstArrived {
-            firstArrived = nil
-            recorder.firstByte(arrived: arrived, written: .now, preUpstream: preUpstream)
-        }
-        guard !unread.isEmpty else { return }
-        for chunk in unread { tap?.ingest(chunk) }
-        unread.removeAll(keepingCapacity: true)
-        if let tap { recorder.progress(tap) }
     }
 
     func upstreamWritabilityChanged(_ writable: Bool) {
@@ -220,6 +206,22 @@ final class Relay {
     }
 
     // MARK: Private
+
+    private func endTap() {
+        readCopies()
+        tap?.finish()
+    }
+
+    private func readCopies() {
+        if let arrived = firstArrived {
+            firstArrived = nil
+            recorder.firstByte(arrived: arrived, written: .now, preUpstream: preUpstream)
+        }
+        guard !unread.isEmpty else { return }
+        for chunk in unread { tap?.ingest(chunk) }
+        unread.removeAll(keepingCapacity: true)
+        if let tap { recorder.progress(tap) }
+    }
 
     private func connected(_ connection: UpstreamConnection, flush: Bool) {
         guard !responseEnded else {

@@ -53,6 +53,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
         relay = nil
         timer?.cancel()
         timer = nil
+        holdReads(false)  // an idle connection reads, so a close by the server is seen at once
     }
 
     func send(_ part: HTTPClientRequestPart) {
