@@ -370,3 +370,31 @@ def test_an_upstream_that_closes_idle_connections_costs_no_request(tmp_path):
     finally:
         p.stop()
         server.close()
+
+
+def test_after_a_slow_client_the_upstream_connection_serves_the_next_request(proxy, mock):
+    # Back-pressure pauses reading from upstream; a connection back in the pool must read again.
+    payload = os.urandom(4 << 20)
+    mock.enqueue(Reply(headers=[("Content-Type", "application/octet-stream")], chunks=[(0, payload)], content_length=True))
+    head = (b"POST /anthropic/v1/files HTTP/1.1\r\nHost: 127.0.0.1:" + str(proxy.port).encode()
+            + b"\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        sock.sendall(head)
+        stream = sock.makefile("rb")
+        assert stream.readline().startswith(b"HTTP/1.1 200")
+        length = 0
+        while (line := stream.readline()) != b"\r\n":
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        body = b""
+        while len(body) < length:  # slowly to the last byte, so upstream is paused when its answer ends
+            body += stream.read(min(16384, length - len(body)))
+            time.sleep(0.002)
+        assert body == payload
+        for _ in range(2):  # the same client connection, so the same event loop and its pooled upstream connection
+            sock.sendall(head)
+            status, _, body = read_response(stream)
+            assert status == 200 and json.loads(body)
+    peers = [r.peer for r in mock.received]
+    assert len(peers) == 3 and peers[1] == peers[0], "the pooled connection was not reused"
