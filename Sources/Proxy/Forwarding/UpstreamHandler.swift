@@ -103,7 +103,6 @@ final class UpstreamHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActivity = .now()
         guard let relay else {
             context.close(promise: nil)  // bytes on an idle connection: nothing can be trusted on it now
             return
@@ -112,6 +111,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        lastActivity = .now()  // once per socket read, not per decoded part
         relay?.upstreamReadComplete()
     }
 
