@@ -32,7 +32,6 @@ public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context
     /// Throws `ListenerError.portInUse` when the address is taken.
     public func run(handlingSignals: Bool = true, stopper: ListenerStopper? = nil,
                     onRunning: @escaping @Sendable (Int) async -> Void) async throws {
-        let (routes, context, pool) = (routes, context, pool)
         let app = Application(
             responder: responder,
             server: .http1(configuration: .init(additionalChannelHandlers: [RelayHandler(routes: routes, context: context, pool: pool)])),

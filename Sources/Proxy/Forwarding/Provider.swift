@@ -28,7 +28,12 @@ public struct Provider: Sendable, Equatable {
 
     /// Where a request for `target` goes: `https://host/base` + `/v1/messages?beta=true`, both byte for byte.
     public func upstreamURL(_ target: Substring) -> String {
-        var root = upstream.absoluteString
+        Self.join(upstream.absoluteString, target)
+    }
+
+    /// `base` without its trailing slashes, then `target` byte for byte (`/` when `target` is empty).
+    static func join(_ base: String, _ target: Substring) -> String {
+        var root = base
         while root.hasSuffix("/") { root.removeLast() }
         return target.isEmpty ? root + "/" : root + target
     }

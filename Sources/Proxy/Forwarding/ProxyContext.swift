@@ -24,9 +24,3 @@ public struct ProxyContext: Sendable {
         self.runID = runID
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}

@@ -7,14 +7,18 @@ public struct ProxyRoutes: Sendable {
     let providers: ProviderTable
     /// When set, requests naming another host are not relayed (the default loopback listener).
     let address: ListenerAddress?
+    /// Each provider's upstream URL taken apart once, not on every request.
+    private let origins: [String: UpstreamOrigin]
 
     public init(providers: ProviderTable, address: ListenerAddress?) {
         self.providers = providers
         self.address = address
+        origins = Dictionary(providers.providers.map { ($0.name, UpstreamOrigin($0.upstream)) }, uniquingKeysWith: { $1 })
     }
 
     struct Match {
         let provider: Provider
+        let origin: UpstreamOrigin
         let target: Substring
         let runID: String?
     }
@@ -31,6 +35,7 @@ public struct ProxyRoutes: Sendable {
             target = rest[end...]
         }
         guard let (provider, rest) = providers.route(target) else { return nil }
-        return Match(provider: provider, target: rest, runID: runID)
+        return Match(provider: provider, origin: origins[provider.name] ?? UpstreamOrigin(provider.upstream),
+                     target: rest, runID: runID)
     }
 }

@@ -42,14 +42,15 @@ final class Relay {
     private var abandoned = false
     private var finished = false
 
-    init(head: HTTPRequest, provider: Provider, target: Substring, runID: String?, context: ProxyContext,
+    init(head: HTTPRequest, route: ProxyRoutes.Match, context: ProxyContext,
          pool: UpstreamPool, client: ChannelHandlerContext, handler: RelayHandler) {
+        let (provider, target) = (route.provider, route.target)
         started = .now
         self.handler = handler
         self.client = client
         self.pool = pool
         self.provider = provider
-        origin = UpstreamOrigin(provider.upstream)
+        origin = route.origin
         captureLimit = context.captureLimit
         let pairs = head.headerFields.map { ($0.name.rawName, $0.value) }
         format = WireFormatKind.detect(path: target)
@@ -58,7 +59,7 @@ final class Relay {
             target: SecretRedaction.redact(target: String(target)), format: format,
             userAgent: head.headerFields[.userAgent],
             requestHeaders: SecretRedaction.redact(pairs).map { HeaderField($0.0, $0.1) })
-        exchange.runID = runID ?? context.runID
+        exchange.runID = route.runID ?? context.runID
         recorder = ExchangeRecorder(exchange: exchange, started: started, context: context)
         closeAfter = head.headerFields[.connection]?.lowercased().contains("close") ?? false
 

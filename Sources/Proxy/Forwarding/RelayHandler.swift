@@ -21,7 +21,7 @@ final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let routes: ProxyRoutes
-    private let context: ProxyContext
+    private let proxy: ProxyContext
     private let pool: UpstreamPool
     private var handlerContext: ChannelHandlerContext?
     /// Where the parts of the request being read go.
@@ -37,7 +37,7 @@ final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(routes: ProxyRoutes, context: ProxyContext, pool: UpstreamPool) {
         self.routes = routes
-        self.context = context
+        self.proxy = context
         self.pool = pool
     }
 
@@ -150,8 +150,7 @@ final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             if let match = routes.match(head) {
                 guard relay == nil, hummingbirdResponses == 0 else { return false }
-                let relay = Relay(head: head, provider: match.provider, target: match.target, runID: match.runID,
-                                  context: self.context, pool: pool, client: context, handler: self)
+                let relay = Relay(head: head, route: match, context: proxy, pool: pool, client: context, handler: self)
                 self.relay = relay
                 inbound = .relay(relay)
                 relay.start()

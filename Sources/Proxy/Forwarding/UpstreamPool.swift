@@ -11,16 +11,14 @@ struct UpstreamOrigin: Hashable, Sendable {
     let tls: Bool
     let host: String
     let port: Int
-    /// Prepended to every target, without a trailing slash (`/api` for OpenRouter, else empty).
+    /// Prepended to every target (`/api` for OpenRouter, else empty).
     let basePath: String
 
     init(_ url: URL) {
         tls = url.scheme?.lowercased() != "http"
         host = url.host ?? "localhost"
         port = url.port ?? (tls ? 443 : 80)
-        var path = url.path
-        while path.hasSuffix("/") { path.removeLast() }
-        basePath = path
+        basePath = url.path
     }
 
     /// The `Host` header: the port only when it is not the scheme's default.
@@ -31,7 +29,7 @@ struct UpstreamOrigin: Hashable, Sendable {
 
     /// `/v1/messages?beta=true` under the base path, byte for byte.
     func uri(_ target: Substring) -> String {
-        target.isEmpty ? basePath + "/" : basePath + target
+        Provider.join(basePath, target)
     }
 }
 
