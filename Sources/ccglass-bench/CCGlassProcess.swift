@@ -3,12 +3,14 @@ import Foundation
 /// The real `ccglass serve`, started from the binary beside this one, with a scratch data directory.
 final class CCGlassProcess {
     let process: Process
+    let binary: URL
     let port: Int
     let home: URL
     var pid: Int32 { process.processIdentifier }
 
-    private init(process: Process, port: Int, home: URL) {
+    private init(process: Process, binary: URL, port: Int, home: URL) {
         self.process = process
+        self.binary = binary
         self.port = port
         self.home = home
     }
@@ -32,7 +34,7 @@ final class CCGlassProcess {
             if let text = try? String(contentsOf: log, encoding: .utf8),
                let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 let port = Int(text[range].split(separator: ":").last ?? "") ?? 0
-                return CCGlassProcess(process: process, port: port, home: home)
+                return CCGlassProcess(process: process, binary: binary, port: port, home: home)
             }
             usleep(50_000)
         }

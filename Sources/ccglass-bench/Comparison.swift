@@ -41,7 +41,7 @@ enum Comparison {
 
         print("ccglass-bench: mock upstream on :\(upstream.port); ccglass (pid \(ccglass.pid)) on :\(ccglass.port)"
               + (serveFlags.isEmpty ? "" : " with \(serveFlags.joined(separator: " "))")
-              + (other.map { "; against: \(against!) (pid \($0.pid)) on :\($0.port)" } ?? "")
+              + (other.map { "; against: \($0.binary.path) (pid \($0.pid)) on :\($0.port)" } ?? "")
               + peers.map { "; \($0.name) \($0.version) (pid \($0.pid)) on :\($0.port)" }.joined()
               + (peers.isEmpty ? "; no peer proxies installed (mitmdump, haproxy, socat)" : ""))
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores\n")

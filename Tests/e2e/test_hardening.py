@@ -388,7 +388,7 @@ def test_after_a_slow_client_the_upstream_connection_serves_the_next_request(pro
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
         body = b""
-        while len(body) < length:  # slowly to the last byte, so upstream is paused when its answer ends
+        while len(body) < length:  # slowly to the last byte, as a slow client reads
             body += stream.read(min(16384, length - len(body)))
             time.sleep(0.002)
         assert body == payload
