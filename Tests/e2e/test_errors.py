@@ -59,10 +59,12 @@ def test_sse_error_event_after_200(proxy, mock):
     assert exchange["response"]["usage"]["inputTokens"] == 50
 
 
-def test_upstream_drop_mid_stream_ends_the_client_stream_too(proxy, mock):
+# gap 0: the events and the drop can reach ccglass in one socket read; what arrived still gets through.
+@pytest.mark.parametrize("gap", [0.02, 0])
+def test_upstream_drop_mid_stream_ends_the_client_stream_too(proxy, mock, gap):
     start = anthropic_usage(input_tokens=80, output_tokens=1)
     events = anthropic_stream_events(start_usage=start, text="a longer answer that will be cut")
-    mock.enqueue(stream_reply(events, drop_after=4, gap=0.02))
+    mock.enqueue(stream_reply(events, drop_after=4, gap=gap))
     status, _, _, raw, error = rawhttp.request(proxy.url, "POST", MESSAGES, JSON_HEADERS, STREAM_BODY)
     assert status == 200
     assert error is not None  # the chunked body never terminated, as with a direct connection

@@ -35,6 +35,9 @@ final class Relay {
     private var awaitingFirstByte = true
     /// When the first body byte came from upstream, until its flush to the client is recorded.
     private var firstArrived: ContinuousClock.Instant?
+    /// Body bytes from this socket read, written to the client as one chunk when the read ends: the
+    /// same bytes at the same moment, for one pass through the response encoder instead of one per part.
+    private var outgoing: ByteBuffer?
     /// Chunks sent to the client in this read but not yet read by the tap.
     private var unread: [ByteBuffer] = []
     private var failure: (Exchange.Outcome, String)?
@@ -127,6 +130,7 @@ final class Relay {
     func clientClosed() {
         guard !finished else { return }
         abandoned = true
+        outgoing = nil
         if !responseEnded {
             responseEnded = true
             failure = (.clientDisconnected, "client closed the connection mid-response")
@@ -159,11 +163,15 @@ final class Relay {
                 awaitingFirstByte = false
                 firstArrived = .now
             }
-            client.write(handler.wrapOutboundOut(.body(chunk)), promise: nil)
+            if outgoing == nil {
+                outgoing = chunk
+            } else {
+                outgoing!.writeImmutableBuffer(chunk)
+            }
             unread.append(chunk)
-            if !client.channel.isWritable { upstream?.holdReads(true) }
         case .end:
             responseEnded = true
+            writeOutgoing()
             client.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
             endTap()
             if let connection, let upstream {
@@ -179,6 +187,7 @@ final class Relay {
 
     /// The end of one socket read: what it brought goes to the client first, then ccglass reads its copy.
     func upstreamReadComplete() {
+        writeOutgoing()
         client.flush()
         readCopies()
     }
@@ -196,7 +205,9 @@ final class Relay {
             failBeforeResponse(UpstreamFailure(error, upstream: provider.upstream))
             return
         }
-        // Mid-answer: end the client's response the same abrupt way.
+        // Mid-answer: what arrived goes to the client, then its response ends the same abrupt way.
+        writeOutgoing()
+        client.flush()
         let failure = UpstreamFailure(error, upstream: provider.upstream, midStream: true)
         self.failure = (failure.outcome, failure.message)
         responseEnded = true
@@ -207,6 +218,13 @@ final class Relay {
     }
 
     // MARK: Private
+
+    private func writeOutgoing() {
+        guard let chunk = outgoing else { return }
+        outgoing = nil
+        client.write(handler.wrapOutboundOut(.body(chunk)), promise: nil)
+        if !client.channel.isWritable { upstream?.holdReads(true) }
+    }
 
     private func endTap() {
         readCopies()
