@@ -45,6 +45,16 @@ import Testing
         #expect(events.map(\.dataText) == ["ok"])
         #expect(parser.oversizedEvents == 1)
     }
+
+    /// The limit counts the event's bytes: exactly at it is kept, one byte over is dropped.
+    @Test func theLimitIsExact() {
+        var parser = SSEParser(maxEventBytes: 16)
+        let atLimit = "data: " + String(repeating: "x", count: 10)  // 16 bytes of line
+        let overLimit = "data: " + String(repeating: "y", count: 11)
+        let events = parser.feed(Array("\(atLimit)\n\n\(overLimit)\n\ndata: ok\n\n".utf8))
+        #expect(events.map(\.dataText) == [String(repeating: "x", count: 10), "ok"])
+        #expect(parser.oversizedEvents == 1)
+    }
 }
 
 @Suite struct JSONParserTests {
@@ -75,6 +85,21 @@ import Testing
         #expect(object["n"] is NSNull)
     }
 
+    /// Integers are read straight from their digits up to 18 of them; longer ones still come out right.
+    @Test(arguments: [
+        ("0", 0), ("-0", 0), ("-42", -42), ("999999999999999999", 999_999_999_999_999_999),
+        ("-999999999999999999", -999_999_999_999_999_999), ("9223372036854775807", Int.max), ("-9223372036854775808", Int.min),
+    ])
+    func integersAtEveryLength(text: String, expected: Int) throws {
+        let object = try #require(JSON.object(Array(#"{"n":\#(text)}"#.utf8)))
+        #expect(object["n"] as? Int == expected)
+    }
+
+    @Test func anIntegerTooBigForIntBecomesADouble() throws {
+        let object = try #require(JSON.object(Array(#"{"n":92233720368547758070}"#.utf8)))
+        #expect(object["n"] as? Double == 92233720368547758070.0)
+    }
+
     @Test(arguments: [#"{"a":1,}"#, #"{"a":01}"#, #"{"a":"\ud800"}"#, #"{"a":tru}"#, #"{"a":1} x"#, #"{"a":"\q"}"#, "{", #"[1,2"#, "\"raw\nnewline\""])
     func rejectsInvalidJSON(text: String) {
         #expect(Array(text.utf8).withUnsafeBytes { JSONParser.parse($0) } == nil)
@@ -90,6 +115,12 @@ import Testing
     @Test func invalidUTF8InAStringIsAParseFailure() {
         let bytes: [UInt8] = Array(#"{"a":""#.utf8) + [0xff, 0xfe] + Array(#""}"#.utf8)
         #expect(JSON.object(bytes) == nil)
+        let key: [UInt8] = Array(#"{""#.utf8) + [0xc3] + Array(#"":1}"#.utf8)  // a truncated two-byte sequence
+        #expect(JSON.object(key) == nil)
+    }
+
+    @Test func validUTF8WithoutEscapesParses() {
+        #expect(JSON.object(Array(#"{"clé":"naïve 😀"}"#.utf8))?.string("clé") == "naïve 😀")
     }
 }
 

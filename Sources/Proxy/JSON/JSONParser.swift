@@ -99,17 +99,20 @@ struct JSONParser {
     private mutating func string() -> String? {
         i += 1
         let start = i
+        var ascii = true
         // Fast path: no escapes.
         while i < bytes.count {
             let byte = bytes[i]
             if byte == UInt8(ascii: "\"") {
-                // JSON text is UTF-8: a string that is not is a parse failure, not a repair.
-                guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self) else { return nil }
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
                 i += 1
-                return text
+                // ASCII needs no check; other JSON text must be valid UTF-8: a string that is not is a
+                // parse failure, not a repair.
+                return ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { return nil }
+            if byte >= 0x80 { ascii = false }
             i += 1
         }
         var scalars: [UInt8] = Array(bytes[start..<i])
@@ -196,6 +199,11 @@ struct JSONParser {
             let exponent = i
             while i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
             guard i > exponent else { return nil }
+        }
+        if integral, i - digitsStart <= 18 {  // fits an Int: read the digits directly
+            var value = 0
+            for k in digitsStart..<i { value = value * 10 + Int(bytes[k] - UInt8(ascii: "0")) }
+            return digitsStart > start ? -value : value
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         if integral, let value = Int(text) { return value }
