@@ -34,33 +34,45 @@ public struct SSEParser: Sendable {
 
     /// Feeds bytes and returns the events they complete.
     public mutating func feed<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [SSEEvent] {
+        if let events = bytes.withContiguousStorageIfAvailable({ feed(UnsafeRawBufferPointer($0)) }) { return events }
+        return Array(bytes).withUnsafeBytes { feed($0) }
+    }
+
+    /// Scans for line ends and moves each run of bytes between them into the line at once.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [SSEEvent] {
         var events: [SSEEvent] = []
-        for byte in bytes {
+        var i = 0
+        while i < bytes.count {
             if skipLeadingLF {
                 skipLeadingLF = false
-                if byte == 0x0A { continue }
-            }
-            switch byte {
-            case 0x0A:
-                endLine(into: &events)
-            case 0x0D:
-                endLine(into: &events)
-                skipLeadingLF = true
-            default:
-                if discarding {
-                    discardedLineHasBytes = true
-                } else if line.count + data.count < maxEventBytes {
-                    line.append(byte)
-                } else {
-                    oversizedEvents += 1
-                    discarding = true
-                    discardedLineHasBytes = true
-                    line.removeAll()
-                    resetEvent()
+                if bytes[i] == 0x0A {
+                    i += 1
+                    continue
                 }
             }
+            var end = i
+            while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+            if end > i { extendLine(UnsafeRawBufferPointer(rebasing: bytes[i..<end])) }
+            guard end < bytes.count else { break }
+            endLine(into: &events)
+            skipLeadingLF = bytes[end] == 0x0D
+            i = end + 1
         }
         return events
+    }
+
+    private mutating func extendLine(_ run: UnsafeRawBufferPointer) {
+        if discarding {
+            discardedLineHasBytes = true
+        } else if line.count + data.count + run.count <= maxEventBytes {
+            line.append(contentsOf: run)
+        } else {
+            oversizedEvents += 1
+            discarding = true
+            discardedLineHasBytes = true
+            line.removeAll()
+            resetEvent()
+        }
     }
 
     /// Ends the stream: an event still missing its blank line is returned (a truncated stream).
