@@ -33,6 +33,20 @@ import Testing
         #expect(redacted.map(\.value) == ["…wxyz", "Bearer …cdef", "[redacted]", "2023-06-01"])
     }
 
+    /// Any header naming a secret, however it is cased, and only those.
+    @Test(arguments: [("X-Client-SECRET", true), ("client_secret_hash", true), ("x-my-Api-Key", true), ("X-Session-Token", true),
+                      ("x-secre", false), ("anthropic-beta", false), ("X-Request-Id", false)])
+    func secretHeadersWhateverTheirCase(name: String, secret: Bool) {
+        #expect(SecretRedaction.isSecret(header: name) == secret)
+    }
+
+    @Test func caseInsensitiveSearch() {
+        #expect("Keep-Alive, CLOSE".containsIgnoringCase("close"))
+        #expect("text/Event-Stream; charset=utf-8".containsIgnoringCase("text/event-stream"))
+        #expect(!"keep-alive".containsIgnoringCase("close") && !"clos".containsIgnoringCase("close"))
+        #expect("".containsIgnoringCase("") && !"".containsIgnoringCase("a"))
+    }
+
     @Test func credentialQueryParametersAreFingerprinted() {
         #expect(SecretRedaction.redact(target: "/v1/models?key=test-key-0123456789abcd&beta=true") == "/v1/models?key=…abcd&beta=true")
         #expect(SecretRedaction.redact(target: "/v1/messages?beta=true") == "/v1/messages?beta=true")

@@ -12,7 +12,7 @@ public enum SecretRedaction {
     public static func isSecret(header name: String) -> Bool {
         let lower = name.lowercased()
         if secretHeaders.contains(lower) { return true }
-        return lower.hasSuffix("-api-key") || lower.hasSuffix("-token") || lower.contains("secret")
+        return lower.hasSuffix("-api-key") || lower.hasSuffix("-token") || lower.containsIgnoringCase("secret")
     }
 
     /// `Bearer sk-ant-…` → `Bearer …wxyz`; short values lose everything.

@@ -57,3 +57,23 @@ public enum HeaderPolicy {
         return names
     }
 }
+
+extension StringProtocol {
+    /// Whether the text holds `needle` (given in lowercase), ASCII letters compared without case. For
+    /// header names and values on the forwarding path, where Foundation's `contains` goes through
+    /// CFString.
+    func containsIgnoringCase(_ needle: String) -> Bool {
+        let text = Array(utf8), pin = Array(needle.utf8)
+        guard !pin.isEmpty else { return true }
+        guard pin.count <= text.count else { return false }
+        search: for start in 0...(text.count - pin.count) {
+            for k in 0..<pin.count {
+                var byte = text[start + k]
+                if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
+                if byte != pin[k] { continue search }
+            }
+            return true
+        }
+        return false
+    }
+}

@@ -64,7 +64,7 @@ final class Relay {
             requestHeaders: SecretRedaction.redact(pairs).map { HeaderField($0.0, $0.1) })
         exchange.runID = route.runID ?? context.runID
         recorder = ExchangeRecorder(exchange: exchange, started: started, context: context)
-        closeAfter = head.headerFields[.connection]?.lowercased().contains("close") ?? false
+        closeAfter = head.headerFields[.connection]?.containsIgnoringCase("close") ?? false
 
         var headers = HTTPHeaders(HeaderPolicy.upstreamRequestHeaders(pairs))
         headers.add(name: "Host", value: origin.hostHeader)

@@ -23,7 +23,7 @@ struct ResponseTap {
     init(format: WireFormatKind?, contentType: String?, contentEncoding: String?, captureLimit: Int) {
         self.captureLimit = captureLimit
         self.parser = format?.makeParser()
-        let isSSE = contentType?.lowercased().contains("text/event-stream") ?? false
+        let isSSE = contentType?.containsIgnoringCase("text/event-stream") ?? false
         if parser != nil, isSSE { sse = SSEParser() }
         do {
             decoder = try ContentDecoder.make(contentEncoding: contentEncoding)
