@@ -81,8 +81,8 @@ final class ExchangeRecorder: Sendable {
 
     // MARK: Response
 
-    func upstreamHeaders(status: Int, headers: [HeaderField]) {
-        let at = seconds()
+    func upstreamHeaders(status: Int, headers: [HeaderField], arrived: ContinuousClock.Instant) {
+        let at = seconds(since: arrived)
         state.withLock {
             $0.exchange.status = status
             $0.exchange.responseHeaders = SecretRedaction.redact(headers)

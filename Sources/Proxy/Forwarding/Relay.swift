@@ -28,11 +28,14 @@ final class Relay {
     private var preUpstream = Duration.zero
     private var requestEnded = false
     private var requestSent = false
+    private var startPublished = false
     private var responseStarted = false
     private var responseEnded = false
     private var upstreamKeepAlive = false
     private var tap: ResponseTap?
     private var awaitingFirstByte = true
+    /// The response head, recorded (and the tap made for its body) once it has gone to the client.
+    private var unrecordedHead: (HTTPResponseHead, ContinuousClock.Instant)?
     /// When the first body byte came from upstream, until its flush to the client is recorded.
     private var firstArrived: ContinuousClock.Instant?
     /// Body bytes from this socket read, written to the client as one chunk when the read ends: the
@@ -91,7 +94,6 @@ final class Relay {
             }
         }
         starting = false
-        recorder.publishStart()  // once the request is on its way
     }
 
     /// True while the client's body should wait: no connection yet, or upstream cannot take more.
@@ -112,7 +114,7 @@ final class Relay {
         requestEnded = true
         if !responseEnded {
             send(.end(nil))
-            upstream?.flush()
+            flushUpstream()
         }
         recorder.requestEnded()  // parsed once the request is on its way
         finishIfDone()
@@ -120,7 +122,7 @@ final class Relay {
 
     /// The end of one socket read: what it brought leaves for upstream in one write.
     func clientReadComplete() {
-        upstream?.flush()
+        flushUpstream()
     }
 
     func clientWritabilityChanged(_ writable: Bool) {
@@ -149,15 +151,13 @@ final class Relay {
             responseStarted = true
             upstreamKeepAlive = head.isKeepAlive
             let pairs = head.headers.map { ($0.name, $0.value) }
-            recorder.upstreamHeaders(status: Int(head.status.code), headers: pairs.map { HeaderField($0.0, $0.1) })
+            unrecordedHead = (head, .now)
             var fields = HTTPFields()
             for (name, value) in HeaderPolicy.clientResponseHeaders(pairs) {
                 if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
             }
             let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
             client.write(handler.wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-            tap = ResponseTap(format: format, contentType: head.headers.first(name: "content-type"),
-                              contentEncoding: head.headers.first(name: "content-encoding"), captureLimit: captureLimit)
         case .body(let chunk):
             if awaitingFirstByte {
                 awaitingFirstByte = false
@@ -232,6 +232,12 @@ final class Relay {
     }
 
     private func readCopies() {
+        if let (head, arrived) = unrecordedHead {
+            unrecordedHead = nil
+            recorder.upstreamHeaders(status: Int(head.status.code), headers: head.headers.map { HeaderField($0.name, $0.value) }, arrived: arrived)
+            tap = ResponseTap(format: format, contentType: head.headers.first(name: "content-type"),
+                              contentEncoding: head.headers.first(name: "content-encoding"), captureLimit: captureLimit)
+        }
         if let arrived = firstArrived {
             firstArrived = nil
             recorder.firstByte(arrived: arrived, written: .now, preUpstream: preUpstream)
@@ -257,8 +263,21 @@ final class Relay {
             if case .end = part { requestSent = true }
         }
         pending = []
-        if flush { upstream.flush() }
+        if flush { flushUpstream() }
         handler.updateReads()
+    }
+
+    /// What was written upstream leaves; the exchange is published as started once some of it has.
+    private func flushUpstream() {
+        guard let upstream else { return }
+        upstream.flush()
+        publishStart()
+    }
+
+    private func publishStart() {
+        guard !startPublished else { return }
+        startPublished = true
+        recorder.publishStart()
     }
 
     private func send(_ part: HTTPClientRequestPart) {
@@ -302,6 +321,7 @@ final class Relay {
     private func finishIfDone() {
         guard !finished, responseEnded, requestEnded || abandoned else { return }
         finished = true
+        publishStart()  // when it failed before anything went upstream
         recorder.end(tap: tap, failure: failure)
         handler.relayFinished(closeConnection: closeAfter && !abandoned)
     }
