@@ -36,7 +36,7 @@ public final class ListenerAddress: Sendable {
     }
 
     static func port(_ authority: String) -> Int? {
-        guard let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") else { return 80 }
+        guard let colon = authority.lastIndex(of: ":"), !authority[colon...].contains(Character("]")) else { return 80 }
         return Int(authority[authority.index(after: colon)...])
     }
 }

@@ -13,18 +13,16 @@ struct UpstreamOrigin: Hashable, Sendable {
     let port: Int
     /// Prepended to every target (`/api` for OpenRouter, else empty).
     let basePath: String
+    /// The `Host` header: the port only when it is not the scheme's default.
+    let hostHeader: String
 
     init(_ url: URL) {
         tls = url.scheme?.lowercased() != "http"
         host = url.host ?? "localhost"
         port = url.port ?? (tls ? 443 : 80)
         basePath = url.path
-    }
-
-    /// The `Host` header: the port only when it is not the scheme's default.
-    var hostHeader: String {
-        let name = host.contains(":") ? "[\(host)]" : host
-        return port == (tls ? 443 : 80) ? name : "\(name):\(port)"
+        let name = host.contains(Character(":")) ? "[\(host)]" : host
+        hostHeader = port == (tls ? 443 : 80) ? name : "\(name):\(port)"
     }
 
     /// `/v1/messages?beta=true` under the base path, byte for byte.

@@ -35,7 +35,7 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
         summary.topP = request.double("top_p")
         switch self {
         case .anthropicMessages:
-            summary.operation = path.contains("/count_tokens") ? "count_tokens" : "chat"
+            summary.operation = path.containsIgnoringCase("/count_tokens") ? "count_tokens" : "chat"
             summary.maxTokens = request.int("max_tokens")
             summary.messageCount = request.array("messages")?.count ?? 0
             summary.toolCount = request.array("tools")?.count ?? 0
