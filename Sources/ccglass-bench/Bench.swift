@@ -3,19 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// `ccglass-bench`: direct vs through ccglass vs through mitmproxy, against the same local upstream, in one run.
-///
-/// Spawns the `ccglass` binary built beside this one, so build both in the same configuration
-/// (`swift build -c release`), then run `.build/release/ccglass-bench`.
-///
-///   ccglass-bench [--quick] [-- serve flags]   latency, throughput and memory against peers
-///   ccglass-bench latency [-- serve flags]     only time to first byte at concurrency 1, more samples
-///   … --against PATH                           also run another ccglass build, for an A/B in one run
-///   ccglass-bench load [CONNECTIONS] [SECONDS] sustained concurrent streams: errors, recording, RSS
-///   ccglass-bench store [--quick]              history size, insert rate, report latency
-///   ccglass-bench parse                        what parsing a request body costs, by size
-///   ccglass-bench mock [PORT] [EVENTS] [GAP_MS] just the upstream, for wrk and hyperfine
-///   ccglass-bench seed HOME SESSION COUNT      a history with COUNT exchanges (dashboard tests)
+/// `ccglass-bench`: what ccglass costs, measured against a direct connection in the same run (`usage`
+/// below lists the modes). It spawns the `ccglass` binary built beside it.
 @main
 struct Bench {
     static func main() async throws {
@@ -26,7 +15,9 @@ struct Bench {
             guard let index = arguments.firstIndex(of: word) else { return value }
             return arguments.dropFirst(index + offset).first.flatMap(Int.init) ?? value
         }
-        if arguments.contains("parse") {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(usage)
+        } else if arguments.contains("parse") {
             ParseBench.run()
         } else if arguments.contains("store") {
             try StoreBench.run(quick: quick)
@@ -49,6 +40,20 @@ struct Bench {
         }
     }
 }
+
+let usage = """
+    ccglass-bench: direct vs through ccglass vs peer proxies, against the same local upstream, in one run.
+    Build ccglass and ccglass-bench in the same configuration (swift build -c release) first.
+
+      ccglass-bench [--quick] [-- serve flags]    latency, throughput and memory against peers
+      ccglass-bench latency [-- serve flags]      only time to first byte at concurrency 1, more samples
+      … --against PATH                            also run another ccglass build, for an A/B in one run
+      ccglass-bench load [CONNECTIONS] [SECONDS]  sustained concurrent streams: errors, recording, RSS
+      ccglass-bench store [--quick]               history size, insert rate, report latency
+      ccglass-bench parse                         what parsing costs: request bodies by size, streamed events
+      ccglass-bench mock [PORT] [EVENTS] [GAP_MS] just the upstream, for wrk and hyperfine
+      ccglass-bench seed HOME SESSION COUNT       a history with COUNT exchanges (dashboard tests)
+    """
 
 /// The mock upstream, started in this process on a free port.
 struct LocalUpstream {
