@@ -41,8 +41,8 @@ final class Relay {
     /// Body bytes from this socket read, written to the client as one chunk when the read ends: the
     /// same bytes at the same moment, for one pass through the response encoder instead of one per part.
     private var outgoing: ByteBuffer?
-    /// Chunks sent to the client in this read but not yet read by the tap.
-    private var unread: [ByteBuffer] = []
+    /// What was sent to the client but not yet read by the tap.
+    private var unread: ByteBuffer?
     private var failure: (Exchange.Outcome, String)?
     /// The client connection is closing (it went away, or upstream broke off mid-answer).
     private var abandoned = false
@@ -132,6 +132,7 @@ final class Relay {
     func clientClosed() {
         guard !finished else { return }
         abandoned = true
+        if let chunk = outgoing { unread.setOrWriteImmutableBuffer(chunk) }  // not sent, but it came from upstream
         outgoing = nil
         if !responseEnded {
             responseEnded = true
@@ -163,12 +164,7 @@ final class Relay {
                 awaitingFirstByte = false
                 firstArrived = .now
             }
-            if outgoing == nil {
-                outgoing = chunk
-            } else {
-                outgoing!.writeImmutableBuffer(chunk)
-            }
-            unread.append(chunk)
+            outgoing.setOrWriteImmutableBuffer(chunk)
         case .end:
             responseEnded = true
             writeOutgoing()
@@ -223,6 +219,7 @@ final class Relay {
         guard let chunk = outgoing else { return }
         outgoing = nil
         client.write(handler.wrapOutboundOut(.body(chunk)), promise: nil)
+        unread.setOrWriteImmutableBuffer(chunk)
         if !client.channel.isWritable { upstream?.holdReads(true) }
     }
 
@@ -242,9 +239,9 @@ final class Relay {
             firstArrived = nil
             recorder.firstByte(arrived: arrived, written: .now, preUpstream: preUpstream)
         }
-        guard !unread.isEmpty else { return }
-        for chunk in unread { tap?.ingest(chunk) }
-        unread.removeAll(keepingCapacity: true)
+        guard let chunk = unread else { return }
+        unread = nil
+        tap?.ingest(chunk)
         if let tap { recorder.progress(tap) }
     }
 
