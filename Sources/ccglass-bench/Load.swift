@@ -30,7 +30,7 @@ struct Load {
                             let response = try await client.execute(request(url, streaming: streaming), timeout: .seconds(30))
                             var first = true
                             for try await _ in response.body where first {
-                                samples.add(seconds(ContinuousClock.now - start))
+                                samples.add((ContinuousClock.now - start).seconds)
                                 first = false
                             }
                         } catch {
@@ -92,9 +92,5 @@ struct Load {
             return total
         }
         return Double(count) / duration
-    }
-
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }

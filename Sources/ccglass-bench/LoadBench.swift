@@ -75,7 +75,7 @@ enum LoadBench {
         let steady = samples.filter { $0.second >= warmUp }.map(\.rss)
         let atWarmUp = steady.first ?? idle
         let peak = samples.map(\.rss).max() ?? idle
-        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let wall = elapsed.seconds
         print(String(format: "  streams completed whole: %d (%.0f/s); errors: %d", outcome.completed, Double(outcome.completed) / wall, outcome.errors.count))
         if let first = outcome.errors.first { print("  first error: \(first)") }
         print("  exchanges in the history: \(recorded) (\(recorded == outcome.completed + outcome.errors.count ? "all" : "MISSING \(outcome.completed + outcome.errors.count - recorded)"))")

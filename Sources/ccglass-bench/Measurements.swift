@@ -38,3 +38,7 @@ enum ProcessMemory {
 }
 
 func ms(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

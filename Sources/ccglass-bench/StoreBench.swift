@@ -159,10 +159,6 @@ enum StoreBench {
     static func mb(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1_000_000) }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
-
 /// The real Claude Code request of `Tests/Fixtures`, grown turn by turn with tool calls and results.
 struct Fixture {
     let base: [String: Any]
