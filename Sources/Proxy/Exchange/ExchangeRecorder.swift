@@ -33,9 +33,13 @@ final class ExchangeRecorder: Sendable {
 
     var id: String { state.withLock { $0.exchange.id } }
 
-    func seconds(since instant: ContinuousClock.Instant = .now) -> Double {
-        let d = instant - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    /// Seconds from the exchange's start to `instant`, as its timings are kept.
+    private func seconds(at instant: ContinuousClock.Instant = .now) -> Double {
+        Self.seconds(instant - started)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     // MARK: Request
@@ -82,7 +86,7 @@ final class ExchangeRecorder: Sendable {
     // MARK: Response
 
     func upstreamHeaders(status: Int, headers: [HeaderField], arrived: ContinuousClock.Instant) {
-        let at = seconds(since: arrived)
+        let at = seconds(at: arrived)
         state.withLock {
             $0.exchange.status = status
             $0.exchange.responseHeaders = SecretRedaction.redact(headers)
@@ -92,11 +96,11 @@ final class ExchangeRecorder: Sendable {
     }
 
     func firstByte(arrived: ContinuousClock.Instant, written: ContinuousClock.Instant, preUpstream: Duration) {
-        let ttft = seconds(since: arrived)
+        let ttft = seconds(at: arrived)
         let overhead = preUpstream + (written - arrived)
         state.withLock {
             $0.exchange.timings.firstByte = ttft
-            $0.exchange.timings.overhead = Double(overhead.components.seconds) + Double(overhead.components.attoseconds) * 1e-18
+            $0.exchange.timings.overhead = Self.seconds(overhead)
         }
     }
 
