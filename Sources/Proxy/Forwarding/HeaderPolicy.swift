@@ -63,17 +63,21 @@ extension StringProtocol {
     /// header names and values on the forwarding path, where Foundation's `contains` goes through
     /// CFString.
     func containsIgnoringCase(_ needle: String) -> Bool {
-        let text = Array(utf8), pin = Array(needle.utf8)
-        guard !pin.isEmpty else { return true }
-        guard pin.count <= text.count else { return false }
-        search: for start in 0...(text.count - pin.count) {
-            for k in 0..<pin.count {
-                var byte = text[start + k]
-                if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
-                if byte != pin[k] { continue search }
+        let text = utf8, pin = needle.utf8
+        var start = text.startIndex
+        while true {
+            var t = start, p = pin.startIndex
+            while p != pin.endIndex, t != text.endIndex, Self.lowercased(text[t]) == pin[p] {
+                text.formIndex(after: &t)
+                pin.formIndex(after: &p)
             }
-            return true
+            if p == pin.endIndex { return true }
+            if t == text.endIndex { return false }  // the rest is shorter than the needle
+            text.formIndex(after: &start)
         }
-        return false
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
 }
