@@ -23,6 +23,9 @@ class Reply:
     chunks: list = field(default_factory=list)
     # close the connection abruptly after this many chunks (no terminating chunk)
     drop_after: int | None = None
+    # with drop_after: the chunks before the drop leave in one write, followed by bytes that are not a
+    # chunk, so a proxy reads the last good chunks and the broken framing together
+    burst: bool = False
     # send Content-Length instead of chunked encoding
     content_length: bool = False
     # gzip the body as one stream, flushing after every chunk so it still streams
@@ -409,8 +412,11 @@ class MockUpstream:
             handler.wfile.flush()
             self.generated = (size, digest.hexdigest())
             return
+        burst = b""
         for i, (delay, data) in enumerate(pieces):
             if reply.drop_after is not None and i >= reply.drop_after:
+                if burst:
+                    handler.connection.sendall(burst + b"not-a-chunk-size\r\n")
                 handler.connection.shutdown(socket.SHUT_RDWR)
                 handler.close_connection = True
                 self.sent_at = sent
@@ -419,8 +425,11 @@ class MockUpstream:
                 time.sleep(delay)
             if compressor:
                 data = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
-            handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            handler.wfile.flush()
+            if reply.burst:
+                burst += b"%x\r\n%s\r\n" % (len(data), data)
+            else:
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                handler.wfile.flush()
             sent.append(time.monotonic())
             self.sent_body += data
         if compressor:

@@ -59,12 +59,13 @@ def test_sse_error_event_after_200(proxy, mock):
     assert exchange["response"]["usage"]["inputTokens"] == 50
 
 
-# gap 0: the events and the drop can reach ccglass in one socket read; what arrived still gets through.
-@pytest.mark.parametrize("gap", [0.02, 0])
-def test_upstream_drop_mid_stream_ends_the_client_stream_too(proxy, mock, gap):
+# burst: the four events and then broken chunk framing leave in one write, so ccglass's decoder fails in
+# the same socket read that brought the events; those still reach the client before its stream ends.
+@pytest.mark.parametrize("burst", [False, True])
+def test_upstream_drop_mid_stream_ends_the_client_stream_too(proxy, mock, burst):
     start = anthropic_usage(input_tokens=80, output_tokens=1)
     events = anthropic_stream_events(start_usage=start, text="a longer answer that will be cut")
-    mock.enqueue(stream_reply(events, drop_after=4, gap=gap))
+    mock.enqueue(stream_reply(events, drop_after=4, gap=0 if burst else 0.02, burst=burst))
     status, _, _, raw, error = rawhttp.request(proxy.url, "POST", MESSAGES, JSON_HEADERS, STREAM_BODY)
     assert status == 200
     assert error is not None  # the chunked body never terminated, as with a direct connection
