@@ -20,54 +20,37 @@ enum RequestDetail {
         let t = exchange.timings
         lines.append("timing: first byte \(seconds(t.firstByte)) · total \(seconds(t.end)) · ccglass overhead \(t.overhead.map { String(format: "%.2f ms", $0 * 1000) } ?? "-")")
 
-        guard let request = JSON.object(exchange.requestBody) else {
+        guard let prompt = exchange.prompt else {
             lines.append("request body: \(exchange.requestBody.count) bytes, not JSON")
             return lines + response(exchange)
         }
-        if let system = request["system"] ?? request["instructions"] {
-            let blocks = (system as? String).map { [["type": "text", "text": $0] as JSONObject] } ?? ((system as? [Any])?.compactMap { $0 as? JSONObject } ?? [])
-            lines.append("system prompt (\(blocks.count) block\(blocks.count == 1 ? "" : "s")):")
-            for block in blocks {
-                let text = block.string("text") ?? ""
-                let cache = block.object("cache_control").map { " [cache_control \($0.string("type") ?? "")\($0.string("ttl").map { " \($0)" } ?? "")]" } ?? ""
-                lines.append("  - \(text.count) chars\(cache): \"\(PromptText.preview(text, limit: 300))\"")
+        if !prompt.system.isEmpty {
+            lines.append("system prompt (\(prompt.system.count) block\(prompt.system.count == 1 ? "" : "s")):")
+            for block in prompt.system {
+                let cache = block.cache.map { " [cache_control ephemeral\($0.ttl.map { " \($0)" } ?? "")]" } ?? ""
+                lines.append("  - \(block.text.count) chars\(cache): \"\(PromptText.preview(block.text, limit: 300))\"")
             }
         }
-        if let tools = request.array("tools"), !tools.isEmpty {
-            let names = tools.compactMap { ($0 as? JSONObject).flatMap { $0.string("name") ?? $0.object("function")?.string("name") } }
-            lines.append("tools (\(tools.count)): \(names.joined(separator: ", "))")
+        if !prompt.tools.isEmpty {
+            lines.append("tools (\(prompt.tools.count)): \(prompt.tools.map(\.name).joined(separator: ", "))")
         }
-        let messages = (request["messages"] as? [Any]) ?? (request["input"] as? [Any]) ?? []
-        lines.append("messages (\(messages.count)):")
-        let shown = messages.suffix(20)
-        if messages.count > shown.count { lines.append("  … \(messages.count - shown.count) earlier messages omitted") }
-        for case let message as JSONObject in shown {
-            let role = message.string("role") ?? message.string("type") ?? "?"
-            lines.append("  [\(role)] " + describe(message["content"] ?? message["output"] ?? message["arguments"] ?? "").joined(separator: " | "))
+        if let previous = prompt.previousResponseID { lines.append("continues response \(previous) (earlier turns are kept upstream)") }
+        lines.append("messages (\(prompt.messages.count)):")
+        let shown = prompt.messages.suffix(20)
+        if prompt.messages.count > shown.count { lines.append("  … \(prompt.messages.count - shown.count) earlier messages omitted") }
+        for message in shown {
+            lines.append("  [\(message.role.rawValue)] " + message.blocks.map(describe).joined(separator: " | "))
         }
         return lines + response(exchange)
     }
 
-    static func describe(_ content: Any) -> [String] {
-        if let text = content as? String { return ["\"\(PromptText.preview(text, limit: 200))\""] }
-        guard let blocks = content as? [Any] else { return [] }
-        return blocks.compactMap { block in
-            guard let block = block as? JSONObject else { return nil }
-            switch block.string("type") {
-            case "text", "input_text", "output_text":
-                return "\"\(PromptText.preview(block.string("text") ?? "", limit: 200))\""
-            case "tool_use":
-                return "tool_use \(block.string("name") ?? "?") \(PromptText.preview(block["input"].flatMap { JSON.text($0) } ?? "", limit: 120))"
-            case "tool_result":
-                let result = (block["content"] as? String) ?? PromptText.preview(describe(block["content"] ?? "").joined(separator: " "), limit: 200)
-                return "tool_result \(block.string("tool_use_id") ?? ""): \"\(PromptText.preview(result, limit: 160))\""
-            case "thinking", "redacted_thinking":
-                return "(thinking, \((block.string("thinking") ?? "").count) chars)"
-            case "image":
-                return "(image)"
-            default:
-                return "(\(block.string("type") ?? "block"))"
-            }
+    static func describe(_ block: PromptBlock) -> String {
+        switch block.kind {
+        case .text: "\"\(PromptText.preview(block.text, limit: 200))\""
+        case .toolUse: "tool_use \(block.toolName ?? "?") \(PromptText.preview(block.text, limit: 120))"
+        case .toolResult: "tool_result \(block.toolID ?? ""): \"\(PromptText.preview(block.text, limit: 160))\""
+        case .thinking: "(thinking, \(block.text.count) chars)"
+        case .image, .other: "(\(block.type))"
         }
     }
 

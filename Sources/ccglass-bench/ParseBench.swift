@@ -15,7 +15,7 @@ enum ParseBench {
             var times: [Double] = []
             for _ in 0..<20 {
                 let start = ContinuousClock.now
-                if let object = JSON.object(body) { _ = WireFormatKind.anthropicMessages.summarize(request: object, path: "/v1/messages") }
+                _ = WireFormatKind.anthropicMessages.prompt(body: body, path: "/v1/messages")?.summary
                 times.append((ContinuousClock.now - start).seconds * 1e3)
             }
             times.sort()

@@ -41,7 +41,7 @@ struct SessionBuilder {
         let data = try! JSONSerialization.data(withJSONObject: copy, options: [.sortedKeys])
         var exchange = StoreFixtures.exchange(body: data, session: session, at: clock,
                                               usage: Usage(inputTokens: 3 + read + write, outputTokens: 200, cacheReadTokens: read, cacheWrite5mTokens: write))
-        exchange.request = WireFormatKind.anthropicMessages.summarize(request: copy, path: "/v1/messages")
+        exchange.request = WireFormatKind.anthropicMessages.prompt(request: copy, path: "/v1/messages").summary
         exchange.response.model = model
         exchange.timings.end = 4
         exchanges.append(exchange)
@@ -135,7 +135,7 @@ struct SessionBuilder {
         }
         let last = ContextBreakdown.of(s.exchanges.last!)
         let bashResults = try #require(last.parts.first { $0.kind == .toolResult && $0.tool == "Bash" })
-        let fixtureBashCalls = JSON.object(s.exchanges[0].requestBody).map(PromptPieces.of)!.filter { $0.kind == .toolResult && $0.tool == "Bash" }.count
+        let fixtureBashCalls = s.exchanges[0].prompt!.pieces.filter { $0.kind == .toolResult && $0.tool == "Bash" }.count
         #expect(bashResults.pieces == fixtureBashCalls + 5)
         #expect(last.parts.contains { $0.kind == .toolSchema && $0.tool == "Bash" })
         #expect(last.parts.contains { $0.kind == .system })

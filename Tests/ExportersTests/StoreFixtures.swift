@@ -32,7 +32,7 @@ enum StoreFixtures {
         exchange.requestBody = body
         exchange.requestBytes = body.count
         if let object = JSON.object(body) {
-            exchange.request = WireFormatKind.anthropicMessages.summarize(request: object, path: "/v1/messages")
+            exchange.request = WireFormatKind.anthropicMessages.prompt(request: object, path: "/v1/messages").summary
         }
         exchange.responseBody = Data("event: message_stop\ndata: {}\n\n".utf8)
         exchange.status = 200

@@ -5,8 +5,8 @@ import Proxy
 ///
 /// Each exchange is compared with the previous one of the same conversation (same first message): when it
 /// reads less from the cache than the previous one left there, the cause is the first of: a model change
-/// (caches are per model), the first piece that differs before the previous request's last cache
-/// breakpoint, or a gap longer than the cache's TTL (5 minutes, or 1 hour for 1-hour writes).
+/// (caches are per model), where the prompt left the cached prefix (`PromptDiff`'s rule), or a gap
+/// longer than the cache's TTL (5 minutes, or 1 hour for 1-hour writes).
 public struct CacheReport: Sendable, Codable, Equatable {
     public var session: String
     public var exchanges: Int
@@ -73,8 +73,8 @@ public struct CacheReport: Sendable, Codable, Equatable {
             report.cacheReadTokens += usage.cacheReadTokens
             report.cacheWriteTokens += usage.cacheWriteTokens
             report.uncachedTokens += usage.uncachedInputTokens
-            let pieces = JSON.object(exchange.requestBody).map(PromptPieces.of) ?? []
-            let thread = pieces.first { $0.message != nil }?.fingerprint ?? pieces.first?.fingerprint ?? exchange.id
+            let pieces = exchange.prompt?.pieces ?? []
+            let thread = pieces.first { $0.message != nil }?.json ?? pieces.first?.json ?? exchange.id
             var event = Event(exchangeID: exchange.id, startedAt: exchange.startedAt, model: exchange.model, verdict: "cold",
                               cacheReadTokens: usage.cacheReadTokens, cacheWriteTokens: usage.cacheWriteTokens,
                               uncachedTokens: usage.uncachedInputTokens, expectedReadTokens: 0, lostTokens: 0, lostUSD: nil, cause: nil)
@@ -119,9 +119,8 @@ public struct CacheReport: Sendable, Codable, Equatable {
         if let old = previous.model, let new = current.model, old != new {
             return Cause(kind: .modelChanged, block: nil, detail: "model changed from \(old) to \(new); each model has its own cache")
         }
-        let limit = (before.lastIndex { $0.breakpoint }).map { $0 + 1 } ?? before.count
-        if let change = firstDifference(before, after, limit: limit) {
-            return Cause(kind: .prefixChanged, block: change.block, detail: change.detail)
+        if let change = PromptDiff(older: before, newer: after).prefixBreak {
+            return Cause(kind: .prefixChanged, block: change.label, detail: change.detail)
         }
         let ttl: TimeInterval = before.contains { $0.ttl == "1h" } || (previous.usage!.cacheWrite1hTokens > 0 && previous.usage!.cacheWrite5mTokens == 0) ? 3600 : 300
         let previousEnd = previous.startedAt.addingTimeInterval(previous.timings.end ?? 0)
@@ -131,25 +130,6 @@ public struct CacheReport: Sendable, Codable, Equatable {
                          detail: "\(duration(gap)) since the previous request, longer than the \(ttl == 3600 ? "1-hour" : "5-minute") cache lifetime")
         }
         return Cause(kind: .unknown, block: nil, detail: "nothing changed before the cache breakpoint and the cache was fresh; the provider evicted it or routed elsewhere")
-    }
-
-    /// The first piece, among the first `limit` of `before`, that `after` does not repeat in place.
-    static func firstDifference(_ before: [PromptPiece], _ after: [PromptPiece], limit: Int) -> (block: String, detail: String)? {
-        for index in 0..<min(limit, before.count) {
-            guard index < after.count else {
-                return (before[index].label, "\(before[index].label) was removed")
-            }
-            let old = before[index], new = after[index]
-            if old.fingerprint == new.fingerprint { continue }
-            if old.label == new.label {
-                return (new.label, "\(new.label) changed")
-            }
-            if !before.contains(where: { $0.label == new.label && $0.fingerprint == new.fingerprint }) {
-                return (new.label, "\(new.label) was added before \(old.label)")
-            }
-            return (old.label, "\(old.label) was removed")
-        }
-        return nil
     }
 
     /// What `lost` tokens cost beyond being read from cache: rewritten at the write rate where this request

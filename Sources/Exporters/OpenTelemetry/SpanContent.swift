@@ -6,17 +6,15 @@ import Proxy
 enum SpanContent {
     static func attributes(_ exchange: Exchange) -> [OTLP.KeyValue] {
         var attributes: [OTLP.KeyValue] = []
-        if let request = JSON.object(exchange.requestBody) {
-            let messages = (request["messages"] as? [Any]) ?? (request["input"] as? [Any]) ?? []
-            let converted = messages.compactMap { ($0 as? JSONObject).map(message) }
-            if let text = JSON.text(converted) { attributes.append(OTLP.KeyValue(GenAI.inputMessages, .string(text))) }
-            if let system = request["system"] ?? request["instructions"] {
-                let parts = (system as? String).map { [["type": "text", "content": $0]] }
-                    ?? PromptTextParts.parts(system)
-                if let text = JSON.text(parts) { attributes.append(OTLP.KeyValue(GenAI.systemInstructions, .string(text))) }
+        if let prompt = exchange.prompt {
+            let messages = prompt.messages.map { ["role": $0.role.rawValue, "parts": $0.blocks.map(part)] as [String: Any] }
+            if let text = JSON.text(messages) { attributes.append(OTLP.KeyValue(GenAI.inputMessages, .string(text))) }
+            if !prompt.system.isEmpty, let text = JSON.text(prompt.system.map(part)) {
+                attributes.append(OTLP.KeyValue(GenAI.systemInstructions, .string(text)))
             }
-            if let tools = request["tools"], let text = JSON.text(tools) {
-                attributes.append(OTLP.KeyValue(GenAI.toolDefinitions, .string(text)))
+            if !prompt.tools.isEmpty {
+                let tools = "[" + prompt.tools.map(\.json).joined(separator: ",") + "]"
+                attributes.append(OTLP.KeyValue(GenAI.toolDefinitions, .string(tools)))
             }
         }
         var parts: [[String: Any]] = []
@@ -29,32 +27,14 @@ enum SpanContent {
         return attributes
     }
 
-    static func message(_ message: JSONObject) -> [String: Any] {
-        ["role": message.string("role") ?? message.string("type") ?? "user", "parts": PromptTextParts.parts(message["content"] ?? message["output"] ?? "")]
-    }
-}
-
-/// Content blocks of Anthropic and OpenAI messages as GenAI message parts.
-enum PromptTextParts {
-    static func parts(_ content: Any) -> [[String: Any]] {
-        if let text = content as? String { return [["type": "text", "content": text]] }
-        guard let blocks = content as? [Any] else { return [] }
-        return blocks.compactMap { block -> [String: Any]? in
-            guard let block = block as? JSONObject else { return nil }
-            switch block.string("type") {
-            case "text", "input_text", "output_text":
-                return ["type": "text", "content": block.string("text") ?? ""]
-            case "tool_use":
-                return ["type": "tool_call", "id": block.string("id") ?? "", "name": block.string("name") ?? "",
-                        "arguments": block["input"].flatMap { JSON.text($0) } ?? "{}"]
-            case "tool_result":
-                return ["type": "tool_call_response", "id": block.string("tool_use_id") ?? "",
-                        "response": (block["content"] as? String) ?? block["content"].flatMap { JSON.text($0) } ?? ""]
-            case "thinking":
-                return ["type": "reasoning", "content": block.string("thinking") ?? ""]
-            default:
-                return ["type": block.string("type") ?? "unknown"]
-            }
+    /// A block as a GenAI message part.
+    static func part(_ block: PromptBlock) -> [String: Any] {
+        switch block.kind {
+        case .text: ["type": "text", "content": block.text]
+        case .thinking: ["type": "reasoning", "content": block.text]
+        case .toolUse: ["type": "tool_call", "id": block.toolID ?? "", "name": block.toolName ?? "", "arguments": block.text]
+        case .toolResult: ["type": "tool_call_response", "id": block.toolID ?? "", "response": block.text]
+        case .image, .other: ["type": block.type]
         }
     }
 }

@@ -68,17 +68,18 @@ final class ExchangeRecorder: Sendable {
 
     private func parseRequest() {
         let (body, format, target) = state.withLock { ($0.requestBody, $0.exchange.format, $0.exchange.target) }
-        var summary = RequestSummary(parsed: false)
+        var prompt: Prompt?
         if let format {
-            if let object = JSON.object(body) {
-                summary = format.summarize(request: object, path: Substring(target))
-            } else if !body.isEmpty {
+            prompt = format.prompt(body: body, path: Substring(target))
+            if prompt == nil, !body.isEmpty {
                 context.failures.record(.parse, "a \(format.rawValue) request body was not JSON; forwarded unchanged, recorded unparsed")
             }
         }
+        let summary = prompt?.summary ?? RequestSummary(parsed: false)
         state.withLock {
             $0.exchange.requestBody = body
             $0.exchange.request = summary
+            $0.exchange.parsedPrompt = prompt
             $0.exchange.sessionID = SessionIdentity.session(headers: $0.exchange.requestHeaders, request: summary)
         }
     }

@@ -15,10 +15,17 @@ public enum JSON {
     /// anything that is not JSON (a non-finite number, an unknown type).
     public static func text(_ value: Any) -> String? {
         var out = ""
-        return write(value, to: &out) ? out : nil
+        return write(value, to: &out, omitting: nil) ? out : nil
     }
 
-    private static func write(_ value: Any, to out: inout String) -> Bool {
+    /// The same text with every member named `key` left out, at any depth (cache marks, for a block's
+    /// identity from turn to turn).
+    public static func text(_ value: Any, omitting key: String) -> String? {
+        var out = ""
+        return write(value, to: &out, omitting: key) ? out : nil
+    }
+
+    private static func write(_ value: Any, to out: inout String, omitting: String?) -> Bool {
         switch value {
         case let string as String:
             writeString(string, to: &out)
@@ -35,16 +42,18 @@ public enum JSON {
             out += "["
             for (index, item) in array.enumerated() {
                 if index > 0 { out += "," }
-                guard write(item, to: &out) else { return false }
+                guard write(item, to: &out, omitting: omitting) else { return false }
             }
             out += "]"
         case let object as [String: Any]:
             out += "{"
-            for (index, key) in object.keys.sorted().enumerated() {
-                if index > 0 { out += "," }
+            var first = true
+            for key in object.keys.sorted() where key != omitting {
+                if !first { out += "," }
+                first = false
                 writeString(key, to: &out)
                 out += ":"
-                guard write(object[key]!, to: &out) else { return false }
+                guard write(object[key]!, to: &out, omitting: omitting) else { return false }
             }
             out += "}"
         default:

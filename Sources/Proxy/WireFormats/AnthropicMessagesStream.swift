@@ -168,3 +168,60 @@ public struct AnthropicMessagesStream: WireFormat {
             outputEstimated: outputEstimated)
     }
 }
+
+// MARK: Request
+
+extension AnthropicMessagesStream {
+    /// `system` (a string or text blocks), `tools`, `messages` of content blocks; `cache_control` marks
+    /// the breakpoints. `/count_tokens` takes the same body.
+    public static func prompt(request: JSONObject, path: Substring) -> Prompt {
+        var prompt = Prompt()
+        prompt.operation = path.containsIgnoringCase("/count_tokens") ? "count_tokens" : "chat"
+        prompt.model = request.string("model")
+        prompt.stream = request.bool("stream") ?? false
+        prompt.maxTokens = request.int("max_tokens")
+        prompt.temperature = request.double("temperature")
+        prompt.topP = request.double("top_p")
+        prompt.metadataUserID = request.object("metadata")?.string("user_id")
+        if let text = request.string("system") {
+            prompt.system = [PromptJSON.text(text)]
+        } else {
+            prompt.system = (request.array("system") ?? []).map(block)
+        }
+        prompt.tools = (request.array("tools") ?? []).enumerated().map { index, tool in
+            let object = tool as? JSONObject ?? [:]
+            return PromptTool(name: object.string("name") ?? object.string("type") ?? "#\(index + 1)",
+                              cache: CacheBreakpoint.of(object), json: PromptJSON.canonical(tool))
+        }
+        prompt.messages = (request.array("messages") ?? []).map { item in
+            let message = item as? JSONObject ?? [:]
+            let role = PromptMessage.Role(rawValue: message.string("role") ?? "user") ?? .user
+            if let text = message.string("content") { return PromptMessage(role: role, blocks: [PromptJSON.text(text)]) }
+            return PromptMessage(role: role, blocks: (message.array("content") ?? []).map(block))
+        }
+        return prompt
+    }
+
+    static func block(_ value: Any) -> PromptBlock {
+        let object = value as? JSONObject ?? [:]
+        let type = object.string("type") ?? "block"
+        let json = PromptJSON.canonical(value)
+        let cache = CacheBreakpoint.of(object)
+        switch type {
+        case "text":
+            return PromptBlock(kind: .text, type: type, text: object.string("text") ?? "", cache: cache, json: json)
+        case "thinking", "redacted_thinking":
+            return PromptBlock(kind: .thinking, type: type, text: object.string("thinking") ?? "", cache: cache, json: json)
+        case "tool_use", "server_tool_use":
+            return PromptBlock(kind: .toolUse, type: type, text: object["input"].flatMap { JSON.text($0) } ?? "{}",
+                               toolID: object.string("id"), toolName: object.string("name"), cache: cache, json: json)
+        case "tool_result":
+            return PromptBlock(kind: .toolResult, type: type, text: PromptJSON.resultText(object["content"]),
+                               toolID: object.string("tool_use_id"), cache: cache, json: json)
+        case "image", "document":
+            return PromptBlock(kind: .image, type: type, cache: cache, json: json)
+        default:
+            return PromptBlock(kind: .other, type: type, cache: cache, json: json)
+        }
+    }
+}

@@ -121,3 +121,58 @@ public struct OpenAIChatCompletionsStream: WireFormat {
             reasoningTokens: completion?.int("reasoning_tokens") ?? 0)
     }
 }
+
+// MARK: Request
+
+extension OpenAIChatCompletionsStream {
+    /// `messages` with roles `system`/`developer`/`user`/`assistant`/`tool`, content a string or parts;
+    /// the assistant's `tool_calls` and DeepSeek's `reasoning_content`; `tools` as `{type, function}`.
+    public static func prompt(request: JSONObject, path: Substring) -> Prompt {
+        var prompt = Prompt()
+        prompt.model = request.string("model")
+        prompt.stream = request.bool("stream") ?? false
+        prompt.maxTokens = request.int("max_completion_tokens") ?? request.int("max_tokens")
+        prompt.temperature = request.double("temperature")
+        prompt.topP = request.double("top_p")
+        prompt.tools = (request.array("tools") ?? []).enumerated().map { index, tool in
+            let object = tool as? JSONObject ?? [:]
+            return PromptTool(name: object.object("function")?.string("name") ?? object.string("type") ?? "#\(index + 1)",
+                              cache: nil, json: PromptJSON.canonical(tool))
+        }
+        prompt.messages = (request.array("messages") ?? []).map { item in
+            let message = item as? JSONObject ?? [:]
+            let role = PromptMessage.Role(rawValue: message.string("role") ?? "user") ?? .user
+            var blocks: [PromptBlock] = []
+            if let reasoning = message.string("reasoning_content") {
+                blocks.append(PromptBlock(kind: .thinking, type: "reasoning_content", text: reasoning, json: JSON.text(reasoning) ?? ""))
+            }
+            if role == .tool {
+                blocks.append(PromptBlock(kind: .toolResult, type: "tool", text: PromptJSON.resultText(message["content"]),
+                                          toolID: message.string("tool_call_id"), json: PromptJSON.canonical(message["content"] ?? "")))
+            } else if let text = message.string("content") {
+                blocks.append(PromptJSON.text(text))
+            } else {
+                blocks += (message.array("content") ?? []).map(part)
+            }
+            for call in message.array("tool_calls") ?? [] {
+                let object = call as? JSONObject ?? [:]
+                let function = object.object("function")
+                blocks.append(PromptBlock(kind: .toolUse, type: "tool_call", text: function?.string("arguments") ?? "",
+                                          toolID: object.string("id"), toolName: function?.string("name"), json: PromptJSON.canonical(call)))
+            }
+            return PromptMessage(role: role, blocks: blocks)
+        }
+        return prompt
+    }
+
+    static func part(_ value: Any) -> PromptBlock {
+        let object = value as? JSONObject ?? [:]
+        let type = object.string("type") ?? "part"
+        let json = PromptJSON.canonical(value)
+        switch type {
+        case "text": return PromptBlock(kind: .text, type: type, text: object.string("text") ?? "", cache: CacheBreakpoint.of(object), json: json)
+        case "image_url", "input_audio", "file": return PromptBlock(kind: .image, type: type, json: json)
+        default: return PromptBlock(kind: .other, type: type, json: json)
+        }
+    }
+}

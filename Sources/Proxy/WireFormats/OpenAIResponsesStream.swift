@@ -108,3 +108,72 @@ public struct OpenAIResponsesStream: WireFormat {
             reasoningTokens: raw.object("output_tokens_details")?.int("reasoning_tokens") ?? 0)
     }
 }
+
+// MARK: Request
+
+extension OpenAIResponsesStream {
+    /// `instructions` (the system prompt), `input` (a string, or items: messages with content parts,
+    /// `function_call`, `function_call_output`, `reasoning`, …), `tools`, and `previous_response_id`
+    /// when the earlier conversation is kept upstream.
+    public static func prompt(request: JSONObject, path: Substring) -> Prompt {
+        var prompt = Prompt()
+        prompt.model = request.string("model")
+        prompt.stream = request.bool("stream") ?? false
+        prompt.maxTokens = request.int("max_output_tokens")
+        prompt.temperature = request.double("temperature")
+        prompt.topP = request.double("top_p")
+        prompt.metadataUserID = request.string("prompt_cache_key")
+        prompt.previousResponseID = request.string("previous_response_id")
+        if let instructions = request.string("instructions") { prompt.system = [PromptJSON.text(instructions)] }
+        prompt.tools = (request.array("tools") ?? []).enumerated().map { index, tool in
+            let object = tool as? JSONObject ?? [:]
+            return PromptTool(name: object.string("name") ?? object.string("type") ?? "#\(index + 1)",
+                              cache: nil, json: PromptJSON.canonical(tool))
+        }
+        if let text = request.string("input") {
+            prompt.messages = [PromptMessage(role: .user, blocks: [PromptJSON.text(text, type: "input_text")])]
+        } else {
+            prompt.messages = (request.array("input") ?? []).map(message)
+        }
+        return prompt
+    }
+
+    /// One input item as a message: a tool call is the assistant's, its output the tool's.
+    static func message(_ value: Any) -> PromptMessage {
+        let item = value as? JSONObject ?? [:]
+        let type = item.string("type") ?? "message"
+        let json = PromptJSON.canonical(value)
+        switch type {
+        case "message":
+            let role = PromptMessage.Role(rawValue: item.string("role") ?? "user") ?? .user
+            if let text = item.string("content") { return PromptMessage(role: role, blocks: [PromptJSON.text(text, type: "input_text")]) }
+            return PromptMessage(role: role, blocks: (item.array("content") ?? []).map(part))
+        case "function_call", "custom_tool_call", "local_shell_call", "web_search_call", "file_search_call", "computer_call":
+            let arguments = item.string("arguments") ?? item.string("input") ?? item["action"].flatMap { JSON.text($0) } ?? ""
+            return PromptMessage(role: .assistant, blocks: [PromptBlock(
+                kind: .toolUse, type: type, text: arguments, toolID: item.string("call_id") ?? item.string("id"),
+                toolName: item.string("name") ?? String(type.dropLast("_call".count)), json: json)])
+        case "function_call_output", "custom_tool_call_output", "local_shell_call_output", "computer_call_output":
+            return PromptMessage(role: .tool, blocks: [PromptBlock(
+                kind: .toolResult, type: type, text: PromptJSON.resultText(item["output"]), toolID: item.string("call_id"), json: json)])
+        case "reasoning":
+            let summary = (item.array("summary") ?? []).compactMap { ($0 as? JSONObject)?.string("text") }.joined(separator: "\n")
+            return PromptMessage(role: .assistant, blocks: [PromptBlock(kind: .thinking, type: type, text: summary, json: json)])
+        default:
+            return PromptMessage(role: .user, blocks: [PromptBlock(kind: .other, type: type, json: json)])
+        }
+    }
+
+    static func part(_ value: Any) -> PromptBlock {
+        let object = value as? JSONObject ?? [:]
+        let type = object.string("type") ?? "part"
+        let json = PromptJSON.canonical(value)
+        switch type {
+        case "input_text", "output_text", "text", "summary_text":
+            return PromptBlock(kind: .text, type: type, text: object.string("text") ?? "", json: json)
+        case "refusal": return PromptBlock(kind: .text, type: type, text: object.string("refusal") ?? "", json: json)
+        case "input_image", "input_file", "input_audio": return PromptBlock(kind: .image, type: type, json: json)
+        default: return PromptBlock(kind: .other, type: type, json: json)
+        }
+    }
+}

@@ -26,43 +26,27 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// What the request asked for, from its complete JSON body.
-    public func summarize(request: JSONObject, path: Substring) -> RequestSummary {
-        var summary = RequestSummary(parsed: true)
-        summary.model = request.string("model")
-        summary.stream = request.bool("stream") ?? false
-        summary.temperature = request.double("temperature")
-        summary.topP = request.double("top_p")
+    /// The request's prompt, from its complete JSON body.
+    public func prompt(request: JSONObject, path: Substring) -> Prompt {
         switch self {
-        case .anthropicMessages:
-            summary.operation = path.containsIgnoringCase("/count_tokens") ? "count_tokens" : "chat"
-            summary.maxTokens = request.int("max_tokens")
-            summary.messageCount = request.array("messages")?.count ?? 0
-            summary.toolCount = request.array("tools")?.count ?? 0
-            summary.metadataUserID = request.object("metadata")?.string("user_id")
-        case .openAIChatCompletions:
-            summary.operation = "chat"
-            summary.maxTokens = request.int("max_completion_tokens") ?? request.int("max_tokens")
-            summary.messageCount = request.array("messages")?.count ?? 0
-            summary.toolCount = request.array("tools")?.count ?? 0
-        case .openAIResponses:
-            summary.operation = "chat"
-            summary.maxTokens = request.int("max_output_tokens")
-            summary.messageCount = (request["input"] as? [Any])?.count ?? (request["input"] is String ? 1 : 0)
-            summary.toolCount = request.array("tools")?.count ?? 0
-            summary.metadataUserID = request.string("prompt_cache_key")
+        case .anthropicMessages: AnthropicMessagesStream.prompt(request: request, path: path)
+        case .openAIChatCompletions: OpenAIChatCompletionsStream.prompt(request: request, path: path)
+        case .openAIResponses: OpenAIResponsesStream.prompt(request: request, path: path)
         }
-        let prompts = PromptText.userPrompts(in: request)
-        summary.firstPrompt = prompts.first.map { PromptText.preview($0, limit: 280) }
-        summary.lastPrompt = prompts.last.map { PromptText.preview($0, limit: 280) }
-        summary.toolResultIDs = ToolResults.ids(in: request)
-        return summary
+    }
+
+    /// The prompt of a stored or captured body; nil when the body is not a JSON object.
+    public func prompt(body: some Sequence<UInt8>, path: Substring) -> Prompt? {
+        JSON.object(body).map { prompt(request: $0, path: path) }
     }
 }
 
-/// A response parser for one wire format, fed as the response arrives: SSE events one by one, or the
-/// whole JSON body at the end. It never throws: what it cannot read it counts in `parseFailures`.
+/// One wire format, both sides: its request parsed into a `Prompt`, and its response parsed as it
+/// arrives (SSE events one by one, or the whole JSON body at the end). It never throws: what it cannot
+/// read it counts in `parseFailures`.
 public protocol WireFormat {
+    /// The prompt of a parsed request body sent to `path`.
+    static func prompt(request: JSONObject, path: Substring) -> Prompt
     /// Consumes one event of a streamed response.
     mutating func ingest(_ event: SSEEvent)
     /// Consumes a complete non-streamed JSON body (a result or an error object).

@@ -1,0 +1,165 @@
+import Foundation
+
+/// A request's prompt in one shape whatever the wire format: what the model was told (system blocks),
+/// what it may call (tools), the conversation (messages of typed blocks), where the cache breakpoints sit
+/// and the parameters. Each wire format parses its request body into one, once; every reader of a
+/// prompt (history, spans, cache and context analysis, MCP, the dashboard) reads this.
+public struct Prompt: Sendable, Equatable, Codable {
+    /// `chat`, or `count_tokens` for a token-counting request.
+    public var operation = "chat"
+    public var model: String?
+    public var stream = false
+    public var maxTokens: Int?
+    public var temperature: Double?
+    public var topP: Double?
+    /// Anthropic `metadata.user_id` (Claude Code puts its session in it), Responses `prompt_cache_key`.
+    public var metadataUserID: String?
+    /// Responses `previous_response_id`: the conversation before this request lives upstream.
+    public var previousResponseID: String?
+    public var system: [PromptBlock] = []
+    public var tools: [PromptTool] = []
+    public var messages: [PromptMessage] = []
+
+    public init() {}
+}
+
+/// One turn of the conversation.
+public struct PromptMessage: Sendable, Equatable, Codable {
+    public var role: Role
+    public var blocks: [PromptBlock]
+
+    public enum Role: String, Sendable, Codable {
+        case system, developer, user, assistant, tool
+    }
+
+    public init(role: Role, blocks: [PromptBlock]) {
+        self.role = role
+        self.blocks = blocks
+    }
+}
+
+/// A piece of content: a text, a tool call, a tool result, an image, …
+public struct PromptBlock: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case text, thinking, image
+        case toolUse = "tool_use"
+        case toolResult = "tool_result"
+        case other
+    }
+
+    public var kind: Kind
+    /// The wire's own name for it (`input_text`, `redacted_thinking`, `function_call_output`, …).
+    public var type: String
+    /// The words in it: the text, the thinking, a tool call's arguments, a tool result's text.
+    public var text: String
+    /// The call id, for tool calls and results.
+    public var toolID: String?
+    /// The tool, for tool calls (results name it only through their call).
+    public var toolName: String?
+    /// A cache breakpoint (`cache_control`) on this block.
+    public var cache: CacheBreakpoint?
+    /// The block as JSON, cache marks removed: its identity from turn to turn, and its size.
+    public var json: String
+
+    public init(kind: Kind, type: String, text: String = "", toolID: String? = nil, toolName: String? = nil,
+                cache: CacheBreakpoint? = nil, json: String) {
+        self.kind = kind
+        self.type = type
+        self.text = text
+        self.toolID = toolID
+        self.toolName = toolName
+        self.cache = cache
+        self.json = json
+    }
+}
+
+/// A tool the model may call, with its schema.
+public struct PromptTool: Sendable, Equatable, Codable {
+    public var name: String
+    public var cache: CacheBreakpoint?
+    /// The definition as JSON, cache marks removed.
+    public var json: String
+
+    public init(name: String, cache: CacheBreakpoint?, json: String) {
+        self.name = name
+        self.cache = cache
+        self.json = json
+    }
+}
+
+/// Where the client asked the provider to cache everything up to and including this point.
+public struct CacheBreakpoint: Sendable, Equatable, Codable {
+    /// `5m` or `1h`; nil is the provider's default (5 minutes).
+    public var ttl: String?
+
+    public init(ttl: String?) {
+        self.ttl = ttl
+    }
+
+    /// Reads an Anthropic `cache_control` mark.
+    public static func of(_ block: JSONObject) -> CacheBreakpoint? {
+        block.object("cache_control").map { CacheBreakpoint(ttl: $0.string("ttl")) }
+    }
+}
+
+extension Prompt {
+    /// The user's prompts in order: user text blocks, without what the agent adds around them.
+    public var userPrompts: [String] {
+        messages.compactMap { message in
+            guard message.role == .user else { return nil }
+            let text = message.blocks.filter { $0.kind == .text && !PromptText.isHarnessText($0.text) }
+                .map(\.text).joined(separator: "\n")
+            return text.isEmpty ? nil : text
+        }
+    }
+
+    /// Call ids answered after the model's last turn: what links this request to the exchange whose
+    /// tool calls it answers, and so the time the agent spent running the tools.
+    public var answeredToolCalls: [String] {
+        var ids: [String] = []
+        for message in messages.reversed() {
+            if message.role == .assistant { break }
+            ids += message.blocks.reversed().compactMap { $0.kind == .toolResult ? $0.toolID : nil }
+        }
+        return ids.reversed()
+    }
+
+    /// What it asked for, as kept on every record.
+    public var summary: RequestSummary {
+        var summary = RequestSummary(parsed: true)
+        summary.operation = operation
+        summary.model = model
+        summary.stream = stream
+        summary.maxTokens = maxTokens
+        summary.temperature = temperature
+        summary.topP = topP
+        summary.messageCount = messages.count
+        summary.toolCount = tools.count
+        summary.metadataUserID = metadataUserID
+        let prompts = userPrompts
+        summary.firstPrompt = prompts.first.map { PromptText.preview($0, limit: 280) }
+        summary.lastPrompt = prompts.last.map { PromptText.preview($0, limit: 280) }
+        summary.toolResultIDs = answeredToolCalls
+        return summary
+    }
+}
+
+/// Helpers every format's request parser uses to turn parsed JSON into blocks.
+enum PromptJSON {
+    /// `value` as compact JSON without its `cache_control` marks (they move from turn to turn without
+    /// changing the content).
+    static func canonical(_ value: Any) -> String {
+        JSON.text(value, omitting: "cache_control") ?? ""
+    }
+
+    /// A plain string as a text block.
+    static func text(_ string: String, type: String = "text") -> PromptBlock {
+        PromptBlock(kind: .text, type: type, text: string, json: JSON.text(string) ?? "")
+    }
+
+    /// The text a tool result carries: a string, or its text blocks joined.
+    static func resultText(_ content: Any?) -> String {
+        if let string = content as? String { return string }
+        return (content as? [Any] ?? []).compactMap { ($0 as? JSONObject)?.string("text") }.joined(separator: "\n")
+    }
+}
