@@ -44,6 +44,16 @@ public struct Dashboard: Sendable {
             guard let exchange = try history?.exchange(id: id) ?? recent.exchange(id: id) else { return JSONResponse.error(.notFound, "no exchange \(id)") }
             return try JSONResponse.encode(ContextBreakdown.of(exchange))
         }
+        api.get("exchanges/:id/diff/:other") { _, context -> Response in
+            // The two requests in time order, compared by the cache report's own prefix rule.
+            let ids = [try context.parameters.require("id"), try context.parameters.require("other")].sorted()
+            let found = try ids.map { try history?.exchange(id: $0) ?? recent.exchange(id: $0) }
+            guard let older = found[0], let newer = found[1] else { return JSONResponse.error(.notFound, "no exchange \(ids.joined(separator: " or "))") }
+            guard let before = older.prompt, let after = newer.prompt else {
+                return JSONResponse.error(.unprocessableContent, "one of the two request bodies is not JSON; nothing to compare")
+            }
+            return try JSONResponse.encode(PromptDiff(older: before, newer: after))
+        }
         api.get("exchanges/:id/cache") { _, context -> Response in
             // This exchange's verdict, judged against the earlier turns of its session.
             let id = try context.parameters.require("id")

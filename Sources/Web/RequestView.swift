@@ -2,8 +2,9 @@ import Exporters
 import Foundation
 import Proxy
 
-/// One exchange as the dashboard's detail view reads it: the record, the request body parsed (or as
-/// text), the response body decoded to text, and a cURL command that replays it with the key left out.
+/// One exchange as the dashboard's detail view reads it: the record, its prompt in the one normalised
+/// shape (`Prompt`), the request body parsed (or as text), the response body decoded to text, and a cURL
+/// command that replays it with the key left out.
 enum RequestView {
     static let textCap = 4 << 20
 
@@ -14,6 +15,7 @@ enum RequestView {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         var object: [String: Any] = ["exchange": try JSONSerialization.jsonObject(with: encoder.encode(record))]
+        if let prompt = exchange.prompt { object["prompt"] = try JSONSerialization.jsonObject(with: encoder.encode(prompt)) }
         if let parsed = try? JSONSerialization.jsonObject(with: exchange.requestBody) {
             object["request"] = parsed
         } else {

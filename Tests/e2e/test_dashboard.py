@@ -173,3 +173,49 @@ def test_strangers_are_refused(proxy):
     assert status(f"{proxy.url}/api/health") == 200  # wrappers find ccglass without the token
     assert status(f"{proxy.url}/metrics") == 200
     assert oct((Path(proxy.home) / "token").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_request_tab_shows_a_responses_conversation_from_the_servers_prompt(proxy, mock, browser):
+    # No guessing in the page: items of the Responses API (reasoning, function_call and its output)
+    # arrive normalised from the server and render as the conversation they are.
+    from selenium.webdriver.common.by import By
+    import openai
+    client = openai.OpenAI(base_url=f"{proxy.url}/openai/v1", api_key="k", max_retries=0)
+    client.responses.create(model="gpt-5", instructions="You are Codex.", input=[
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "list the files please"}]},
+        {"type": "function_call", "call_id": "call_ls", "name": "shell", "arguments": "{\"command\":[\"ls\"]}"},
+        {"type": "function_call_output", "call_id": "call_ls", "output": "alpha.txt beta.txt"},
+    ], tools=[{"type": "function", "name": "shell", "parameters": {"type": "object"}}])
+    proxy.wait_exchange(count=1)
+    browser.get(f"{proxy.url}/?token={proxy.token}")
+    click(browser, "#rows tr")
+    click(browser, '#detail-tabs button[data-pane="request"]')
+    text = wait(browser, lambda d: "alpha.txt beta.txt" in d.find_element(By.ID, "detail-body").text and d.find_element(By.ID, "detail-body").text)
+    assert "You are Codex." in text and "Tools (1)" in text and "Messages (3)" in text
+    assert "function_call shell" in text and "call_ls" in text and "list the files please" in text
+    shot(browser, "detail-request-responses")
+    assert console_errors(browser) == []
+
+
+def test_the_diff_tab_judges_the_cache_by_the_earlier_requests_breakpoint(proxy, mock, browser):
+    # The earlier request cached its system prompt only. The later one edits the first message and
+    # moves its own breakpoint past it: nothing the earlier request cached changed, so the prefix is
+    # intact, as the cache report says too.
+    from selenium.webdriver.common.by import By
+    session = "dash-session-breakpoint"
+    client = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0,
+                                 default_headers={"X-Claude-Code-Session-Id": session})
+    system = [{"type": "text", "text": "You are an agent.", "cache_control": {"type": "ephemeral"}}]
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=5, system=system,
+                           messages=[{"role": "user", "content": "first question"}])
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=5, system=[{"type": "text", "text": "You are an agent."}],
+                           messages=[{"role": "user", "content": [{"type": "text", "text": "first question, edited",
+                                                                    "cache_control": {"type": "ephemeral"}}]}])
+    proxy.wait_exchange(count=2)
+    browser.get(f"{proxy.url}/?token={proxy.token}")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 2)
+    click(browser, "#rows tr")
+    click(browser, '#detail-tabs button[data-pane="diff"]')
+    text = wait(browser, lambda d: "cache prefix" in d.find_element(By.ID, "detail-body").text and d.find_element(By.ID, "detail-body").text)
+    assert "cache prefix intact" in text and "1 unchanged" in text and "1 changed" in text
+    assert console_errors(browser) == []

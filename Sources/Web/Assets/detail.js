@@ -1,6 +1,6 @@
 // The request detail drawer: overview, what was sent, what came back, a diff against another turn, raw.
 import { el, tokens, usd, seconds, percent, api, toast } from "./format.js";
-import { diffRequests } from "./diff.js";
+import { renderDiff } from "./diff.js";
 
 let current = null;
 let pane = "overview";
@@ -142,45 +142,38 @@ function context(data) {
   return holder;
 }
 
-function cacheTag(block) {
-  const cache = block && block.cache_control;
-  return cache ? el("span", { class: "tag cache", text: `cache_control ${cache.type || ""}${cache.ttl ? " " + cache.ttl : ""}` }) : null;
+function cacheTag(piece) {
+  const cache = piece && piece.cache;
+  return cache ? el("span", { class: "tag cache", text: `cache_control ephemeral${cache.ttl ? " " + cache.ttl : ""}` }) : null;
 }
 
-function textOf(content) {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((b) => (typeof b === "string" ? b : b.text ?? b.content ?? JSON.stringify(b))).join("\n");
-  return JSON.stringify(content, null, 2);
+function pretty(json) {
+  try { return JSON.stringify(JSON.parse(json), null, 2); } catch { return json; }
 }
 
 function block(headParts, text, attrs = {}) {
   return el("div", { class: "block", ...attrs }, el("div", { class: "head" }, headParts), el("pre", { text }));
 }
 
-function contentBlocks(content, role) {
-  if (typeof content === "string") return [block([el("span", { class: "role", text: role })], content)];
-  if (!Array.isArray(content)) return [block([el("span", { class: "role", text: role })], JSON.stringify(content, null, 2))];
-  return content.map((b) => {
-    const head = [el("span", { class: "role", text: role })];
-    switch (b.type) {
-      case "text": case "input_text": case "output_text":
-        return block([...head, el("span", { class: "tag", text: "text" }), cacheTag(b)], b.text ?? "");
-      case "tool_use":
-        return block([...head, el("span", { class: "tag tool", text: `tool_use ${b.name}` }), el("code", { text: b.id }),
-          el("a", { class: "link", text: "→ result", onclick: () => jump(`result-${b.id}`) }), cacheTag(b)],
-        JSON.stringify(b.input, null, 2), { id: `use-${b.id}` });
-      case "tool_result":
-        return block([...head, el("span", { class: "tag tool", text: "tool_result" }), el("code", { text: b.tool_use_id }),
-          el("a", { class: "link", text: "← call", onclick: () => jump(`use-${b.tool_use_id}`) }), b.is_error ? el("span", { class: "tag removed", text: "error" }) : null, cacheTag(b)],
-        textOf(b.content), { id: `result-${b.tool_use_id}` });
-      case "thinking": case "redacted_thinking":
-        return block([...head, el("span", { class: "tag", text: b.type })], b.thinking ?? "(redacted)");
-      case "image": case "input_image":
-        return block([...head, el("span", { class: "tag", text: "image" })], b.source?.media_type || b.image_url || "image");
-      default:
-        return block([...head, el("span", { class: "tag", text: b.type || "block" }), cacheTag(b)], JSON.stringify(b, null, 2));
-    }
-  });
+// One block of the normalised prompt (the server parsed the wire format; nothing is guessed here).
+function promptBlock(role, b) {
+  const head = [el("span", { class: "role", text: role })];
+  switch (b.kind) {
+    case "text":
+      return block([...head, el("span", { class: "tag", text: "text" }), cacheTag(b)], b.text);
+    case "thinking":
+      return block([...head, el("span", { class: "tag", text: b.type })], b.text || "(redacted)");
+    case "tool_use":
+      return block([...head, el("span", { class: "tag tool", text: `${b.type} ${b.toolName ?? "?"}` }), el("code", { text: b.toolID ?? "" }),
+        el("a", { class: "link", text: "→ result", onclick: () => jump(`result-${b.toolID}`) }), cacheTag(b)],
+      pretty(b.text), { id: `use-${b.toolID}` });
+    case "tool_result":
+      return block([...head, el("span", { class: "tag tool", text: b.type }), el("code", { text: b.toolID ?? "" }),
+        el("a", { class: "link", text: "← call", onclick: () => jump(`use-${b.toolID}`) }), /"is_error":true/.test(b.json) ? el("span", { class: "tag removed", text: "error" }) : null, cacheTag(b)],
+      b.text || pretty(b.json), { id: `result-${b.toolID}` });
+    default:
+      return block([...head, el("span", { class: "tag", text: b.type }), cacheTag(b)], pretty(b.json));
+  }
 }
 
 function jump(id) {
@@ -192,34 +185,26 @@ function jump(id) {
 }
 
 function request(data) {
-  const r = data.request;
-  if (!r) return el("div", {}, el("p", { text: "The request body is not JSON:" }), el("pre", { class: "raw", text: data.requestText || "" }));
+  const p = data.prompt;
+  if (!p) return el("div", {}, el("p", { text: "The request body is not JSON:" }), el("pre", { class: "raw", text: data.requestText || "" }));
   const parts = [];
-  const system = r.system ?? r.instructions;
-  if (system !== undefined) {
+  if (p.system.length) {
     parts.push(el("h3", { text: "System prompt" }));
-    const blocks = typeof system === "string" ? [{ type: "text", text: system }] : system;
-    parts.push(...blocks.map((b, i) => block([el("span", { class: "tag", text: `block ${i + 1}` }), el("span", { text: `${(b.text || "").length} chars` }), cacheTag(b)], b.text ?? JSON.stringify(b))));
+    parts.push(...p.system.map((b, i) => block([el("span", { class: "tag", text: `block ${i + 1}` }), el("span", { text: `${b.text.length} chars` }), cacheTag(b)], b.text || pretty(b.json))));
   }
-  if (Array.isArray(r.tools) && r.tools.length) {
-    parts.push(el("h3", { text: `Tools (${r.tools.length})` }));
-    parts.push(...r.tools.map((tool) => {
-      const name = tool.name ?? tool.function?.name ?? tool.type;
-      return el("details", { class: "block" }, el("summary", { class: "head" }, el("span", { class: "tag tool", text: name }), el("span", { text: (tool.description ?? tool.function?.description ?? "").slice(0, 120) }), cacheTag(tool)),
-        el("pre", { text: JSON.stringify(tool.input_schema ?? tool.function?.parameters ?? tool.parameters ?? tool, null, 2) }));
+  if (p.tools.length) {
+    parts.push(el("h3", { text: `Tools (${p.tools.length})` }));
+    parts.push(...p.tools.map((tool) => {
+      let definition = {};
+      try { definition = JSON.parse(tool.json); } catch { /* shown as sent below */ }
+      const description = definition.description ?? definition.function?.description ?? "";
+      return el("details", { class: "block" }, el("summary", { class: "head" }, el("span", { class: "tag tool", text: tool.name }), el("span", { text: description.slice(0, 120) }), cacheTag(tool)),
+        el("pre", { text: JSON.stringify(definition.input_schema ?? definition.function?.parameters ?? definition.parameters ?? definition, null, 2) }));
     }));
   }
-  const messages = r.messages ?? (Array.isArray(r.input) ? r.input : r.input !== undefined ? [{ role: "user", content: r.input }] : []);
-  parts.push(el("h3", { text: `Messages (${messages.length})` }));
-  for (const m of messages) {
-    if (m.type === "function_call") parts.push(block([el("span", { class: "tag tool", text: `function_call ${m.name}` }), el("code", { text: m.call_id })], m.arguments, { id: `use-${m.call_id}` }));
-    else if (m.type === "function_call_output") parts.push(block([el("span", { class: "tag tool", text: "function_call_output" }), el("a", { class: "link", text: "← call", onclick: () => jump(`use-${m.call_id}`) })], textOf(m.output), { id: `result-${m.call_id}` }));
-    else if (m.role === "tool") parts.push(block([el("span", { class: "role", text: "tool" }), el("a", { class: "link", text: "← call", onclick: () => jump(`use-${m.tool_call_id}`) })], textOf(m.content), { id: `result-${m.tool_call_id}` }));
-    else {
-      parts.push(...contentBlocks(m.content ?? "", m.role ?? m.type ?? "?"));
-      for (const call of m.tool_calls ?? []) parts.push(block([el("span", { class: "tag tool", text: `tool call ${call.function?.name}` }), el("code", { text: call.id })], call.function?.arguments ?? "", { id: `use-${call.id}` }));
-    }
-  }
+  parts.push(el("h3", { text: `Messages (${p.messages.length})` }));
+  if (p.previousResponseID) parts.push(el("p", { class: "estimated", text: `Continues response ${p.previousResponseID}: the earlier turns are kept upstream.` }));
+  for (const m of p.messages) parts.push(...m.blocks.map((b) => promptBlock(m.role, b)));
   return el("div", {}, parts);
 }
 
@@ -263,10 +248,8 @@ function diffPane(state, data) {
     container.replaceChildren(el("p", { text: "No earlier request of this session is loaded. Pick one:" }), picker);
     return container;
   }
-  api(`/api/exchanges/${encodeURIComponent(compareTo)}`).then((other) => {
-    const older = other.exchange.id < data.exchange.id ? other : data;
-    const newer = older === other ? data : other;
-    container.replaceChildren(el("p", {}, "Comparing with ", picker), diffRequests(older, newer));
-  }).catch((error) => container.replaceChildren(el("p", { text: String(error.message) })));
+  api(`/api/exchanges/${encodeURIComponent(data.exchange.id)}/diff/${encodeURIComponent(compareTo)}`).then((diff) => {
+    container.replaceChildren(el("p", {}, "Comparing with ", picker), renderDiff(diff));
+  }).catch((error) => container.replaceChildren(el("p", {}, "Comparing with ", picker), el("p", { text: String(error.message) })));
   return container;
 }
