@@ -49,7 +49,7 @@ struct SessionBuilder {
     }
 }
 
-@Suite struct CacheAnalysisTests {
+@Suite(.temporaryFolder) struct CacheAnalysisTests {
     static let prices: PriceTable = {
         let url = StoreFixtures.root.appendingPathComponent("../data/pricing.json").standardized
         return try! PriceTable(json: Data(contentsOf: url))

@@ -5,7 +5,7 @@ import Proxy
 import Testing
 @testable import Exporters
 
-@Suite struct HistoryStoreTests {
+@Suite(.temporaryFolder) struct HistoryStoreTests {
     let failures = FailureLog(logger: Logger(label: "test"))
 
     @Test(arguments: ["messages-first-turn.json", "messages-tool-result-turn.json", "messages-mcp-tool-result-turn.json",
@@ -292,9 +292,9 @@ import Testing
     }
 }
 
-@Suite struct SessionTitleTests {
+@Suite(.temporaryFolder) struct SessionTitleTests {
     @Test func customTitleWinsOverSummary() throws {
-        let projects = FileManager.default.temporaryDirectory.appendingPathComponent("claude-\(UUID().uuidString)/projects/-home-dev-project")
+        let projects = try TemporaryFolder.path("claude").appendingPathComponent("projects/-home-dev-project")
         try FileManager.default.createDirectory(at: projects, withIntermediateDirectories: true)
         let transcript = """
             {"type":"user","message":{"role":"user","content":"fix the summary bug"},"sessionId":"abc"}
@@ -310,7 +310,7 @@ import Testing
 
     @Test func storedSessionsPickUpTheClaudeCodeTitle() throws {
         let store = try StoreFixtures.tempStore()
-        let projects = FileManager.default.temporaryDirectory.appendingPathComponent("claude-\(UUID().uuidString)/projects/p")
+        let projects = try TemporaryFolder.path("claude").appendingPathComponent("projects/p")
         try FileManager.default.createDirectory(at: projects, withIntermediateDirectories: true)
         try Data(#"{"type":"summary","summary":"Renamed by Claude"}"#.utf8).write(to: projects.appendingPathComponent("s-42.jsonl"))
         let exchange = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"first prompt"}]}"#.utf8), session: "s-42")

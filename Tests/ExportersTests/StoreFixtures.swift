@@ -15,8 +15,7 @@ enum StoreFixtures {
     }
 
     static func tempStore() throws -> HistoryStore {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-test-\(UUID().uuidString)")
-        return try HistoryStore(url: directory.appendingPathComponent("history.sqlite"))
+        try HistoryStore(url: try TemporaryFolder.path("store").appendingPathComponent("history.sqlite"))
     }
 
     static let provider = Provider.presets[0]

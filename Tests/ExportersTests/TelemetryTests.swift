@@ -3,9 +3,9 @@ import Proxy
 import Testing
 @testable import Exporters
 
-@Suite struct TraceFileWriterTests {
+@Suite(.temporaryFolder) struct TraceFileWriterTests {
     @Test func rotatesBySizeAndKeepsTheNewestFiles() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("traces-\(UUID().uuidString)")
+        let directory = try TemporaryFolder.path("traces")
         let writer = TraceFileWriter(directory: directory, maxBytes: 100, keep: 3)
         for i in 0..<20 {
             try writer.append(Data(String(repeating: "\(i % 10)", count: 40).utf8))
