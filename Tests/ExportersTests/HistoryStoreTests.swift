@@ -283,6 +283,18 @@ import Testing
         #expect(try store.search("100%").isEmpty)
     }
 
+    @Test func listedRowsSayWhyARequestFailed() throws {
+        let store = try StoreFixtures.tempStore()
+        var failed = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"find the flaky test"}]}"#.utf8), run: "r1")
+        failed.status = 529
+        failed.outcome = .httpError
+        failed.errorMessage = "Overloaded"
+        store.write([.finished(failed)], failures: failures)
+        #expect(try store.recent().first?.errorMessage == "Overloaded")
+        #expect(try store.exchanges(run: "r1").first?.errorMessage == "Overloaded")
+        #expect(try store.search("flaky test").first?.errorMessage == "Overloaded")
+    }
+
     @Test func writeFailuresAreCountedNotThrown() throws {
         let store = try StoreFixtures.tempStore()
         try store.pool.write { try $0.execute(sql: "DROP TABLE exchange_detail") }

@@ -17,8 +17,7 @@ extension HistoryStore {
             arguments.append(limit)
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             return try Row.fetchAll(db, sql: """
-                SELECT e.*, d.prompt_preview, d.tool_names, d.error_message FROM exchange e
-                LEFT JOIN exchange_detail d ON d.id = e.id \(filter)
+                \(Self.rowColumns) LEFT JOIN exchange_detail d ON d.id = e.id \(filter)
                 ORDER BY e.id DESC LIMIT ?
                 """, arguments: StatementArguments(arguments)).map(Self.exchangeRow)
         }
@@ -60,8 +59,7 @@ extension HistoryStore {
     public func exchanges(run: String) throws -> [ExchangeRow] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT e.*, d.prompt_preview, d.tool_names, d.error_message FROM exchange e
-                LEFT JOIN exchange_detail d ON d.id = e.id WHERE e.run_id = ? ORDER BY e.id
+                \(Self.rowColumns) LEFT JOIN exchange_detail d ON d.id = e.id WHERE e.run_id = ? ORDER BY e.id
                 """, arguments: [run]).map(Self.exchangeRow)
         }
     }
@@ -168,8 +166,7 @@ extension HistoryStore {
             let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"
             return try Row.fetchAll(db, sql: """
-                SELECT e.*, d.prompt_preview, d.tool_names, d.error_message FROM exchange e
-                JOIN exchange_detail d ON d.id = e.id
+                \(Self.rowColumns) JOIN exchange_detail d ON d.id = e.id
                 WHERE d.prompt_preview LIKE ?1 ESCAPE '\\'
                    OR d.response_text LIKE ?1 ESCAPE '\\'
                    OR EXISTS (SELECT 1 FROM part p WHERE p.id = json_extract(d.request_layout, '$.raw') AND CAST(p.bytes AS TEXT) LIKE ?1 ESCAPE '\\')
@@ -208,13 +205,17 @@ extension HistoryStore {
         return exchange
     }
 
+    /// What a listed row reads. The detail's error message has a name of its own: `exchange` has an
+    /// `error_message` column too, never written, and GRDB reads the leftmost of two equal names.
+    static let rowColumns = "SELECT e.*, d.prompt_preview, d.tool_names, d.error_message AS detail_error_message FROM exchange e"
+
     static func exchangeRow(_ row: Row) -> ExchangeRow {
         let hasUsage: Bool = row["has_usage"] ?? false
         return ExchangeRow(
             id: row["id"], startedAt: Date(timeIntervalSince1970: row["started_at"]), phase: row["phase"],
             provider: row["provider"], client: row["client"], sessionKey: row["session_key"],
             model: row["response_model"] ?? row["request_model"], status: row["status"], outcome: row["outcome"],
-            errorType: row["error_type"], errorMessage: row["error_message"],
+            errorType: row["error_type"], errorMessage: row["detail_error_message"],
             usage: hasUsage ? Usage(inputTokens: row["input_tokens"], outputTokens: row["output_tokens"],
                                     cacheReadTokens: row["cache_read_tokens"], cacheWrite5mTokens: row["cache_write_5m_tokens"],
                                     cacheWrite1hTokens: row["cache_write_1h_tokens"], reasoningTokens: row["reasoning_tokens"]) : nil,
