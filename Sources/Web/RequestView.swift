@@ -29,17 +29,21 @@ enum RequestView {
         return try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
     }
 
-    /// A replayable command; credentials become shell variables the user fills in.
+    /// A replayable command, safe to paste: everything recorded is single-quoted, and credentials become
+    /// shell variables the user fills in (the only part the shell expands).
     static func curl(_ exchange: Exchange) -> String {
         var parts = ["curl", "-N", shellQuote(exchange.upstreamURL), "-X", exchange.method]
         for header in exchange.requestHeaders {
             let name = header.name.lowercased()
             if ["host", "content-length", "connection", "accept-encoding"].contains(name) { continue }
-            var value = header.value
-            if name == "x-api-key" { value = "$ANTHROPIC_API_KEY" }
-            else if name == "authorization" { value = "Bearer $API_KEY" }
-            else if SecretRedaction.isSecret(header: name) { value = "$SECRET" }
-            parts += ["-H", value.hasPrefix("$") || value.contains("$") ? "\"\(header.name): \(value)\"" : shellQuote("\(header.name): \(value)")]
+            let variable: String? = name == "x-api-key" ? "$ANTHROPIC_API_KEY"
+                : name == "authorization" ? "Bearer $API_KEY"
+                : SecretRedaction.isSecret(header: name) ? "$SECRET" : nil
+            if let variable {
+                parts += ["-H", shellQuote("\(header.name): ") + "\"\(variable)\""]
+            } else {
+                parts += ["-H", shellQuote("\(header.name): \(header.value)")]
+            }
         }
         if !exchange.requestBody.isEmpty {
             parts += ["--data-binary", shellQuote(String(decoding: exchange.requestBody.prefix(textCap), as: UTF8.self))]

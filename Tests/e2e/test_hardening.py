@@ -398,3 +398,27 @@ def test_after_a_slow_client_the_upstream_connection_serves_the_next_request(pro
             assert status == 200 and json.loads(body)
     peers = [r.peer for r in mock.received]
     assert len(peers) == 3 and peers[1] == peers[0], "the pooled connection was not reused"
+
+
+def test_copy_as_curl_is_safe_to_paste_into_a_shell(proxy, mock, tmp_path):
+    # Header values and the body come from the agent: pasted, none of it may run. Only the credential
+    # placeholders are left for the shell to fill in.
+    key = fake_key("curl")
+    body = json.dumps({"model": "claude-sonnet-4-5", "max_tokens": 5,
+                       "messages": [{"role": "user", "content": "it's $(touch pwned-body) `touch pwned-tick`"}]})
+    headers = [("Content-Type", "application/json"), ("x-api-key", key), ("X-Note", "$(touch pwned-header)"),
+               ("X-Quote", "say \"$HOME\" and 'it'")]
+    rawhttp.request(proxy.url, "POST", "/anthropic/v1/messages", headers, body.encode())
+    [exchange] = proxy.wait_exchange()
+    command = proxy.exchange(exchange["id"])["curl"]
+    assert key not in command
+    scratch = tmp_path / "paste-here"
+    scratch.mkdir()
+    run = subprocess.run(["bash", "-c", 'curl() { printf "%s\\n" "$@"; }\n' + command], cwd=scratch, capture_output=True, text=True,
+                         env={"PATH": os.environ["PATH"], "ANTHROPIC_API_KEY": "filled-in-key", "HOME": "/nowhere"})
+    assert run.returncode == 0, run.stderr
+    args = run.stdout.split("\n")
+    assert list(scratch.iterdir()) == []  # nothing ran
+    assert "X-Note: $(touch pwned-header)" in args and "X-Quote: say \"$HOME\" and 'it'" in args
+    assert "x-api-key: filled-in-key" in args
+    assert body in run.stdout
