@@ -5,8 +5,8 @@ import Proxy
 
 /// An exchange's record as stored: JSON, zlib-compressed (a record is mostly repeated key names).
 enum RecordCoding {
-    /// zlib's fastest level: the history writer shares the machine with the agent it watches. Against the
-    /// default level, `ccglass-bench store` went from 1313 to 2169 inserts/s; the store stayed 1.36 MB.
+    /// zlib's fastest level: the history writer shares the machine with the agent it watches (README,
+    /// Benchmarks, has what it saves).
     static let zlib = CompressionAlgorithm.zlib(configuration: .init(compressionLevel: 1))
 
     /// A response body for disk: zlib-wrapped when that saves at least a tenth (SSE text shrinks
