@@ -124,7 +124,7 @@ struct SessionBuilder {
 }
 
 @Suite struct ContextBreakdownTests {
-    @Test func partsSumToTheReportedInputTokensForEveryExchange() throws {
+    @Test func aSessionsToolCallsAndResultsAreAttributedToTheirTool() throws {
         var s = try SessionBuilder()
         s.send(read: 0, write: 20_000)
         for turn in 1...5 { s.grow(turn); s.send(read: 20_000 + (turn - 1) * 2_000, write: 2_000) }
@@ -142,6 +142,20 @@ struct SessionBuilder {
         #expect(last.parts.contains { $0.kind == .thinking })
         // the first turn's tool_use (Read in the fixture) is attributed to its tool
         #expect(last.parts.contains { $0.kind == .toolUse && $0.tool == "Bash" })
+    }
+
+    /// Each part gets tokens in proportion to its size: a system prompt four times the size of the tool
+    /// result gets four times its tokens.
+    @Test func tokensFollowTheSizeOfEachPiece() {
+        let system = String(repeating: "s", count: 4000), result = String(repeating: "r", count: 1000), ask = String(repeating: "q", count: 1000)
+        let body = #"{"system":"\#(system)","messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Read","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"\#(result)"},{"type":"text","text":"\#(ask)"}]}]}"#
+        let exchange = StoreFixtures.exchange(body: Data(body.utf8), usage: Usage(inputTokens: 6_000, outputTokens: 1))
+        let parts = Dictionary(uniqueKeysWithValues: ContextBreakdown.of(exchange).parts.map { ($0.kind, $0.tokens) })
+        #expect(parts[.system]! > 3_900 && parts[.system]! < 4_000)
+        #expect(parts[.userText]! > 950 && parts[.userText]! < 1_000)
+        // the tool result's JSON is a little larger than its text
+        #expect(parts[.toolResult]! > 950 && parts[.toolResult]! < 1_050)
+        #expect(parts[.toolUse]! < 60)
     }
 
     @Test func apportionIsExactAndProportional() {

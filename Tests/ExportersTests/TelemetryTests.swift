@@ -83,26 +83,43 @@ import Testing
 }
 
 @Suite struct RecordCodingTests {
-    /// The hand-written record says exactly what `JSONEncoder` would, and reads back whole.
+    /// The hand-written record says exactly what `JSONEncoder` would, and reads back whole. Every
+    /// optional field is set (an unset one is left out by both, so its encoding would go untested), and
+    /// the two texts are compared value by value with their JSON types (`1` is not `true`).
     @Test func handWrittenRecordMatchesCodable() throws {
         var e = StoreFixtures.exchange(body: Data(#"{"a":"\"quoted\"\n"}"#.utf8), session: "s \"1\"", run: "r")
+        e.response.id = "msg_01"
         e.response.toolCalls = [ToolCall(id: "t1", name: "Bash", arguments: #"{"command":"ls\tx"}"#)]
         e.response.text = "line\nbreak \u{01} control é"
         e.response.thinking = "hmm"
         e.response.error = ProviderError(type: "overloaded_error", message: "Overloaded")
         e.response.rawUsage = #"{"input_tokens":3}"#
         e.response.finishReasons = ["tool_use"]
+        e.response.usage = Usage(inputTokens: 1, outputTokens: 2, cacheReadTokens: 3, cacheWrite5mTokens: 4, cacheWrite1hTokens: 5,
+                                 reasoningTokens: 6, outputEstimated: true)
+        e.response.parseFailures = 1
+        e.response.complete = true
         e.request.model = "claude-sonnet-4-5"
         e.request.stream = true
+        e.request.maxTokens = 4096
         e.request.temperature = 0.7
+        e.request.topP = 0.95
+        e.request.metadataUserID = "user_1"
+        e.request.firstPrompt = "first"
+        e.request.lastPrompt = "last"
         e.request.toolResultIDs = ["a", "b"]
         e.cost = Cost(input: 0.1, output: 1e-7, cacheRead: 0, cacheWrite5m: 0.000123456789, cacheWrite1h: 3, pricedAs: "anthropic:x")
+        e.timings.upstreamHeaders = 0.05
         e.timings.firstByte = 0.123456
+        e.timings.overhead = 0.000421
         e.responseHeaders = [HeaderField("content-type", "text/event-stream")]
+        e.responseBodyTruncated = true
+        e.outcome = .providerError
         e.errorMessage = "boom"
-        let ours = try JSONSerialization.jsonObject(with: Data(RecordCoding.json(e).utf8)) as! NSDictionary
-        let codable = try JSONSerialization.jsonObject(with: JSONEncoder().encode(e)) as! NSDictionary
-        #expect(ours.isEqual(codable))
+        let ours = try #require(JSON.object(Array(RecordCoding.json(e).utf8)))
+        let codable = try #require(JSON.object(Array(try JSONEncoder().encode(e))))
+        #expect(JSON.text(ours) == JSON.text(codable))
+        #expect(Set(codable.keys).count == 29, "every stored property of Exchange is in the record")
         #expect(try RecordCoding.decode(RecordCoding.encode(e)) == e)
     }
 }

@@ -38,13 +38,17 @@ import Testing
         #expect(seen.first?.requestBody.count == bytes.count)
     }
 
-    /// Work sent to the recording executor runs on its own thread, not on the caller's (here the test
-    /// pool, which is no event loop).
-    @Test(.timeLimit(.minutes(1))) func recordingWorkRunsOnItsOwnThread() async {
-        #expect(MultiThreadedEventLoopGroup.currentEventLoop == nil)
-        let ranOnLoop = await Task(executorPreference: RecordingExecutor.shared) {
-            MultiThreadedEventLoopGroup.currentEventLoop != nil
-        }.value
-        #expect(ranOnLoop)
+    /// Work sent to the recording executor from a forwarding loop (as the relay sends it) runs on the
+    /// recording thread, not on that loop.
+    @Test(.timeLimit(.minutes(1))) func recordingWorkRunsOnItsOwnThread() async throws {
+        let forwarding = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = forwarding.next()
+        let (onRecordingThread, onForwardingLoop) = try await loop.submit {
+            Task(executorPreference: RecordingExecutor.shared) { (RecordingExecutor.shared.isCurrent, loop.inEventLoop) }
+        }.get().value
+        #expect(onRecordingThread)
+        #expect(!onForwardingLoop)
+        #expect(!RecordingExecutor.shared.isCurrent)
+        try await forwarding.shutdownGracefully()
     }
 }

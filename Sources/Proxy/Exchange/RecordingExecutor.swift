@@ -18,6 +18,9 @@ public final class RecordingExecutor: TaskExecutor {
         loop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
     }
 
+    /// True on the recording thread.
+    public var isCurrent: Bool { loop.inEventLoop }
+
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
