@@ -103,9 +103,10 @@ final class PeerProxy {
         if let config { try? FileManager.default.removeItem(at: config) }
     }
 
+    /// `name` on PATH, else in `.venv-bench/bin` (where `scripts/setup --bench` puts mitmproxy).
     static func executable(_ name: String) -> URL? {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-            .map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
+        ((ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + [".venv-bench/bin"])
+            .map { URL(fileURLWithPath: $0).appendingPathComponent(name) }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
