@@ -10,6 +10,8 @@ public struct Dashboard: Sendable {
     let recent: RecentExchanges
     let history: HistoryStore?
     let prices: PriceTable
+    /// Claude Code's session titles, remembered between the dashboard's requests.
+    let titles = SessionTitles()
 
     public init(access: DashboardAccess, bus: ExchangeBus, recent: RecentExchanges, history: HistoryStore?, prices: PriceTable) {
         self.access = access
@@ -28,55 +30,67 @@ public struct Dashboard: Sendable {
         api.get("exchanges") { request, _ -> Response in
             let q = request.uri.queryParameters
             let limit = min(max(q.get("limit", as: Int.self) ?? 200, 1), 1000)
-            return try JSONResponse.encode(try rows(limit: limit, session: q.get("session"), model: q.get("model"),
-                                                    client: q.get("client"), before: q.get("before")))
+            let (session, model, client, before) = (q.get("session"), q.get("model"), q.get("client"), q.get("before"))
+            return try await answer { try JSONResponse.encode(try rows(limit: limit, session: session, model: model, client: client, before: before)) }
         }
         api.get("exchanges/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            guard let exchange = try recent.exchange(id: id).flatMap({ $0.phase == .finished ? nil : $0 }) ?? history?.exchange(id: id)
-                    ?? recent.exchange(id: id) else {
-                return JSONResponse.error(.notFound, "no exchange \(id)")
+            return try await answer {
+                guard let exchange = try recent.exchange(id: id).flatMap({ $0.phase == .finished ? nil : $0 }) ?? history?.exchange(id: id)
+                        ?? recent.exchange(id: id) else {
+                    return JSONResponse.error(.notFound, "no exchange \(id)")
+                }
+                return JSONResponse.data(try RequestView.json(exchange))
             }
-            return JSONResponse.data(try RequestView.json(exchange))
         }
         api.get("exchanges/:id/context") { _, context -> Response in
             let id = try context.parameters.require("id")
-            guard let exchange = try history?.exchange(id: id) ?? recent.exchange(id: id) else { return JSONResponse.error(.notFound, "no exchange \(id)") }
-            return try JSONResponse.encode(ContextBreakdown.of(exchange))
+            return try await answer {
+                guard let exchange = try history?.exchange(id: id) ?? recent.exchange(id: id) else { return JSONResponse.error(.notFound, "no exchange \(id)") }
+                return try JSONResponse.encode(ContextBreakdown.of(exchange))
+            }
         }
         api.get("exchanges/:id/diff/:other") { _, context -> Response in
             // The two requests in time order, compared by the cache report's own prefix rule.
             let ids = [try context.parameters.require("id"), try context.parameters.require("other")].sorted()
-            let found = try ids.map { try history?.exchange(id: $0) ?? recent.exchange(id: $0) }
-            guard let older = found[0], let newer = found[1] else { return JSONResponse.error(.notFound, "no exchange \(ids.joined(separator: " or "))") }
-            guard let before = older.prompt, let after = newer.prompt else {
-                return JSONResponse.error(.unprocessableContent, "one of the two request bodies is not JSON; nothing to compare")
+            return try await answer {
+                let found = try ids.map { try history?.exchange(id: $0) ?? recent.exchange(id: $0) }
+                guard let older = found[0], let newer = found[1] else { return JSONResponse.error(.notFound, "no exchange \(ids.joined(separator: " or "))") }
+                guard let before = older.prompt, let after = newer.prompt else {
+                    return JSONResponse.error(.unprocessableContent, "one of the two request bodies is not JSON; nothing to compare")
+                }
+                return try JSONResponse.encode(PromptDiff(older: before, newer: after))
             }
-            return try JSONResponse.encode(PromptDiff(older: before, newer: after))
         }
         api.get("exchanges/:id/cache") { _, context -> Response in
             // This exchange's verdict, judged against the earlier turns of its session.
             let id = try context.parameters.require("id")
-            guard let history, let exchange = try history.exchange(id: id), let session = exchange.sessionID else {
-                return JSONResponse.error(.notFound, "no session history for \(id)")
+            return try await answer {
+                guard let history, let exchange = try history.exchange(id: id), let session = exchange.sessionID else {
+                    return JSONResponse.error(.notFound, "no session history for \(id)")
+                }
+                let report = try history.cacheReport(session: session, prices: prices, through: id, limit: 200)
+                guard let event = report.events.first(where: { $0.exchangeID == id }) else { return JSONResponse.error(.notFound, "no usage to judge") }
+                return try JSONResponse.encode(event)
             }
-            let report = try history.cacheReport(session: session, prices: prices, through: id, limit: 200)
-            guard let event = report.events.first(where: { $0.exchangeID == id }) else { return JSONResponse.error(.notFound, "no usage to judge") }
-            return try JSONResponse.encode(event)
         }
         api.get("sessions/:key/cache") { _, context -> Response in
             let key = try context.parameters.require("key")
-            guard let history else { return JSONResponse.error(.notFound, "no history") }
-            return try JSONResponse.encode(try history.cacheReport(session: key, prices: prices, limit: 1000))
+            return try await answer {
+                guard let history else { return JSONResponse.error(.notFound, "no history") }
+                return try JSONResponse.encode(try history.cacheReport(session: key, prices: prices, limit: 1000))
+            }
         }
         api.get("sessions") { request, _ -> Response in
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1000)
-            return try JSONResponse.encode(try history?.sessions(limit: limit, titles: SessionTitles()) ?? [])
+            return try await answer { try JSONResponse.encode(try history?.sessions(limit: limit, titles: titles) ?? []) }
         }
         api.get("sessions/:key") { _, context -> Response in
             let key = try context.parameters.require("key")
-            guard let session = try history?.session(key, titles: SessionTitles()) else { return JSONResponse.error(.notFound, "no session \(key)") }
-            return try JSONResponse.encode(session)
+            return try await answer {
+                guard let session = try history?.session(key, titles: titles) else { return JSONResponse.error(.notFound, "no session \(key)") }
+                return try JSONResponse.encode(session)
+            }
         }
         api.get("usage") { request, _ -> Response in
             let q = request.uri.queryParameters
@@ -84,14 +98,24 @@ public struct Dashboard: Sendable {
                 return JSONResponse.error(.badRequest, "by must be one of \(UsageGrouping.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let since = q.get("since", as: Double.self).map { Date(timeIntervalSince1970: $0) }
-            let rows = try history?.usage(by: grouping, since: since) ?? []
-            return try JSONResponse.encode(UsageAnswer(by: grouping.rawValue, rows: rows, total: UsageRow.sum(rows, group: "total")))
+            return try await answer {
+                let rows = try history?.usage(by: grouping, since: since) ?? []
+                return try JSONResponse.encode(UsageAnswer(by: grouping.rawValue, rows: rows, total: UsageRow.sum(rows, group: "total")))
+            }
         }
         api.get("facets") { _, _ -> Response in
-            let (models, clients) = try history?.facets() ?? ([], [])
-            return try JSONResponse.encode(["models": models, "clients": clients])
+            try await answer {
+                let (models, clients) = try history?.facets() ?? ([], [])
+                return try JSONResponse.encode(["models": models, "clients": clients])
+            }
         }
         api.get("live") { _, _ in LiveFeed(bus: bus, history: history).response() }
+    }
+
+    /// Does a route's work on the reading threads. The routes are called on the forwarding loops, and a
+    /// history read or a report there would hold up every stream those loops serve.
+    func answer(_ work: @escaping @Sendable () throws -> Response) async throws -> Response {
+        try await OffLoopExecutor.reading.run(work)
     }
 
     /// Stored rows, with what this process knows better (in-flight progress) laid over them.

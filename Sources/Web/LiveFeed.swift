@@ -24,7 +24,7 @@ struct LiveFeed: Sendable {
                     continuation.yield(ExchangeRow(event.exchange))
                 }
             }
-            let fromHistory = Task {
+            let fromHistory = Task(executorPreference: OffLoopExecutor.reading) {
                 var seen: [String: String] = [:]
                 var first = true
                 while !Task.isCancelled {

@@ -7,8 +7,9 @@ import NIOPosix
 struct CCGlass: AsyncParsableCommand {
     static func main() async {
         // Run Swift concurrency on NIO's event loop threads: a chunk moves from the upstream socket to
-        // the client's without hopping between thread pools. Blocking work (SQLite, files) must therefore
-        // stay off these threads: the history store awaits GRDB's own queues.
+        // the client's without hopping between thread pools. Blocking work (SQLite, files, reports) must
+        // therefore stay off these threads: the history writer awaits GRDB's own queues, the dashboard's
+        // reads run on OffLoopExecutor.reading.
         // It needs the runtime's hook exported, which a `--static-swift-stdlib` build does not do.
         if !NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() {
             FileHandle.standardError.write(Data("ccglass: Swift concurrency is not on the event loops (static build?): each chunk forwarded crosses threads\n".utf8))

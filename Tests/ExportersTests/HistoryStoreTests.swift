@@ -320,6 +320,19 @@ import Testing
         #expect(SessionTitles.title(inTranscript: Data(#"{"type":"summary","summary":"Only summary"}"#.utf8)) == "Only summary")
     }
 
+    /// A live dashboard asks every second; the transcript is read again only once the title is stale.
+    @Test func aTitleIsReadOncePerFreshnessWindow() throws {
+        let projects = try TemporaryFolder.path("claude").appendingPathComponent("projects/p")
+        try FileManager.default.createDirectory(at: projects, withIntermediateDirectories: true)
+        let transcript = projects.appendingPathComponent("s-7.jsonl")
+        try Data(#"{"type":"summary","summary":"First name"}"#.utf8).write(to: transcript)
+        let titles = SessionTitles(projects: projects.deletingLastPathComponent())
+        #expect(titles.title(session: "s-7") == "First name")
+        try Data(#"{"type":"summary","summary":"Second name"}"#.utf8).write(to: transcript)
+        #expect(titles.title(session: "s-7") == "First name")
+        #expect(SessionTitles(projects: projects.deletingLastPathComponent()).title(session: "s-7") == "Second name")
+    }
+
     @Test func storedSessionsPickUpTheClaudeCodeTitle() throws {
         let store = try StoreFixtures.tempStore()
         let projects = try TemporaryFolder.path("claude").appendingPathComponent("projects/p")

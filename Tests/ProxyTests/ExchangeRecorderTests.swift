@@ -44,11 +44,11 @@ import Testing
         let forwarding = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = forwarding.next()
         let (onRecordingThread, onForwardingLoop) = try await loop.submit {
-            Task(executorPreference: RecordingExecutor.shared) { (RecordingExecutor.shared.isCurrent, loop.inEventLoop) }
+            Task(executorPreference: OffLoopExecutor.recording) { (OffLoopExecutor.recording.isCurrent, loop.inEventLoop) }
         }.get().value
         #expect(onRecordingThread)
         #expect(!onForwardingLoop)
-        #expect(!RecordingExecutor.shared.isCurrent)
+        #expect(!OffLoopExecutor.recording.isCurrent)
         try await forwarding.shutdownGracefully()
     }
 }

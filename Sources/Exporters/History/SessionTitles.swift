@@ -1,10 +1,14 @@
 import Foundation
+import Synchronization
 
 /// Claude Code's own names for its sessions, read from its transcripts
 /// (`<config>/projects/<project>/<session-id>.jsonl`): a title the user set (`custom-title`) wins over
-/// the summary Claude Code wrote (`summary`).
-public struct SessionTitles: Sendable {
+/// the summary Claude Code wrote (`summary`). What it read is remembered for `freshFor`, so a live
+/// dashboard asking again every second does not read the transcripts again every second.
+public final class SessionTitles: Sendable {
     public let projects: URL
+    public static let freshFor = Duration.seconds(30)
+    private let known = Mutex<[String: (title: String?, readAt: ContinuousClock.Instant)]>([:])
 
     /// `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -19,6 +23,17 @@ public struct SessionTitles: Sendable {
 
     /// The title Claude Code gave `session`, if its transcript is here and names one.
     public func title(session: String) -> String? {
+        let now = ContinuousClock.now
+        if let entry = known.withLock({ $0[session] }), now - entry.readAt < Self.freshFor { return entry.title }
+        let title = read(session: session)
+        known.withLock {
+            if $0.count > 10_000 { $0.removeAll() }
+            $0[session] = (title, now)
+        }
+        return title
+    }
+
+    private func read(session: String) -> String? {
         guard !session.contains("/"), !session.contains(":"),
               let folders = try? FileManager.default.contentsOfDirectory(at: projects, includingPropertiesForKeys: nil)
         else { return nil }

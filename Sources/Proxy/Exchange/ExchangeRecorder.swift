@@ -61,7 +61,7 @@ final class ExchangeRecorder: Sendable {
     func requestEnded() {
         state.withLock { state in
             state.requestParse = state.requestBody.count > Self.offLoopParse
-                ? Task(executorPreference: RecordingExecutor.shared) { self.parseRequest() }
+                ? Task(executorPreference: OffLoopExecutor.recording) { self.parseRequest() }
                 : Task { self.parseRequest() }
         }
     }

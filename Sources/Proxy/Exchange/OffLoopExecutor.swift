@@ -1,29 +1,39 @@
 import NIOCore
 import NIOPosix
 
-/// Where recording work runs: a thread of its own, off the event loops that forward bytes.
+/// Threads of ccglass's own, off the event loops that forward bytes.
 ///
 /// Swift concurrency runs on the forwarding loops (see `CCGlass.main`), so a task that parses a large
-/// request body would otherwise sit in the queue of the loop serving a stream, and a 1 MB prompt parsed
-/// there holds up every chunk behind it. Tasks started with
-/// `Task(executorPreference: RecordingExecutor.shared)` run here instead. Only work that is large
-/// enough to be worth the wake-up of another thread goes here: the exporters' per-exchange work is
-/// small and stays on the loops.
-public final class RecordingExecutor: TaskExecutor {
-    public static let shared = RecordingExecutor()
+/// request body, reads the history or builds a report would otherwise sit in the queue of the loop
+/// serving a stream, and hold up every chunk behind it. Such work runs here instead, with
+/// `Task(executorPreference:)` or `withTaskExecutorPreference`. Work too small to be worth waking
+/// another thread (the exporters' per-exchange work) stays on the loops.
+public final class OffLoopExecutor: TaskExecutor {
+    /// Request bodies too large to parse on a forwarding loop.
+    public static let recording = OffLoopExecutor(threads: 1)
+    /// The dashboard's history reads and reports.
+    public static let reading = OffLoopExecutor(threads: 2)
 
-    private let loop: any EventLoop
+    private let loops: [any EventLoop]
+    private let group: MultiThreadedEventLoopGroup
 
-    private init() {
-        loop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
+    private init(threads: Int) {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        loops = Array(group.makeIterator())
     }
 
-    /// True on the recording thread.
-    public var isCurrent: Bool { loop.inEventLoop }
+    /// True on one of its threads.
+    public var isCurrent: Bool { loops.contains { $0.inEventLoop } }
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
-        loop.execute { job.runSynchronously(on: executor) }
+        group.next().execute { job.runSynchronously(on: executor) }
+    }
+
+    /// Runs blocking `work` (a history read, a report) on these threads and waits for it without
+    /// holding the caller's thread.
+    public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(self) { try work() }
     }
 }
