@@ -30,7 +30,7 @@ extension ExchangeRow {
     /// The row of an exchange still in memory (in flight, or from a process without a history).
     public init(_ e: Exchange) {
         self.init(id: e.id, startedAt: e.startedAt, phase: e.phase.rawValue, provider: e.provider, client: e.client,
-                  sessionKey: e.sessionID ?? e.runID.map { "run:" + $0 } ?? "", model: e.model, status: e.status,
+                  sessionKey: e.sessionKey ?? "", model: e.model, status: e.status,
                   outcome: e.outcome?.rawValue, errorType: e.errorType, errorMessage: e.errorMessage, usage: e.usage,
                   costUSD: e.cost?.total, ttft: e.timings.firstByte, duration: e.timings.end, requestBytes: e.requestBytes,
                   responseBytes: e.responseBytes, prompt: e.request.lastPrompt, toolNames: e.response.toolCalls.map(\.name))

@@ -93,11 +93,10 @@ extension HistoryStore {
         return layout
     }
 
-    /// Claude Code's session id; else the wrapper run; else the client's latest session-less exchange
-    /// within 30 minutes; else a new group.
+    /// The exchange's own `sessionKey`; else the client's latest session-less exchange within 30
+    /// minutes (of any ccglass process sharing this history); else a new group.
     func sessionKey(_ exchange: Exchange, _ db: Database) throws -> String {
-        if let session = exchange.sessionID { return session }
-        if let run = exchange.runID { return "run:" + run }
+        if let key = exchange.sessionKey { return key }
         let recent = try String.fetchOne(try db.cachedStatement(sql: """
             SELECT session_key FROM exchange
             WHERE client = ? AND session_id IS NULL AND run_id IS NULL AND started_at > ? AND started_at <= ? AND id != ?

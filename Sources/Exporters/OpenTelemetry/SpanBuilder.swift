@@ -30,7 +30,7 @@ struct SpanBuilder {
         let start = exchange.startedAt
         let end = start.addingTimeInterval(exchange.timings.end ?? 0)
         var spans = [chatSpan(exchange, traceID: traceID, spanID: spanID, end: end)]
-        let session = exchange.sessionID ?? exchange.runID.map { "run:" + $0 } ?? ""
+        let session = exchange.sessionKey ?? ""
         if !session.isEmpty {
             var calls = pending[session] ?? [:]
             for id in exchange.request.toolResultIDs {
@@ -116,7 +116,7 @@ struct SpanBuilder {
 
     /// One trace per agent session (per exchange when there is none): 16 bytes of SHA-256, hex.
     static func traceID(_ exchange: Exchange) -> String {
-        let key = exchange.sessionID ?? exchange.runID.map { "run:" + $0 } ?? exchange.id
+        let key = exchange.sessionKey ?? exchange.id
         return hex(SHA256.hash(data: Data(("trace:" + key).utf8)).prefix(16))
     }
 

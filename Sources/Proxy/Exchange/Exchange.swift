@@ -72,6 +72,13 @@ public struct Exchange: Sendable, Codable, Equatable {
         parsedPrompt ?? format?.prompt(body: requestBody, path: Substring(target))
     }
 
+    /// The session it is grouped under, decided here for every reader: the agent's session id, else the
+    /// wrapper run that carried it (`run:<id>`); nil when neither is known (the history then groups it
+    /// with the same client's recent session-less exchanges).
+    public var sessionKey: String? {
+        sessionID ?? runID.map { "run:" + $0 }
+    }
+
     /// The model that served it, else the one requested.
     public var model: String? { response.model ?? request.model }
 
