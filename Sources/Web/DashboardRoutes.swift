@@ -122,7 +122,7 @@ public struct Dashboard: Sendable {
     func rows(limit: Int, session: String?, model: String?, client: String?, before: String?) throws -> [ExchangeRow] {
         var rows = try history?.recent(limit: limit, session: session, model: model, client: client, before: before) ?? []
         let live = recent.list(limit: 1000).filter { exchange in
-            (session == nil || (exchange.sessionID ?? exchange.runID.map { "run:" + $0 }) == session)
+            (session == nil || exchange.sessionKey == session)
                 && (model == nil || exchange.model == model) && (client == nil || exchange.client == client)
                 && (before == nil || exchange.id < before!)
         }

@@ -11,7 +11,7 @@ struct LiveFeed: Sendable {
     let history: HistoryStore?
 
     func response() -> Response {
-        let events = bus.subscribe("dashboard", capacity: 2000)
+        let subscription = bus.subscribe("dashboard", capacity: 2000)
         let history = history
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
                         body: ResponseBody { writer in
@@ -19,7 +19,7 @@ struct LiveFeed: Sendable {
             // What the page has been told already, so the history tail repeats nothing the bus delivered.
             let finished = FinishedIDs()
             let fromBus = Task {
-                for await event in events {
+                for await event in subscription.events {
                     if case .finished(let exchange) = event { finished.ids.withLock { _ = $0.insert(exchange.id) } }
                     continuation.yield(ExchangeRow(event.exchange))
                 }

@@ -1,9 +1,13 @@
+import Exporters
 import Foundation
 import Proxy
 import Synchronization
 
 /// The last exchanges this process saw, in flight ones included, kept in memory for the live views.
-public final class RecentExchanges: Sendable {
+public final class RecentExchanges: ExchangeSink {
+    public var name: String { "live" }
+    public var kinds: Set<ExchangeEvent.Kind> { [.started, .updated, .finished] }
+    public var batchWindow: Duration { .zero }
     private let state = Mutex<(order: [String], byID: [String: Exchange])>(([], [:]))
     public let capacity: Int
 
@@ -11,9 +15,8 @@ public final class RecentExchanges: Sendable {
         self.capacity = capacity
     }
 
-    /// Follows the bus until it finishes.
-    public func follow(_ events: AsyncStream<ExchangeEvent>) async {
-        for await event in events { record(event.exchange) }
+    public func consume(_ batch: [ExchangeEvent]) async {
+        for event in batch { record(event.exchange) }
     }
 
     public func record(_ exchange: Exchange) {

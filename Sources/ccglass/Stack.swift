@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Proxy
+import ServiceLifecycle
 import Web
 
 /// Everything one ccglass listener runs: the proxy, its exporters, and the routes beside it.
@@ -70,7 +71,7 @@ struct Stack {
     }
 
     /// Serves until SIGINT/SIGTERM (`mode: "daemon"`), or until the task is cancelled (a wrapper's own
-    /// listener, which leaves signals to the wrapped agent). Exporters are drained either way.
+    /// listener, which leaves signals to the wrapped agent). The sinks of the bus are drained either way.
     func run(mode: String = "daemon", stopper: ListenerStopper? = nil, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         if !Self.isLoopback(options.host) {
             logger.warning("listening on \(options.host): anyone who can reach it can use your API keys' traffic and read your history")
@@ -80,49 +81,35 @@ struct Stack {
         router.addHealthRoute(HealthReport(mode: mode, providers: context.providers.providers))
         let prometheus = PrometheusExporter(failures: context.failures)
         router.addMetricsRoute(prometheus)
-        let metricsFeed = context.bus.subscribe("prometheus", kinds: [.started, .finished])
-        let metricsTask = Task { await prometheus.follow(metricsFeed) }
-        let telemetry = try makeTraceExporter(prometheus: prometheus)
-        let telemetryTask = telemetry.map { exporter in Task { [context] in await exporter.follow(context.bus) } }
         let recent = RecentExchanges()
         let address = ListenerAddress(extraHost: Self.isLoopback(options.host) ? nil : options.host)
         let access = DashboardAccess(token: token, address: address)
         Dashboard(access: access, bus: context.bus, recent: recent, history: history, prices: context.prices).register(on: router)
-        let feed = context.bus.subscribe("live")
-        let follower = Task { await recent.follow(feed) }
-        defer { follower.cancel() }
-        let historyWriter = Task { [history, context] in
-            if let history {
-                await history.follow(context.bus, failures: context.failures)
-            } else if !options.noHistory {
-                // Still count what goes unrecorded, so /metrics shows the store is down.
-                for await case .finished in context.bus.subscribe("history-unavailable", kinds: [.finished]) {
-                    context.failures.record(.store, "history unavailable; exchange not recorded")
-                }
-            }
+        var sinks: [any Service] = [sink(prometheus), sink(recent)]
+        if let telemetry = try makeTraceExporter(prometheus: prometheus) { sinks.append(sink(telemetry)) }
+        if let history {
+            sinks.append(sink(HistorySink(store: history, failures: context.failures)))
+        } else if !options.noHistory {
+            sinks.append(sink(UnrecordedCounter(failures: context.failures)))
         }
         let listener = Listener(host: options.host, port: options.port, context: context, pool: pool,
                                 fallback: router.buildResponder(),
                                 // A loopback listener relays only requests addressed to it; one bound to the network
                                 // on purpose takes whatever name clients reach it by.
                                 address: Self.isLoopback(options.host) ? address : nil, logger: logger)
-        var failure: (any Error)?
+        defer { pool.shutdown() }
         do {
-            try await listener.run(handlingSignals: mode == "daemon", stopper: stopper) { port in
+            try await listener.run(services: sinks, handlingSignals: mode == "daemon", stopper: stopper) { port in
                 address.bound(to: port)
                 await onRunning(port)
             }
         } catch is CancellationError {
             // A wrapper stopping its listener.
-        } catch {
-            failure = error
         }
-        context.bus.finish()
-        await historyWriter.value
-        await metricsTask.value
-        await telemetryTask?.value
-        pool.shutdown()
-        if let failure { throw failure }
+    }
+
+    func sink(_ sink: some ExchangeSink) -> any Service {
+        SinkService(sink, bus: context.bus, failures: context.failures)
     }
 
     /// Trace files and/or OTLP push, as the options ask; nil when both are off.

@@ -22,11 +22,11 @@ import Testing
         bus.finish()
 
         var all: [ExchangeEvent.Kind] = []
-        for await event in everything { all.append(event.kind) }
+        for await event in everything.events { all.append(event.kind) }
         var finished: [String] = []
-        for await event in finishedOnly { finished.append(event.exchange.id) }
+        for await event in finishedOnly.events { finished.append(event.exchange.id) }
         var kept = 0
-        for await _ in tiny { kept += 1 }
+        for await _ in tiny.events { kept += 1 }
         #expect(all == [.started, .updated, .started, .finished, .finished])
         #expect(finished == [a.id, b.id])
         #expect(kept == 1)

@@ -14,7 +14,7 @@ import Testing
         let bus = ExchangeBus(failures: failures)
         let context = ProxyContext(providers: ProviderTable(), prices: PriceTable(), bus: bus, failures: failures,
                                    logger: Logger(label: "test"))
-        let finished = bus.subscribe("test", kinds: [.finished])
+        let finished = bus.subscribe("test", kinds: [.finished]).events
         let exchange = Exchange(id: ExchangeID.make(), startedAt: Date(), provider: Provider.presets[0], method: "POST",
                                 target: "/v1/messages", format: .anthropicMessages, userAgent: "claude-cli/2.1.0", requestHeaders: [])
         let recorder = ExchangeRecorder(exchange: exchange, started: .now, context: context)

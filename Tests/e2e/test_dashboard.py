@@ -188,6 +188,7 @@ def test_the_request_tab_shows_a_responses_conversation_from_the_servers_prompt(
     ], tools=[{"type": "function", "name": "shell", "parameters": {"type": "object"}}])
     proxy.wait_exchange(count=1)
     browser.get(f"{proxy.url}/?token={proxy.token}")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 1)
     click(browser, "#rows tr")
     click(browser, '#detail-tabs button[data-pane="request"]')
     text = wait(browser, lambda d: "alpha.txt beta.txt" in d.find_element(By.ID, "detail-body").text and d.find_element(By.ID, "detail-body").text)

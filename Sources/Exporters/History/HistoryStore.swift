@@ -44,27 +44,6 @@ public final class HistoryStore: Sendable {
         home.appendingPathComponent("history.sqlite")
     }
 
-    /// Writes every exchange published on `bus` until the bus finishes. Returns when the last batch is in.
-    public func follow(_ bus: ExchangeBus, failures: FailureLog) async {
-        let queue = EventQueue(capacity: 20_000)
-        let events = bus.subscribe("history", capacity: 20_000, kinds: [.started, .finished])
-        let reader = Task {
-            for await event in events {
-                if !queue.push(event) {
-                    failures.record(.store, "history writer fell behind; exchanges are being dropped")
-                }
-            }
-            queue.finish()
-        }
-        await queue.batches { await record($0, failures: failures) }
-        _ = await reader.value
-        do {
-            try markAbandoned(includingOwn: true)
-        } catch {
-            failures.record(.store, "could not close the history at \(url.path): \(error)")
-        }
-    }
-
     /// Writes one batch in one transaction on GRDB's writer queue (never on an event loop thread); a
     /// failure drops the batch and is counted per exchange.
     public func record(_ events: [ExchangeEvent], failures: FailureLog) async {

@@ -30,7 +30,10 @@ enum MetricNames {
 
 /// `/metrics`: OpenTelemetry GenAI histograms plus ccglass's own counters, in the Prometheus text format.
 /// Labels are bounded: provider, model, client, status class, token type; never a session or request id.
-public final class PrometheusExporter: Sendable {
+public final class PrometheusExporter: ExchangeSink {
+    public var name: String { "prometheus" }
+    public var kinds: Set<ExchangeEvent.Kind> { [.started, .finished] }
+    public var batchWindow: Duration { .zero }
     public let registry = PrometheusCollectorRegistry()
     private let models = LabelLimiter(limit: 64)
     private let failures: FailureLog
@@ -43,9 +46,9 @@ public final class PrometheusExporter: Sendable {
         for provider in Provider.presets { inFlight(provider.name).set(Double(0)) }
     }
 
-    /// Follows the bus until it finishes.
-    public func follow(_ events: AsyncStream<ExchangeEvent>) async {
-        for await event in events {
+    /// Counts every event as it comes: no batching window, so `/metrics` is current.
+    public func consume(_ batch: [ExchangeEvent]) async {
+        for event in batch {
             switch event {
             case .started(let exchange): inFlight(exchange.provider).increment()
             case .updated: break

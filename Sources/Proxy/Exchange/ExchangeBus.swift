@@ -43,17 +43,28 @@ public final class ExchangeBus: Sendable {
         self.failures = failures
     }
 
+    /// One subscriber's stream, and the handle to end it.
+    public struct Subscription: Sendable {
+        public let events: AsyncStream<ExchangeEvent>
+        let id: UInt64
+    }
+
     /// A stream of the events of `kinds` published from now on. `capacity` bounds what may wait unread.
     /// Each event handed over wakes the subscriber on the forwarding thread, so take only what you read.
     public func subscribe(_ name: String, capacity: Int = 10_000,
-                          kinds: Set<ExchangeEvent.Kind> = [.started, .updated, .finished]) -> AsyncStream<ExchangeEvent> {
+                          kinds: Set<ExchangeEvent.Kind> = [.started, .updated, .finished]) -> Subscription {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream<ExchangeEvent>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }
         subscribers.withLock { $0[id] = Subscriber(name: name, kinds: kinds, continuation: continuation) }
-        return stream
+        return Subscription(events: stream, id: id)
+    }
+
+    /// Ends one subscription: what it has buffered is still delivered, then its stream finishes.
+    public func end(_ subscription: Subscription) {
+        subscribers.withLock { $0[subscription.id] }?.continuation.finish()
     }
 
     public func publish(_ event: ExchangeEvent) {

@@ -29,8 +29,10 @@ public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context
     }
 
     /// Serves until the task is cancelled or SIGINT/SIGTERM arrives; `onRunning` gets the bound port.
-    /// Throws `ListenerError.portInUse` when the address is taken.
-    public func run(handlingSignals: Bool = true, stopper: ListenerStopper? = nil,
+    /// `services` (the bus's sinks) run beside it in one `ServiceGroup`: started before it, and stopped
+    /// gracefully after it, in reverse order, once no request is left to record. Throws
+    /// `ListenerError.portInUse` when the address is taken.
+    public func run(services: [any Service] = [], handlingSignals: Bool = true, stopper: ListenerStopper? = nil,
                     onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let app = Application(
             responder: responder,
@@ -39,7 +41,7 @@ public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         do {
-            let group = ServiceGroup(configuration: .init(services: [app],
+            let group = ServiceGroup(configuration: .init(services: services + [app],
                                                           gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
                                                           logger: logger))
             stopper?.attach(group)
