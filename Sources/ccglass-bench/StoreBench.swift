@@ -9,14 +9,16 @@ import Proxy
 enum StoreBench {
     static func run(quick: Bool) throws {
         let fixture = try Fixture.load()
-        try sessionSize(fixture, turns: 200)
+        try sessionSize(fixture, turns: 200, shape: .long)
+        try sessionSize(fixture, turns: 200, shape: .short)
         if CommandLine.arguments.contains("--size-only") { return }
         try insertRate(fixture, exchanges: quick ? 1000 : 5000)
         try reportLatency(exchanges: quick ? 20_000 : 100_000)
     }
 
-    /// A 200-turn session: every request resends the whole conversation, as Claude Code does.
-    static func sessionSize(_ fixture: Fixture, turns: Int) throws {
+    /// A 200-turn session: every request resends the whole conversation, as Claude Code does. Counted
+    /// as the database file and its WAL after a checkpoint.
+    static func sessionSize(_ fixture: Fixture, turns: Int, shape: Fixture.Shape) throws {
         let store = try temporaryStore()
         let failures = FailureLog(logger: Logger(label: "bench"))
         var distinct = Set<[UInt8]>()
@@ -27,7 +29,7 @@ enum StoreBench {
         }
         var messages = fixture.firstMessages
         for turn in 0..<turns {
-            if turn > 0 { messages += fixture.turn(turn) }
+            if turn > 0 { messages += fixture.turn(turn, shape: shape) }
             let body = fixture.body(messages: messages)
             let exchange = fixture.exchange(body: body, session: "bench-session", turn: turn)
             naive += body.count + exchange.responseBody.count
@@ -38,7 +40,7 @@ enum StoreBench {
         }
         try store.checkpoint()
         let stored = store.fileSize()
-        print("History size, \(turns)-turn Claude Code-shaped session (real fixture system prompt and tools, growing conversation)")
+        print("History size, \(turns)-turn Claude Code-shaped session, \(shape.description) (real fixture system prompt and tools, growing conversation)")
         print(String(format: "  naive (every body whole): %@; distinct content: %@; stored: %@ = %.2f× distinct, %.1f%% of naive",
                      mb(naive), mb(distinctBytes), mb(Int(stored)), Double(stored) / Double(distinctBytes),
                      Double(stored) / Double(naive) * 100))
@@ -181,8 +183,18 @@ struct Fixture {
                        firstMessages: Array(messages.prefix(2)), assistant: messages[2], toolResult: messages[3])
     }
 
+    /// How much each turn adds.
+    enum Shape: CustomStringConvertible {
+        /// A tool result of 40 grep lines (about 3.5 KB).
+        case long
+        /// About 2 KB per message, as a chatty session looks.
+        case short
+
+        var description: String { self == .long ? "long turns (~3.5 KB tool results)" : "short turns (~2 KB per message)" }
+    }
+
     /// Turn `n`'s new messages: the model's tool call and its result, with turn-specific content.
-    func turn(_ n: Int) -> [[String: Any]] {
+    func turn(_ n: Int, shape: Shape = .long) -> [[String: Any]] {
         var call = assistant
         var blocks = call["content"] as! [[String: Any]]
         for i in blocks.indices where blocks[i]["type"] as? String == "tool_use" {
@@ -191,7 +203,8 @@ struct Fixture {
         }
         call["content"] = blocks
         var result = toolResult
-        let output = (0..<40).map { "Sources/Module\(n % 7)/File\($0).swift:\($0 * 3 + n): let value\($0) = compute(\(n), \($0)) // match" }
+        let lines = shape == .long ? 40 : 22
+        let output = (0..<lines).map { "Sources/Module\(n % 7)/File\($0).swift:\($0 * 3 + n): let value\($0) = compute(\(n), \($0)) // match" }
             .joined(separator: "\n")
         result["content"] = [["type": "tool_result", "tool_use_id": "toolu_bench_\(n)", "content": output]]
         return [call, result]
@@ -221,9 +234,11 @@ struct Fixture {
     }
 
     func exchange(body: Data, session: String, turn: Int, at date: Date = Date()) -> Exchange {
+        // As on the wire: Content-Length follows the body, so no two requests' headers are equal.
+        let sent = headers.map { $0.name.lowercased() == "content-length" ? HeaderField($0.name, String(body.count)) : $0 }
         var exchange = Exchange(id: ExchangeID.make(at: date), startedAt: date, provider: Provider.presets[0], method: "POST",
                                 target: "/v1/messages?beta=true", format: .anthropicMessages,
-                                userAgent: "claude-cli/2.1.332 (external, sdk-cli)", requestHeaders: SecretRedaction.redact(headers))
+                                userAgent: "claude-cli/2.1.332 (external, sdk-cli)", requestHeaders: SecretRedaction.redact(sent))
         exchange.sessionID = session
         exchange.requestBody = body
         exchange.requestBytes = body.count

@@ -283,6 +283,41 @@ import Testing
         #expect(try store.search("100%").isEmpty)
     }
 
+    /// Content-Length grows with every turn, so no two requests' headers are equal: each is stored as
+    /// the changes from the session's base, and comes back exactly as recorded.
+    @Test func requestHeadersAreStoredAsChangesAndComeBackExactly() throws {
+        let store = try StoreFixtures.tempStore()
+        let (fixtureHeaders, _, _) = try StoreFixtures.claudeCodeFixture("messages-tool-result-turn.json")
+        var sent: [[HeaderField]] = []
+        for turn in 0..<20 {
+            var headers = SecretRedaction.redact(fixtureHeaders.map { $0.name.lowercased() == "content-length" ? HeaderField($0.name, "\(40_000 + turn * 977)") : $0 })
+            if turn >= 10 { headers.append(HeaderField("x-extra", "a new name: stored whole once")) }
+            sent.append(headers)
+            let exchange = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"turn \#(turn)"}]}"#.utf8), session: "h", headers: headers)
+            store.write([.finished(exchange)], failures: failures)
+            #expect(try store.exchange(id: exchange.id)?.requestHeaders == headers)
+        }
+        let (headerParts, changed) = try store.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM part WHERE kind = 'headers'")!,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM exchange_detail WHERE request_headers_changes IS NOT NULL")!)
+        }
+        #expect(headerParts == 2)  // the first request's, and the one that added a header
+        #expect(changed == 18)
+        #expect(sent.count == 20)
+    }
+
+    /// Parts are compressed on disk; searching inside a request body still finds what was sent.
+    @Test func searchFindsWordsInsideCompressedParts() throws {
+        let store = try StoreFixtures.tempStore()
+        let long = String(repeating: "the build log says nothing useful here. ", count: 100) + "needle-in-the-haystack"
+        let exchange = StoreFixtures.exchange(body: try JSONSerialization.data(withJSONObject: ["messages": [["role": "user", "content": long]]]))
+        store.write([.finished(exchange)], failures: failures)
+        let deflated = try store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM part WHERE kind = 'message' AND deflated = 1")! }
+        #expect(deflated == 1)
+        #expect(try store.search("needle-in-the-haystack").map(\.id) == [exchange.id])
+        #expect(try store.exchange(id: exchange.id)?.requestBody == exchange.requestBody)
+    }
+
     @Test func listedRowsSayWhyARequestFailed() throws {
         let store = try StoreFixtures.tempStore()
         var failed = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"find the flaky test"}]}"#.utf8), run: "r1")

@@ -169,12 +169,12 @@ extension HistoryStore {
                 \(Self.rowColumns) JOIN exchange_detail d ON d.id = e.id
                 WHERE d.prompt_preview LIKE ?1 ESCAPE '\\'
                    OR d.response_text LIKE ?1 ESCAPE '\\'
-                   OR EXISTS (SELECT 1 FROM part p WHERE p.id = json_extract(d.request_layout, '$.raw') AND CAST(p.bytes AS TEXT) LIKE ?1 ESCAPE '\\')
+                   OR EXISTS (SELECT 1 FROM part p WHERE p.id = json_extract(d.request_layout, '$.raw') AND CAST(part_text(p.bytes, p.deflated) AS TEXT) LIKE ?1 ESCAPE '\\')
                    OR EXISTS (WITH RECURSIVE path(id, parent, part) AS (
                                   SELECT c.id, c.parent, c.part FROM json_each(d.request_layout, '$.slots') s
                                   JOIN chain c ON c.id = json_extract(s.value, '$.chain')
                                   UNION ALL SELECT chain.id, chain.parent, chain.part FROM chain JOIN path ON chain.id = path.parent)
-                              SELECT 1 FROM path JOIN part p ON p.id = path.part WHERE CAST(p.bytes AS TEXT) LIKE ?1 ESCAPE '\\')
+                              SELECT 1 FROM path JOIN part p ON p.id = path.part WHERE CAST(part_text(p.bytes, p.deflated) AS TEXT) LIKE ?1 ESCAPE '\\')
                 ORDER BY e.id DESC LIMIT ?2
                 """, arguments: [pattern, limit]).map(Self.exchangeRow)
         }
@@ -183,7 +183,7 @@ extension HistoryStore {
     static func loadExchange(id: String, _ db: Database) throws -> Exchange? {
         guard let row = try Row.fetchOne(db, sql: """
             SELECT e.phase, e.started_at, d.record, d.request_layout, d.request_headers_part, d.response_body, d.response_text,
-                d.response_body_deflated
+                d.response_body_deflated, d.request_headers_changes
             FROM exchange e LEFT JOIN exchange_detail d ON d.id = e.id WHERE e.id = ?
             """, arguments: [id]) else { return nil }
         guard let record: Data = row[2] else {
@@ -199,7 +199,9 @@ extension HistoryStore {
             exchange.requestBody = Data(try layout.assemble(parts: try PartStore.bytes(of: Array(Set(ids)), db), chains: chains))
         }
         if let headersPart: Int64 = row[4], let bytes = try PartStore.bytes(of: [headersPart], db)[headersPart] {
-            exchange.requestHeaders = try decoder.decode([HeaderField].self, from: Data(bytes))
+            let base = try decoder.decode([HeaderField].self, from: Data(bytes))
+            let changes: [HeaderChange] = try (row[8] as String?).map { try decoder.decode([HeaderChange].self, from: Data($0.utf8)) } ?? []
+            exchange.requestHeaders = try HeaderChange.apply(changes, to: base)
         }
         exchange.responseBody = try RecordCoding.received(row[5] ?? Data(), deflated: row[7] ?? false)
         return exchange

@@ -20,6 +20,7 @@ public final class HistoryStore: Sendable {
         // Another ccglass process may hold the write lock for a batch; wait rather than fail.
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in
+            db.add(function: PartStore.textFunction)
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }

@@ -40,18 +40,17 @@ extension HistoryStore {
             ])
 
         let layout = try storeParts(split, db)
-        let headers = RequestBodySplit.Piece(kind: "headers", bytes: RecordCoding.json(exchange.requestHeaders).utf8)
-        let headersID = try parts.id(of: headers, db)
+        let headers = try parts.headers(exchange.requestHeaders, session: key, db)
         let body = RecordCoding.storable(exchange.responseBody)
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO exchange_detail(id, prompt_preview, tool_names, error_message, response_text, request_layout,
-                request_headers_part, record, response_body_deflated, response_body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                request_headers_part, request_headers_changes, record, response_body_deflated, response_body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 exchange.id, exchange.request.lastPrompt,
                 exchange.response.toolCalls.isEmpty ? nil : exchange.response.toolCalls.map(\.name).joined(separator: ","),
                 exchange.errorMessage, exchange.response.text.isEmpty ? nil : String(exchange.response.text.prefix(Self.textCap)),
-                layout.json, headersID,
+                layout.json, headers.part, headers.changes.isEmpty ? nil : HeaderChange.json(headers.changes),
                 try RecordCoding.encode(Self.recordOnly(exchange)), body.deflated, body.bytes,
             ])
         let started = exchange.startedAt.timeIntervalSince1970

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Proxy
 import Synchronization
 
 /// Request-body parts stored once by SHA-256, and conversation chains over them. Remembers recent ids so
@@ -8,8 +9,10 @@ final class PartStore: Sendable {
     private struct Cache {
         var parts: [[UInt8]: Int64] = [:]
         var nodes: [Node: Int64] = [:]
+        /// Per session, the last headers stored whole: the base the next request's are told against.
+        var headerBases: [String: (part: Int64, headers: [HeaderField])] = [:]
         var generation: String?
-        mutating func clear() { parts.removeAll(); nodes.removeAll() }
+        mutating func clear() { parts.removeAll(); nodes.removeAll(); headerBases.removeAll() }
     }
 
     private struct Node: Hashable {
@@ -37,7 +40,9 @@ final class PartStore: Sendable {
         if let existing = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT id FROM part WHERE hash = ?"), arguments: [Data(piece.hash)]) {
             id = existing
         } else {
-            try db.cachedStatement(sql: "INSERT INTO part(hash, kind, size, bytes) VALUES (?, ?, ?, ?)").execute(arguments: [Data(piece.hash), piece.kind, piece.bytes.count, Data(piece.bytes)])
+            let stored = RecordCoding.storable(Data(piece.bytes))
+            try db.cachedStatement(sql: "INSERT INTO part(hash, kind, size, bytes, deflated) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [Data(piece.hash), piece.kind, piece.bytes.count, stored.bytes, stored.deflated])
             id = db.lastInsertedRowID
         }
         cache.withLock { $0.parts[piece.hash] = id }
@@ -65,6 +70,30 @@ final class PartStore: Sendable {
         return parent
     }
 
+    /// A request's headers as stored: a part, and the values that differ from it by position. Against
+    /// the session's last base when the names are the same and only a few values changed (a growing
+    /// Content-Length, a retry count, a turn id); else stored whole, as the session's new base.
+    func headers(_ headers: [HeaderField], session: String, _ db: Database) throws -> (part: Int64, changes: [HeaderChange]) {
+        if let base = cache.withLock({ $0.headerBases[session] }), base.headers.count == headers.count,
+           zip(base.headers, headers).allSatisfy({ $0.name == $1.name }) {
+            let changes = zip(base.headers, headers).enumerated().compactMap { index, pair in
+                pair.0.value == pair.1.value ? nil : HeaderChange(index: index, value: pair.1.value)
+            }
+            if changes.count <= Self.headerChangeLimit { return (base.part, changes) }
+        }
+        let part = try id(of: RequestBodySplit.Piece(kind: "headers", bytes: RecordCoding.json(headers).utf8), db)
+        cache.withLock { $0.headerBases[session] = (part, headers) }
+        return (part, [])
+    }
+
+    static let headerChangeLimit = 6
+
+    /// `part_text(bytes, deflated)` in SQL: a part's bytes as sent, for searching inside them.
+    static let textFunction = DatabaseFunction("part_text", argumentCount: 2, pure: true) { values -> Data? in
+        guard let stored = Data.fromDatabaseValue(values[0]) else { return nil }
+        return try RecordCoding.received(stored, deflated: Bool.fromDatabaseValue(values[1]) ?? false)
+    }
+
     /// The part ids along a chain, root first.
     static func walk(_ tail: Int64, _ db: Database) throws -> [Int64] {
         let rows = try Row.fetchAll(db, sql: """
@@ -82,9 +111,8 @@ final class PartStore: Sendable {
         var result: [Int64: [UInt8]] = [:]
         for batch in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
             let marks = batch.map { _ in "?" }.joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: "SELECT id, bytes FROM part WHERE id IN (\(marks))", arguments: StatementArguments(batch)) {
-                let data: Data = row[1]
-                result[row[0]] = Array(data)
+            for row in try Row.fetchAll(db, sql: "SELECT id, bytes, deflated FROM part WHERE id IN (\(marks))", arguments: StatementArguments(batch)) {
+                result[row[0]] = Array(try RecordCoding.received(row[1], deflated: row[2]))
             }
         }
         return result

@@ -107,11 +107,13 @@ struct RequestBodyLayout: Codable, Equatable {
 enum LayoutError: Error, CustomStringConvertible {
     case missingPart(Int64)
     case missingChain(Int64)
+    case headerOutOfRange(Int)
 
     var description: String {
         switch self {
         case .missingPart(let id): return "request body part \(id) is missing from the history"
         case .missingChain(let id): return "conversation chain \(id) is missing from the history"
+        case .headerOutOfRange(let index): return "a stored header change names header \(index), which its base does not have"
         }
     }
 }
