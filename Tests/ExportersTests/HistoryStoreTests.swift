@@ -318,6 +318,28 @@ import Testing
         #expect(try store.exchange(id: exchange.id)?.requestBody == exchange.requestBody)
     }
 
+    /// The format says which members hold the conversation: a Responses request's `input` grows turn by
+    /// turn and is stored item by item, like Anthropic's `messages`.
+    @Test func aResponsesConversationIsStoredItemByItem() throws {
+        let store = try StoreFixtures.tempStore()
+        var input: [[String: Any]] = []
+        for turn in 0..<10 {
+            input.append(["type": "message", "role": turn % 2 == 0 ? "user" : "assistant", "content": [["type": "input_text", "text": "turn \(turn)"]]])
+            let body = try JSONSerialization.data(withJSONObject: ["model": "gpt-5.5", "instructions": "You are Codex.", "input": input], options: [.sortedKeys])
+            var exchange = Exchange(id: ExchangeID.make(), startedAt: Date(), provider: Provider.presets[1], method: "POST",
+                                    target: "/v1/responses", format: .openAIResponses, userAgent: "codex_exec/0.147.0", requestHeaders: [])
+            exchange.requestBody = body
+            exchange.phase = .finished
+            store.write([.finished(exchange)], failures: failures)
+            #expect(try store.exchange(id: exchange.id)?.requestBody == body)
+        }
+        let (items, system) = try store.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM part WHERE kind = 'message'")!,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM part WHERE kind = 'system'")!)
+        }
+        #expect(items == 10 && system == 1)
+    }
+
     @Test func listedRowsSayWhyARequestFailed() throws {
         let store = try StoreFixtures.tempStore()
         var failed = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"find the flaky test"}]}"#.utf8), run: "r1")

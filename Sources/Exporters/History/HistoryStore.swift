@@ -74,7 +74,9 @@ public final class HistoryStore: Sendable {
         for event in events {
             switch event {
             case .started(let exchange): if !finished.contains(exchange.id) { try insertStarted(exchange, db) }
-            case .finished(let exchange): try insertFinished(exchange, split: RequestBodySplit(body: Array(exchange.requestBody)), db)
+            case .finished(let exchange):
+                let members = exchange.format?.bodyMembers ?? WireFormatKind.anyBodyMembers
+                try insertFinished(exchange, split: RequestBodySplit(body: Array(exchange.requestBody), members: members), db)
             case .updated: break
             }
         }

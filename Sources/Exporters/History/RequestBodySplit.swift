@@ -1,11 +1,13 @@
 import Crypto
 import Foundation
+import Proxy
 
 /// A request body cut into content-addressable pieces, and the recipe to glue them back byte for byte.
 ///
-/// The big members of an LLM request are cut out: `system` (each block), `tools` (the whole array),
-/// `messages` / `input` (each message, chained so a resent conversation shares its prefix) and
-/// `instructions`. What is left (model, max_tokens, metadata, …) is the skeleton, itself a piece.
+/// The big members of an LLM request, as its wire format names them (`WireFormat.bodyMembers`), are cut
+/// out: the system prompt (each block), the tools (the whole array), the conversation (each message,
+/// chained so a resent conversation shares its prefix). What is left (model, max_tokens, metadata, …)
+/// is the skeleton, itself a piece.
 struct RequestBodySplit {
     struct Piece {
         let kind: String
@@ -51,15 +53,7 @@ struct RequestBodySplit {
     let skeleton: Piece?
     let slots: [Slot]
 
-    static let cutKeys: [String: (kind: String, array: Bool, chained: Bool)] = [
-        "system": ("system", true, false),
-        "tools": ("tools", false, false),
-        "messages": ("message", true, true),
-        "input": ("message", true, true),
-        "instructions": ("system", false, false),
-    ]
-
-    init(body: [UInt8]) {
+    init(body: [UInt8], members cut: [String: BodyMember]) {
         guard let members = JSONSlicer.members(of: body) else {
             raw = Piece(kind: "raw", bytes: body)
             skeleton = nil
@@ -71,11 +65,11 @@ struct RequestBodySplit {
         var slots: [Slot] = []
         var cursor = 0
         for member in members {
-            guard let rule = Self.cutKeys[member.key] else { continue }
+            guard let rule = cut[member.key] else { continue }
             skeletonBytes.append(contentsOf: body[cursor..<member.value.lowerBound])
             cursor = member.value.upperBound
             let at = skeletonBytes.count
-            if rule.array, body[member.value.lowerBound] == UInt8(ascii: "["),
+            if rule.elements, body[member.value.lowerBound] == UInt8(ascii: "["),
                let elements = JSONSlicer.elements(of: body, in: member.value) {
                 slots.append(Slot(at: at, key: member.key, shape: .array(
                     elements: elements.map { Piece(kind: rule.kind, bytes: body[$0]) },

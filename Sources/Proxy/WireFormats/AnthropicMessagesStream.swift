@@ -172,6 +172,8 @@ public struct AnthropicMessagesStream: WireFormat {
 // MARK: Request
 
 extension AnthropicMessagesStream {
+    public static let bodyMembers: [String: BodyMember] = ["system": .system, "tools": .tools, "messages": .conversation]
+
     /// `system` (a string or text blocks), `tools`, `messages` of content blocks; `cache_control` marks
     /// the breakpoints. `/count_tokens` takes the same body.
     public static func prompt(request: JSONObject, path: Substring) -> Prompt {

@@ -125,6 +125,8 @@ public struct OpenAIChatCompletionsStream: WireFormat {
 // MARK: Request
 
 extension OpenAIChatCompletionsStream {
+    public static let bodyMembers: [String: BodyMember] = ["tools": .tools, "messages": .conversation]
+
     /// `messages` with roles `system`/`developer`/`user`/`assistant`/`tool`, content a string or parts;
     /// the assistant's `tool_calls` and DeepSeek's `reasoning_content`; `tools` as `{type, function}`.
     public static func prompt(request: JSONObject, path: Substring) -> Prompt {

@@ -112,6 +112,8 @@ public struct OpenAIResponsesStream: WireFormat {
 // MARK: Request
 
 extension OpenAIResponsesStream {
+    public static let bodyMembers: [String: BodyMember] = ["instructions": .system, "tools": .tools, "input": .conversation]
+
     /// `instructions` (the system prompt), `input` (a string, or items: messages with content parts,
     /// `function_call`, `function_call_output`, `reasoning`, …), `tools`, and `previous_response_id`
     /// when the earlier conversation is kept upstream.

@@ -35,6 +35,20 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// The members of its request bodies the history stores as parts of their own.
+    public var bodyMembers: [String: BodyMember] {
+        switch self {
+        case .anthropicMessages: AnthropicMessagesStream.bodyMembers
+        case .openAIChatCompletions: OpenAIChatCompletionsStream.bodyMembers
+        case .openAIResponses: OpenAIResponsesStream.bodyMembers
+        }
+    }
+
+    /// Every format's, for bodies of no known format.
+    public static let anyBodyMembers = allCases.reduce(into: [String: BodyMember]()) { all, kind in
+        all.merge(kind.bodyMembers) { first, _ in first }
+    }
+
     /// The prompt of a stored or captured body; nil when the body is not a JSON object.
     public func prompt(body: some Sequence<UInt8>, path: Substring) -> Prompt? {
         JSON.object(body).map { prompt(request: $0, path: path) }
@@ -47,6 +61,9 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
 public protocol WireFormat {
     /// The prompt of a parsed request body sent to `path`.
     static func prompt(request: JSONObject, path: Substring) -> Prompt
+    /// The big members of its request bodies (system prompt, tools, conversation), which the history
+    /// stores apart so that a resent conversation costs only its new messages.
+    static var bodyMembers: [String: BodyMember] { get }
     /// Consumes one event of a streamed response.
     mutating func ingest(_ event: SSEEvent)
     /// Consumes a complete non-streamed JSON body (a result or an error object).
@@ -55,6 +72,26 @@ public protocol WireFormat {
     mutating func finish()
     /// Everything learned so far.
     var summary: ResponseSummary { get }
+}
+
+/// A top-level member of a request body that the history cuts out and stores content-addressed.
+public struct BodyMember: Sendable, Equatable {
+    /// The parts' kind in the store (`system`, `tools`, `message`).
+    public let kind: String
+    /// An array whose elements are stored one by one (else the member is one part).
+    public let elements: Bool
+    /// Elements chained turn to turn, so a conversation that grows shares its prefix.
+    public let chained: Bool
+
+    public static let system = BodyMember(kind: "system", elements: true, chained: false)
+    public static let tools = BodyMember(kind: "tools", elements: false, chained: false)
+    public static let conversation = BodyMember(kind: "message", elements: true, chained: true)
+
+    public init(kind: String, elements: Bool, chained: Bool) {
+        self.kind = kind
+        self.elements = elements
+        self.chained = chained
+    }
 }
 
 /// What a request asked for.
