@@ -130,7 +130,8 @@ struct Stack {
                                 onBatch: { signal, result in prometheus.countOTLPBatch(signal: signal, result: result) })
         }
         guard files != nil || pusher != nil else { return nil }
-        return TraceExporter(files: files, pusher: pusher, captureContent: telemetry.captureContent, failures: context.failures)
+        return TraceExporter(files: files, pusher: pusher, captureContent: telemetry.captureContent,
+                             models: prometheus.models, failures: context.failures)
     }
 
     /// `run`, but a taken port ends the process with one readable line and exit code 2.

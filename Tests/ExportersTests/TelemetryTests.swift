@@ -82,6 +82,28 @@ import Testing
     }
 }
 
+@Suite struct OTLPMetricsTests {
+    /// Invented model names cannot grow the pushed series without end: past the limit they share
+    /// `_other`, exactly as on `/metrics`.
+    @Test func modelLabelsAreBounded() {
+        var metrics = OTLPMetrics(models: LabelLimiter(limit: 3))
+        for i in 0..<50 {
+            var e = StoreFixtures.exchange(body: Data("{}".utf8))
+            e.response.model = "invented-model-\(i)"
+            e.request.model = e.response.model
+            metrics.record(e)
+        }
+        var models = Set<String>()
+        for metric in metrics.snapshot().resourceMetrics.flatMap(\.scopeMetrics).flatMap(\.metrics) {
+            let points: [[OTLP.KeyValue]] = (metric.sum?.dataPoints.map(\.attributes) ?? []) + (metric.histogram?.dataPoints.map(\.attributes) ?? [])
+            for attribute in points.joined() where attribute.key == "model" || attribute.key == "gen_ai.response.model" {
+                if case .string(let value) = attribute.value { models.insert(value) }
+            }
+        }
+        #expect(models == ["invented-model-0", "invented-model-1", "invented-model-2", "_other"])
+    }
+}
+
 @Suite struct RecordCodingTests {
     /// The hand-written record says exactly what `JSONEncoder` would, and reads back whole. Every
     /// optional field is set (an unset one is left out by both, so its encoding would go untested), and

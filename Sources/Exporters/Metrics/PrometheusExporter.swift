@@ -35,7 +35,8 @@ public final class PrometheusExporter: ExchangeSink {
     public var kinds: Set<ExchangeEvent.Kind> { [.started, .finished] }
     public var batchWindow: Duration { .zero }
     public let registry = PrometheusCollectorRegistry()
-    private let models = LabelLimiter(limit: 64)
+    /// Model names as labels, bounded; the OTLP metrics share it, so both expose the same names.
+    public let models = LabelLimiter(limit: 64)
     private let failures: FailureLog
     private let reportedFailures = Mutex<[FailureLog.Kind: Int]>([:])
 

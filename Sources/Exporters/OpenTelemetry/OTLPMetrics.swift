@@ -16,9 +16,15 @@ struct OTLPMetrics {
         var count: UInt64 = 0
     }
 
+    /// Model names, bounded as on `/metrics` (a client inventing names cannot grow the series).
+    let models: LabelLimiter
     private var histograms: [Key: HistogramState] = [:]
     private var sums: [Key: Double] = [:]
     private let start = Date()
+
+    init(models: LabelLimiter) {
+        self.models = models
+    }
 
     static let descriptions: [String: (unit: String, text: String)] = [
         "gen_ai.client.token.usage": ("{token}", "Tokens per GenAI operation; input includes cached tokens."),
@@ -31,7 +37,7 @@ struct OTLPMetrics {
 
     mutating func record(_ exchange: Exchange) {
         var base = ["gen_ai.operation.name": exchange.operationName, "gen_ai.provider.name": exchange.providerOTelName,
-                    "gen_ai.request.model": exchange.request.model ?? "unknown", "gen_ai.response.model": exchange.model ?? "unknown",
+                    "gen_ai.request.model": models.value(exchange.request.model), "gen_ai.response.model": models.value(exchange.model),
                     "server.address": exchange.serverAddress]
         var duration = base
         if let error = exchange.errorType { duration["error.type"] = error }
@@ -48,9 +54,9 @@ struct OTLPMetrics {
         for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadTokens),
                               ("cache_write_5m", usage.cacheWrite5mTokens), ("cache_write_1h", usage.cacheWrite1hTokens),
                               ("reasoning", usage.reasoningTokens)] {
-            add("ccglass.tokens", ["provider": exchange.provider, "model": exchange.model ?? "unknown", "type": type], Double(count))
+            add("ccglass.tokens", ["provider": exchange.provider, "model": models.value(exchange.model), "type": type], Double(count))
         }
-        if let cost = exchange.cost { add("ccglass.cost", ["provider": exchange.provider, "model": exchange.model ?? "unknown"], cost.total) }
+        if let cost = exchange.cost { add("ccglass.cost", ["provider": exchange.provider, "model": models.value(exchange.model)], cost.total) }
     }
 
     private mutating func observe(_ name: String, _ attributes: [String: String], _ value: Double, _ bounds: [Double]) {

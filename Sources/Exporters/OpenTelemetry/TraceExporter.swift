@@ -15,11 +15,11 @@ public final class TraceExporter: ExchangeSink {
     private let state: Mutex<(builder: SpanBuilder, metrics: OTLPMetrics)>
     private let pushing = Mutex<Task<Void, Never>?>(nil)
 
-    public init(files: TraceFileWriter?, pusher: OTLPPusher?, captureContent: Bool, failures: FailureLog) {
+    public init(files: TraceFileWriter?, pusher: OTLPPusher?, captureContent: Bool, models: LabelLimiter, failures: FailureLog) {
         self.files = files
         self.pusher = pusher
         self.failures = failures
-        self.state = Mutex((SpanBuilder(captureContent: captureContent), OTLPMetrics()))
+        self.state = Mutex((SpanBuilder(captureContent: captureContent), OTLPMetrics(models: models)))
     }
 
     public func open() async {
