@@ -54,15 +54,24 @@ enum Comparison {
             let total = latencyOnly ? 4000 : quick ? 256 : (concurrency == 1 ? 2000 : 6400)
             let rounds = latencyOnly ? 10 : 4
             var samples = [Samples](repeating: Samples(), count: paths.count)
+            var ends = [Samples](repeating: Samples(), count: paths.count)
             for _ in 0..<rounds {
                 for (i, path) in paths.enumerated() {
-                    samples[i].add(contentsOf: try await load.ttfb(url: path.url, streaming: true, concurrency: concurrency, total: total / rounds))
+                    let (first, last) = try await load.firstAndLastByte(url: path.url, streaming: true, concurrency: concurrency, total: total / rounds)
+                    samples[i].add(contentsOf: first)
+                    ends[i].add(contentsOf: last)
                 }
             }
             for (i, path) in paths.enumerated() {
                 let s = samples[i], d = samples[0]
                 print(row("\(concurrency)", path.name, ms(s.p50), ms(s.p99), i == 0 ? "" : ms(s.p50 - d.p50),
                           i == 0 ? "" : ms(s.p99 - d.p99), s.errors.isEmpty ? "0" : "\(s.errors.count): \(s.errors[0].prefix(60))"))
+            }
+            if concurrency == 1 {
+                // The end of a stream should leave as promptly as its first byte.
+                print("  time to last byte (same requests): added p50" + paths.indices.dropFirst().map { i in
+                    " \(paths[i].name) \(ms(ends[i].p50 - ends[0].p50)) (first byte \(ms(samples[i].p50 - samples[0].p50)))"
+                }.joined(separator: ";"))
             }
         }
 

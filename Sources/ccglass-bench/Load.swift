@@ -19,29 +19,38 @@ struct Load {
 
     /// Seconds from sending to the first body byte, for `total` requests, `concurrency` at a time.
     func ttfb(url: String, streaming: Bool, concurrency: Int, total: Int) async throws -> Samples {
-        try await withThrowingTaskGroup(of: Samples.self) { group in
+        try await firstAndLastByte(url: url, streaming: streaming, concurrency: concurrency, total: total).first
+    }
+
+    /// Seconds from sending to the first body byte, and to the end of the body.
+    func firstAndLastByte(url: String, streaming: Bool, concurrency: Int, total: Int) async throws -> (first: Samples, last: Samples) {
+        try await withThrowingTaskGroup(of: (Samples, Samples).self) { group in
             for worker in 0..<concurrency {
                 let share = total / concurrency + (worker < total % concurrency ? 1 : 0)
                 group.addTask {
-                    var samples = Samples()
+                    var first = Samples(), last = Samples()
                     for _ in 0..<share {
                         let start = ContinuousClock.now
                         do {
                             let response = try await client.execute(request(url, streaming: streaming), timeout: .seconds(30))
-                            var first = true
-                            for try await _ in response.body where first {
-                                samples.add((ContinuousClock.now - start).seconds)
-                                first = false
+                            var awaitingFirst = true
+                            for try await _ in response.body where awaitingFirst {
+                                first.add((ContinuousClock.now - start).seconds)
+                                awaitingFirst = false
                             }
+                            last.add((ContinuousClock.now - start).seconds)
                         } catch {
-                            samples.errors.append("\(error)")
+                            first.errors.append("\(error)")
                         }
                     }
-                    return samples
+                    return (first, last)
                 }
             }
-            var all = Samples()
-            for try await s in group { all.add(contentsOf: s) }
+            var all = (first: Samples(), last: Samples())
+            for try await (first, last) in group {
+                all.first.add(contentsOf: first)
+                all.last.add(contentsOf: last)
+            }
             return all
         }
     }
