@@ -14,56 +14,82 @@ public enum JSON {
     /// Compact, key-sorted JSON text of a parsed value (for keeping a provider's raw usage); nil for
     /// anything that is not JSON (a non-finite number, an unknown type).
     public static func text(_ value: Any) -> String? {
-        var out = ""
-        return write(value, to: &out, omitting: nil) ? out : nil
+        var out: [UInt8] = []
+        return write(value, to: &out, omitting: nil) ? String(decoding: out, as: UTF8.self) : nil
     }
 
     /// The same text with every member named `key` left out, at any depth (cache marks, for a block's
     /// identity from turn to turn).
     public static func text(_ value: Any, omitting key: String) -> String? {
-        var out = ""
-        return write(value, to: &out, omitting: key) ? out : nil
+        var out: [UInt8] = []
+        return write(value, to: &out, omitting: key) ? String(decoding: out, as: UTF8.self) : nil
     }
 
-    private static func write(_ value: Any, to out: inout String, omitting: String?) -> Bool {
+    // Bytes, not a String: a prompt's text is written again whole for its blocks' identities, and
+    // appending to a String scalar by scalar cost several times the parse.
+    private static func write(_ value: Any, to out: inout [UInt8], omitting: String?) -> Bool {
         switch value {
         case let string as String:
-            writeString(string, to: &out)
+            quote(string, into: &out)
         case let bool as Bool:
-            out += bool ? "true" : "false"
+            out += bool ? Array("true".utf8) : Array("false".utf8)
         case let int as Int:
-            out += String(int)
+            out += String(int).utf8
         case let double as Double:
             guard double.isFinite else { return false }
-            out += double.rounded() == double && abs(double) < 1e15 ? String(Int(double)) : String(double)
+            out += (double.rounded() == double && abs(double) < 1e15 ? String(Int(double)) : String(double)).utf8
         case is NSNull:
-            out += "null"
+            out += "null".utf8
         case let array as [Any]:
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, item) in array.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 guard write(item, to: &out, omitting: omitting) else { return false }
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case let object as [String: Any]:
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             var first = true
             for key in object.keys.sorted() where key != omitting {
-                if !first { out += "," }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                writeString(key, to: &out)
-                out += ":"
+                quote(key, into: &out)
+                out.append(UInt8(ascii: ":"))
                 guard write(object[key]!, to: &out, omitting: omitting) else { return false }
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         default:
             return false
         }
         return true
     }
 
-    private static func writeString(_ string: String, to out: inout String) {
-        JSONWriter.quote(string, into: &out)
+    /// `value` as a JSON string literal, as `JSONWriter.quote` writes it: runs that need no escape are
+    /// copied whole.
+    static func quote(_ value: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+            var run = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+                run = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }
 
