@@ -20,6 +20,11 @@ streams = {
 }
 streams["sse"] = streams["anthropic"][:1] + streams["chat"][:1] + [b"data: a\r\ndata: b\r\r: c\n\nevent: x\ndata: {}\n\n"]
 streams["json"] = [json.dumps(json.load(open(f))["body"]).encode()[:60000] for f in sorted(fixtures.glob("*.json"))]
+streams["request"] = [json.dumps(json.load(open(f))["body"]).encode() for f in sorted(fixtures.glob("*.json"))] + [
+    json.dumps({"model": "gpt-5.5", "instructions": "x", "input": [{"type": "function_call", "call_id": "c", "name": "shell", "arguments": "{}"},
+                                                                  {"type": "function_call_output", "call_id": "c", "output": "ok"}]}).encode(),
+    json.dumps({"model": "deepseek-chat", "messages": [{"role": "assistant", "reasoning_content": "r", "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "{}"}}]},
+                                                       {"role": "tool", "tool_call_id": "c", "content": "ok"}]}).encode()]
 streams["gzip"] = [gzip.compress(s) for s in streams["sse"]] + [zlib.compress(streams["json"][0])]
 for target, seeds in streams.items():
     (out / target).mkdir(parents=True, exist_ok=True)

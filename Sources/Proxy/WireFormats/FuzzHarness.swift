@@ -4,7 +4,7 @@ import NIOCore
 /// Feeds arbitrary bytes to the parsers that read untrusted input on the forwarding path. Used by the
 /// libFuzzer targets (`scripts/fuzz`) and by the tests that replay every input they ever crashed on.
 public enum FuzzHarness {
-    public static let targets = ["sse", "anthropic", "chat", "responses", "gzip", "json"]
+    public static let targets = ["sse", "anthropic", "chat", "responses", "request", "gzip", "json"]
 
     public static func run(_ target: String, _ bytes: [UInt8]) {
         // The first byte picks where to cut the stream, so chunk boundaries are fuzzed too.
@@ -24,6 +24,13 @@ public enum FuzzHarness {
         case "responses":
             var format = OpenAIResponsesStream()
             stream(bytes, cut: cut, into: &format)
+        case "request":
+            // Every format's request side, and the readers of its prompt.
+            for kind in WireFormatKind.allCases {
+                guard let prompt = kind.prompt(body: bytes, path: "/v1/messages/count_tokens") else { continue }
+                _ = prompt.summary
+                _ = PromptDiff(older: prompt, newer: prompt)
+            }
         case "gzip":
             for coding in ["gzip", "deflate"] {
                 // The copy path as forwarding runs it: a compressed SSE stream arriving in two chunks.
