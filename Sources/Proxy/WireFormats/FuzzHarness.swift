@@ -25,9 +25,10 @@ public enum FuzzHarness {
             var format = OpenAIResponsesStream()
             stream(bytes, cut: cut, into: &format)
         case "request":
-            // Every format's request side, and the readers of its prompt.
+            // Every format's request side, and the readers of its prompt. The first byte is the cut, as
+            // for the streams (the seeds carry one), so the body starts after it.
             for kind in WireFormatKind.allCases {
-                guard let prompt = kind.prompt(body: bytes, path: "/v1/messages/count_tokens") else { continue }
+                guard let prompt = kind.prompt(body: bytes.dropFirst(), path: "/v1/messages/count_tokens") else { continue }
                 _ = prompt.summary
                 _ = PromptDiff(older: prompt, newer: prompt)
             }
