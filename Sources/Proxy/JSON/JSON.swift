@@ -30,7 +30,7 @@ public enum JSON {
     private static func write(_ value: Any, to out: inout [UInt8], omitting: String?) -> Bool {
         switch value {
         case let string as String:
-            quote(string, into: &out)
+            JSONWriter.quote(string, into: &out)
         case let bool as Bool:
             out += bool ? Array("true".utf8) : Array("false".utf8)
         case let int as Int:
@@ -53,7 +53,7 @@ public enum JSON {
             for key in object.keys.sorted() where key != omitting {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                quote(key, into: &out)
+                JSONWriter.quote(key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 guard write(object[key]!, to: &out, omitting: omitting) else { return false }
             }
@@ -62,34 +62,6 @@ public enum JSON {
             return false
         }
         return true
-    }
-
-    /// `value` as a JSON string literal, as `JSONWriter.quote` writes it: runs that need no escape are
-    /// copied whole.
-    static func quote(_ value: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { bytes in
-            var run = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
-                run = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
 

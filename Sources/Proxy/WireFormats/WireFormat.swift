@@ -17,32 +17,25 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
         return nil
     }
 
-    /// A fresh response parser for one exchange.
-    public func makeParser() -> any WireFormat {
+    /// The one place a format is registered: its type, which holds both its sides.
+    public var format: any WireFormat.Type {
         switch self {
-        case .anthropicMessages: AnthropicMessagesStream()
-        case .openAIChatCompletions: OpenAIChatCompletionsStream()
-        case .openAIResponses: OpenAIResponsesStream()
+        case .anthropicMessages: AnthropicMessagesStream.self
+        case .openAIChatCompletions: OpenAIChatCompletionsStream.self
+        case .openAIResponses: OpenAIResponsesStream.self
         }
     }
+
+    /// A fresh response parser for one exchange.
+    public func makeParser() -> any WireFormat { format.init() }
 
     /// The request's prompt, from its complete JSON body.
     public func prompt(request: JSONObject, path: Substring) -> Prompt {
-        switch self {
-        case .anthropicMessages: AnthropicMessagesStream.prompt(request: request, path: path)
-        case .openAIChatCompletions: OpenAIChatCompletionsStream.prompt(request: request, path: path)
-        case .openAIResponses: OpenAIResponsesStream.prompt(request: request, path: path)
-        }
+        format.prompt(request: request, path: path)
     }
 
     /// The members of its request bodies the history stores as parts of their own.
-    public var bodyMembers: [String: BodyMember] {
-        switch self {
-        case .anthropicMessages: AnthropicMessagesStream.bodyMembers
-        case .openAIChatCompletions: OpenAIChatCompletionsStream.bodyMembers
-        case .openAIResponses: OpenAIResponsesStream.bodyMembers
-        }
-    }
+    public var bodyMembers: [String: BodyMember] { format.bodyMembers }
 
     /// Every format's, for bodies of no known format.
     public static let anyBodyMembers = allCases.reduce(into: [String: BodyMember]()) { all, kind in
@@ -59,6 +52,8 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
 /// arrives (SSE events one by one, or the whole JSON body at the end). It never throws: what it cannot
 /// read it counts in `parseFailures`.
 public protocol WireFormat {
+    /// A parser for one response.
+    init()
     /// The prompt of a parsed request body sent to `path`.
     static func prompt(request: JSONObject, path: Substring) -> Prompt
     /// The big members of its request bodies (system prompt, tools, conversation), which the history
