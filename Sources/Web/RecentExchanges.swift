@@ -20,10 +20,6 @@ public final class RecentExchanges: ExchangeSink {
     }
 
     public func record(_ exchange: Exchange) {
-        // Hundreds are kept: not their parsed prompts too (two or three times a body's size), which
-        // `Exchange.prompt` parses again from the body for whoever asks.
-        var exchange = exchange
-        exchange.parsedPrompt = nil
         state.withLock { state in
             if state.byID.updateValue(exchange, forKey: exchange.id) == nil {
                 state.order.append(exchange.id)

@@ -35,9 +35,6 @@ public struct Exchange: Sendable, Codable, Equatable {
     public var responseBody: Data = Data()
     public var responseBodyTruncated = false
     public var request: RequestSummary = RequestSummary(parsed: false)
-    /// The request's prompt as the recorder parsed it; not stored (the body is), so nil on a record
-    /// read back: read `prompt`, which parses the body then.
-    public var parsedPrompt: Prompt?
     public var response = ResponseSummary()
     /// nil when the model has no price (shown as unpriced, never $0).
     public var cost: Cost?
@@ -67,9 +64,10 @@ public struct Exchange: Sendable, Codable, Equatable {
         self.requestHeaders = requestHeaders
     }
 
-    /// The request's prompt: as parsed while it passed, else from the body; nil when it is not JSON.
+    /// The request's prompt, parsed from the body for each reader that asks (the body is what is kept
+    /// and stored); nil when it is not JSON.
     public var prompt: Prompt? {
-        parsedPrompt ?? format?.prompt(body: requestBody, path: Substring(target))
+        format?.prompt(body: requestBody, path: Substring(target))
     }
 
     /// The session it is grouped under, decided here for every reader: the agent's session id, else the
@@ -96,14 +94,6 @@ public struct Exchange: Sendable, Codable, Equatable {
         case .clientDisconnected: return "client_disconnected"
         case .incomplete: return "incomplete"
         }
-    }
-
-    /// Every stored property but the parsed prompt.
-    enum CodingKeys: String, CodingKey {
-        case id, startedAt, provider, providerOTelName, serverAddress, serverPort, method, target, upstreamURL, format
-        case client, userAgent, sessionID, runID, requestHeaders, responseHeaders, requestBody, responseBody
-        case responseBodyTruncated, request, response, cost, status, timings, requestBytes, responseBytes, phase
-        case outcome, errorMessage
     }
 
     public enum Phase: String, Sendable, Codable {

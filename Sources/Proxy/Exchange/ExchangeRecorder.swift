@@ -79,7 +79,6 @@ final class ExchangeRecorder: Sendable {
         state.withLock {
             $0.exchange.requestBody = body
             $0.exchange.request = summary
-            $0.exchange.parsedPrompt = prompt
             $0.exchange.sessionID = SessionIdentity.session(headers: $0.exchange.requestHeaders, request: summary)
         }
     }
