@@ -288,11 +288,9 @@ import Testing
     @Test func requestHeadersAreStoredAsChangesAndComeBackExactly() throws {
         let store = try StoreFixtures.tempStore()
         let (fixtureHeaders, _, _) = try StoreFixtures.claudeCodeFixture("messages-tool-result-turn.json")
-        var sent: [[HeaderField]] = []
         for turn in 0..<20 {
             var headers = SecretRedaction.redact(fixtureHeaders.map { $0.name.lowercased() == "content-length" ? HeaderField($0.name, "\(40_000 + turn * 977)") : $0 })
             if turn >= 10 { headers.append(HeaderField("x-extra", "a new name: stored whole once")) }
-            sent.append(headers)
             let exchange = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"turn \#(turn)"}]}"#.utf8), session: "h", headers: headers)
             store.write([.finished(exchange)], failures: failures)
             #expect(try store.exchange(id: exchange.id)?.requestHeaders == headers)
@@ -303,7 +301,6 @@ import Testing
         }
         #expect(headerParts == 2)  // the first request's, and the one that added a header
         #expect(changed == 18)
-        #expect(sent.count == 20)
     }
 
     /// Parts are compressed on disk; searching inside a request body still finds what was sent.

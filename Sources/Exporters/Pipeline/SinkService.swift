@@ -17,7 +17,6 @@ public struct SinkService<Sink: ExchangeSink>: Service {
     }
 
     public func run() async throws {
-        let (sink, bus, failures) = (sink, bus, failures)
         let subscription = bus.subscribe(sink.name, capacity: sink.capacity, kinds: sink.kinds)
         // Unstructured, so that cancelling the group stops the intake but not the draining.
         let work = Task {

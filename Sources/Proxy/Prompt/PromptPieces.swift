@@ -59,13 +59,15 @@ extension Prompt {
                     label += " (thinking)"
                 case .toolUse:
                     kind = .toolUse
-                    tool = block.toolName ?? "?"
-                    if let id = block.toolID { toolNames[id] = tool }
-                    label += " (tool_use \(tool!))"
+                    let name = block.toolName ?? "?"
+                    if let id = block.toolID { toolNames[id] = name }
+                    tool = name
+                    label += " (tool_use \(name))"
                 case .toolResult:
                     kind = .toolResult
-                    tool = block.toolID.flatMap { toolNames[$0] } ?? "?"
-                    label += " (tool_result \(tool!))"
+                    let name = block.toolID.flatMap { toolNames[$0] } ?? "?"
+                    tool = name
+                    label += " (tool_result \(name))"
                 case .image:
                     kind = .image
                     label += " (\(block.type))"
