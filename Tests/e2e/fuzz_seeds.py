@@ -26,6 +26,31 @@ streams["request"] = [json.dumps(json.load(open(f))["body"]).encode() for f in s
     json.dumps({"model": "deepseek-chat", "messages": [{"role": "assistant", "reasoning_content": "r", "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "{}"}}]},
                                                        {"role": "tool", "tool_call_id": "c", "content": "ok"}]}).encode()]
 streams["gzip"] = [gzip.compress(s) for s in streams["sse"]] + [zlib.compress(streams["json"][0])]
+
+
+def ws_frame(payload, opcode=1, fin=True, rsv1=False, mask=b"\x01\x02\x03\x04"):
+    """A WebSocket frame as a client (masked) or a server (mask None) sends it."""
+    head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
+    n = len(payload)
+    bit = 0x80 if mask else 0
+    head += bytes([bit | n]) if n < 126 else bytes([bit | 126]) + n.to_bytes(2, "big") if n < 65536 else bytes([bit | 127]) + n.to_bytes(8, "big")
+    if not mask:
+        return head + payload
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def deflated(payload, compressor):
+    return compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH)[:-4]
+
+
+events = [json.dumps(e).encode() for e in responses_stream_events()]
+window = zlib.compressobj(wbits=-15)
+streams["websocket"] = [
+    b"".join(ws_frame(e) for e in events),
+    b"".join(ws_frame(deflated(e, window), rsv1=True) for e in events),
+    ws_frame(events[0][:10], fin=False) + ws_frame(b"", opcode=9) + ws_frame(events[0][10:], opcode=0) + ws_frame(b"\x03\xe8bye", opcode=8),
+    b"".join(ws_frame(e, mask=None) for e in events[:3]),
+]
 for target, seeds in streams.items():
     (out / target).mkdir(parents=True, exist_ok=True)
     for i, seed in enumerate(seeds):

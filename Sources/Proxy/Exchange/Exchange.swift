@@ -27,6 +27,12 @@ public struct Exchange: Sendable, Codable, Equatable {
     public var sessionID: String?
     /// Wrapper run that carried it (`ccglass claude` sets one), for grouping when no session id exists.
     public var runID: String?
+    /// How it crossed when not as an HTTP request of its own: one request message on a WebSocket.
+    public var transport: Transport?
+    /// The agent's own turn id (Codex `turn_id`), when it names one.
+    public var turnID: String?
+    /// What the agent sent it for, in its own words (Codex `request_kind`: prewarm, turn, compaction, review).
+    public var requestKind: String?
     public var requestHeaders: [HeaderField]
     public var responseHeaders: [HeaderField] = []
     /// The request body exactly as forwarded.
@@ -94,6 +100,10 @@ public struct Exchange: Sendable, Codable, Equatable {
         case .clientDisconnected: return "client_disconnected"
         case .incomplete: return "incomplete"
         }
+    }
+
+    public enum Transport: String, Sendable, Codable {
+        case webSocket = "websocket"
     }
 
     public enum Phase: String, Sendable, Codable {

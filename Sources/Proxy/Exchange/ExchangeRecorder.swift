@@ -33,6 +33,9 @@ final class ExchangeRecorder: Sendable {
 
     var id: String { state.withLock { $0.exchange.id } }
 
+    /// The exchange as recorded so far.
+    var exchange: Exchange { state.withLock { $0.exchange } }
+
     /// Seconds from the exchange's start to `instant`, as its timings are kept.
     private func seconds(at instant: ContinuousClock.Instant = .now) -> Double {
         Self.seconds(instant - started)
@@ -80,6 +83,10 @@ final class ExchangeRecorder: Sendable {
             $0.exchange.requestBody = body
             $0.exchange.request = summary
             $0.exchange.sessionID = SessionIdentity.session(headers: $0.exchange.requestHeaders, request: summary)
+            // The body's word first: a WebSocket's header describes only the request that opened it.
+            let turn = $0.exchange.transport == nil ? CodexTurnMetadata(headers: $0.exchange.requestHeaders) : nil
+            $0.exchange.turnID = summary.turnID ?? turn?.turnID
+            $0.exchange.requestKind = summary.requestKind ?? turn?.requestKind
         }
     }
 

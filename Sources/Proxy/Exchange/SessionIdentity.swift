@@ -23,3 +23,25 @@ public enum SessionIdentity {
         return userID
     }
 }
+
+/// What Codex says about each request (seen in Codex 0.147.0): the `x-codex-turn-metadata` header of an
+/// HTTP request, or the same JSON text under `client_metadata` in a WebSocket `response.create`, with
+/// `session_id`, `turn_id` (empty for a prewarm) and `request_kind` (`prewarm`, `turn`, `compaction`,
+/// `review`, …). On a WebSocket the handshake's header describes the first request only.
+public struct CodexTurnMetadata: Sendable, Equatable {
+    public static let header = "x-codex-turn-metadata"
+    public var sessionID: String?
+    public var turnID: String?
+    public var requestKind: String?
+
+    public init?(_ text: String?) {
+        guard let text, let object = JSON.object(Array(text.utf8)) else { return nil }
+        sessionID = object.string("session_id").flatMap { $0.isEmpty ? nil : $0 }
+        turnID = object.string("turn_id").flatMap { $0.isEmpty ? nil : $0 }
+        requestKind = object.string("request_kind").flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public init?(headers: [HeaderField]) {
+        self.init(headers.first { $0.name.lowercased() == Self.header }?.value)
+    }
+}

@@ -9,9 +9,24 @@ public enum HeaderPolicy {
         "upgrade", "proxy-authenticate", "proxy-authorization",
     ]
 
-    /// Headers to send upstream, given the client's `(name, value)` pairs in order.
-    public static func upstreamRequestHeaders(_ headers: [(String, String)]) -> [(String, String)] {
-        let dropped = droppedNames(headers)
+    /// Whether the request asks to become a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`).
+    public static func isWebSocketUpgrade(_ headers: [(String, String)]) -> Bool {
+        var connection = false, websocket = false
+        for (name, value) in headers {
+            switch name.lowercased() {
+            case "connection": connection = connection || value.containsIgnoringCase("upgrade")
+            case "upgrade": websocket = websocket || value.containsIgnoringCase("websocket")
+            default: break
+            }
+        }
+        return connection && websocket
+    }
+
+    /// Headers to send upstream, given the client's `(name, value)` pairs in order. A WebSocket upgrade
+    /// keeps `Connection` and `Upgrade`: they are the request, not this hop's business.
+    public static func upstreamRequestHeaders(_ headers: [(String, String)], upgrade: Bool = false) -> [(String, String)] {
+        var dropped = droppedNames(headers)
+        if upgrade { dropped.subtract(["connection", "upgrade"]) }
         var out: [(String, String)] = []
         out.reserveCapacity(headers.count)
         for (name, value) in headers {

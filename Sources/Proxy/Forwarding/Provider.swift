@@ -54,6 +54,9 @@ extension Provider {
                  otelName: "anthropic", baseURLVariable: "ANTHROPIC_BASE_URL"),
         Provider(name: "openai", upstream: URL(string: "https://api.openai.com")!,
                  otelName: "openai", baseURLVariable: "OPENAI_BASE_URL", clientBasePath: "/v1"),
+        // Codex signed in with ChatGPT (`chatgpt_base_url`): `/codex/responses` and its other calls.
+        Provider(name: "chatgpt", upstream: URL(string: "https://chatgpt.com/backend-api")!,
+                 otelName: "openai", baseURLVariable: "CHATGPT_BASE_URL"),
         Provider(name: "deepseek", upstream: URL(string: "https://api.deepseek.com")!,
                  otelName: "deepseek", baseURLVariable: "DEEPSEEK_BASE_URL", clientBasePath: "/v1"),
         Provider(name: "moonshot", upstream: URL(string: "https://api.moonshot.ai")!,

@@ -18,8 +18,14 @@ final class Relay {
     private let format: WireFormatKind?
     private let captureLimit: Int
     private let started: ContinuousClock.Instant
-    /// The client asked for `Connection: close`.
+    /// The client asked for `Connection: close`, or for a WebSocket (its decoder reads no more HTTP).
     private let closeAfter: Bool
+    /// The request asks to become a WebSocket; it is recorded as its messages, not as itself.
+    private let upgrade: Bool
+    /// Upstream's `101`, until its end arrives and the connections are joined.
+    private var switching: HTTPResponseHead?
+    private let context: ProxyContext
+    private let runID: String?
 
     private var connection: UpstreamConnection?
     private var upstream: UpstreamHandler?
@@ -67,9 +73,12 @@ final class Relay {
             requestHeaders: SecretRedaction.redact(pairs).map { HeaderField($0.0, $0.1) })
         exchange.runID = route.runID ?? context.runID
         recorder = ExchangeRecorder(exchange: exchange, started: started, context: context)
-        closeAfter = head.headerFields[.connection]?.containsIgnoringCase("close") ?? false
+        self.context = context
+        runID = exchange.runID
+        upgrade = HeaderPolicy.isWebSocketUpgrade(pairs)
+        closeAfter = upgrade || (head.headerFields[.connection]?.containsIgnoringCase("close") ?? false)
 
-        var headers = HTTPHeaders(HeaderPolicy.upstreamRequestHeaders(pairs))
+        var headers = HTTPHeaders(HeaderPolicy.upstreamRequestHeaders(pairs, upgrade: upgrade))
         headers.add(name: "Host", value: origin.hostHeader)
         if let length = head.headerFields[.contentLength] {
             headers.add(name: "Content-Length", value: length)
@@ -148,6 +157,9 @@ final class Relay {
     func upstreamRead(_ part: HTTPClientResponsePart) {
         guard !responseEnded else { return }
         switch part {
+        case .head(let head) where upgrade && head.status == .switchingProtocols:
+            responseStarted = true
+            switching = head
         case .head(let head):
             responseStarted = true
             upstreamKeepAlive = head.isKeepAlive
@@ -166,6 +178,10 @@ final class Relay {
             }
             outgoing.setOrWriteImmutableBuffer(chunk)
         case .end:
+            if let switching {
+                becomeTunnel(switching)
+                return
+            }
             responseEnded = true
             writeOutgoing()
             client.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
@@ -271,8 +287,31 @@ final class Relay {
         publishStart()
     }
 
+    /// The `101` is in: from here the relay is done, and the two connections are one tunnel, its
+    /// messages recorded one exchange each. The handshake itself is not an exchange.
+    private func becomeTunnel(_ head: HTTPResponseHead) {
+        guard let connection, let upstream else { return }
+        responseEnded = true
+        finished = true
+        upstream.detach()
+        self.connection = nil
+        self.upstream = nil
+        let responseHeaders = head.headers.map { HeaderField($0.name, $0.value) }
+        let recorded = recorder.exchange
+        let exchanges = WebSocketExchanges(handshake: .init(
+            provider: provider, target: recorded.target, format: format, requestHeaders: recorded.requestHeaders,
+            userAgent: recorded.userAgent, responseHeaders: SecretRedaction.redact(responseHeaders), runID: runID,
+            deflate: PerMessageDeflate(extensions: head.headers.first(name: "sec-websocket-extensions"))), context: context)
+        // After this read: the decoder that delivered the `101` is taken out, which it cannot be mid-read.
+        client.eventLoop.assumeIsolated().execute { [client, handler] in
+            handler.relayBecameTunnel(WebSocketTunnel.join(client: client.channel, upstream: connection,
+                                                           switching: head, exchanges: exchanges))
+        }
+    }
+
     private func publishStart() {
-        guard !startPublished else { return }
+        // An upgrade is published as the exchanges of its messages, or as itself once it is refused.
+        guard !startPublished, !upgrade || responseEnded else { return }
         startPublished = true
         recorder.publishStart()
     }

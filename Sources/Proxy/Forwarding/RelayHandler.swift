@@ -34,6 +34,8 @@ final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var queued: [HTTPRequestPart] = []
     private var readPending = false
     private var quiesceDeferred = false
+    /// The connection became a WebSocket: its bytes go through the tunnel, no longer through here.
+    private weak var tunnel: WebSocketTunnel?
 
     init(routes: ProxyRoutes, context: ProxyContext, pool: UpstreamPool) {
         self.routes = routes
@@ -81,6 +83,10 @@ final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // Shutting down: Hummingbird closes idle connections, and one carrying a relay looks idle to it.
+        if event is ChannelShouldQuiesceEvent, let tunnel {
+            tunnel.shutDown()
+            return
+        }
         if event is ChannelShouldQuiesceEvent, relay != nil {
             quiesceDeferred = true
             return
@@ -126,6 +132,19 @@ final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
         drainQueue()
+    }
+
+    /// Called by the relay once a WebSocket upgrade has become a tunnel (nil when joining failed and
+    /// the connection is closing).
+    func relayBecameTunnel(_ tunnel: WebSocketTunnel?) {
+        relay = nil
+        inbound = .none
+        self.tunnel = tunnel
+        if quiesceDeferred {
+            quiesceDeferred = false
+            tunnel?.shutDown()
+        }
+        updateReads()
     }
 
     /// Resumes reading from the client once nothing holds it back.

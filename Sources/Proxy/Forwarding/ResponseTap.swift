@@ -33,6 +33,24 @@ struct ResponseTap {
         }
     }
 
+    /// For the messages of a WebSocket, each one an event of the stream (the Responses API sends the
+    /// objects of its SSE `data:` lines); the copy keeps them one per line.
+    init(messagesOf format: WireFormatKind?, captureLimit: Int) {
+        self.init(format: format, contentType: nil, contentEncoding: nil, captureLimit: captureLimit)
+        messages = true
+    }
+
+    private var messages = false
+
+    /// Takes one whole WebSocket message, inflated.
+    mutating func ingest(message: [UInt8]) {
+        bytes += message.count
+        var line = ByteBuffer(bytes: message)
+        line.writeInteger(UInt8(ascii: "\n"))
+        capture(line)
+        parser?.ingest(SSEEvent(name: nil, data: message))
+    }
+
     /// Takes one chunk exactly as it was sent to the client.
     mutating func ingest(_ chunk: ByteBuffer) {
         bytes += chunk.readableBytes
@@ -53,7 +71,9 @@ struct ResponseTap {
     /// Ends the response: flushes a last event without its blank line, parses a JSON body.
     mutating func finish() {
         guard parser != nil else { return }
-        if var splitter = sse {
+        if messages {
+            // every message was an event already
+        } else if var splitter = sse {
             if let last = splitter.finish() { parser?.ingest(last) }
             if splitter.oversizedEvents > 0 { problems.append("\(splitter.oversizedEvents) oversized SSE events skipped") }
             sse = splitter

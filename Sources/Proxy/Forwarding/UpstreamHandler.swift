@@ -17,7 +17,7 @@ enum UpstreamError: Error, CustomStringConvertible {
 
 /// The end of an upstream channel's pipeline. Hands each response part to the relay this connection
 /// serves now, on the loop both share; while the connection sits in the pool it serves none.
-final class UpstreamHandler: ChannelDuplexHandler {
+final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart

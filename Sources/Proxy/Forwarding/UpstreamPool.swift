@@ -96,6 +96,12 @@ public final class UpstreamPool: Sendable {
         let handler = NIOLoopBound(UpstreamHandler(ready: ready, waitsForTLS: origin.tls, readTimeout: settings.readTimeout),
                                    eventLoop: loop)
         let tls = origin.tls ? tls : nil
+        // Made here, not by `addHTTPClientHandlers`, so that a WebSocket upgrade can take them out; the
+        // decoder then hands on what it read past the `101` instead of dropping it.
+        let httpHandlers = NIOLoopBound<[any RemovableChannelHandler]>([
+            HTTPRequestEncoder(), NIOHTTPRequestHeadersValidator(),
+            ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
+        ], eventLoop: loop)
         let bootstrap = ClientBootstrap(group: loop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(settings.connectTimeout)
@@ -107,12 +113,13 @@ public final class UpstreamPool: Sendable {
                         let isAddress = (try? SocketAddress(ipAddress: origin.host, port: 0)) != nil
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : origin.host))
                     }
-                    try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(handler.value)
+                    try pipeline.addHandlers(httpHandlers.value + [handler.value])
                 }
             }
         return bootstrap.connect(host: origin.host, port: origin.port).flatMap { channel in
-            ready.futureResult.map { UpstreamConnection(channel: channel, handler: handler.value, origin: origin) }
+            ready.futureResult.map {
+                UpstreamConnection(channel: channel, handler: handler.value, httpHandlers: httpHandlers.value, origin: origin)
+            }
                 .flatMapErrorThrowing { error in
                     channel.close(promise: nil)
                     throw error
@@ -135,7 +142,13 @@ public final class UpstreamPool: Sendable {
 struct UpstreamConnection: @unchecked Sendable {
     let channel: any Channel
     let handler: UpstreamHandler
+    /// The HTTP codec, taken out when the connection becomes a WebSocket tunnel.
+    let httpHandlers: [any RemovableChannelHandler]
     let origin: UpstreamOrigin
+
+    /// The handlers a tunnel takes out, the decoder last: what it read past the `101` goes on to the
+    /// tunnel's end, not to the relay's handler.
+    var handlersLeavingForTunnel: [any RemovableChannelHandler] { [handler] + httpHandlers }
 }
 
 /// The idle connections of one event loop, touched only on that loop.

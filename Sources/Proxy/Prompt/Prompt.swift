@@ -16,6 +16,9 @@ public struct Prompt: Sendable, Equatable, Codable {
     public var metadataUserID: String?
     /// Responses `previous_response_id`: the conversation before this request lives upstream.
     public var previousResponseID: String?
+    /// The agent's turn and why it sent the request, when the body says (Codex `client_metadata`).
+    public var turnID: String?
+    public var requestKind: String?
     public var system: [PromptBlock] = []
     public var tools: [PromptTool] = []
     public var messages: [PromptMessage] = []
@@ -136,6 +139,8 @@ extension Prompt {
         summary.messageCount = messages.count
         summary.toolCount = tools.count
         summary.metadataUserID = metadataUserID
+        summary.turnID = turnID
+        summary.requestKind = requestKind
         let prompts = userPrompts
         summary.firstPrompt = prompts.first.map { PromptText.preview($0, limit: 280) }
         summary.lastPrompt = prompts.last.map { PromptText.preview($0, limit: 280) }

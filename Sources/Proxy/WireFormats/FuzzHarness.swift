@@ -4,7 +4,7 @@ import NIOCore
 /// Feeds arbitrary bytes to the parsers that read untrusted input on the forwarding path. Used by the
 /// libFuzzer targets (`scripts/fuzz`) and by the tests that replay every input they ever crashed on.
 public enum FuzzHarness {
-    public static let targets = ["sse", "anthropic", "chat", "responses", "request", "gzip", "json"]
+    public static let targets = ["sse", "anthropic", "chat", "responses", "request", "gzip", "json", "websocket"]
 
     public static func run(_ target: String, _ bytes: [UInt8]) {
         // The first byte picks where to cut the stream, so chunk boundaries are fuzzed too.
@@ -42,6 +42,14 @@ public enum FuzzHarness {
                 tap.finish()
                 // And a stored body read back for the dashboard.
                 _ = ResponseBodyText.decode(Data(bytes), contentEncoding: coding)
+            }
+        case "websocket":
+            // One direction of a connection as the recording reads it: frames cut anywhere, masked or
+            // not, fragmented, compressed with the window kept across messages.
+            for deflate in [nil, PerMessageDeflate()] {
+                let reader = WebSocketMessageReader(deflate: deflate, fromClient: true, maxMessage: 1 << 16)
+                _ = reader.feed(bytes[..<cut])
+                _ = reader.feed(bytes[cut...])
             }
         case "json":
             if let object = JSON.object(bytes) { _ = JSON.text(object) }

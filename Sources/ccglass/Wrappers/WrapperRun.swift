@@ -45,11 +45,21 @@ struct WrapperRun {
 
         var childEnvironment = ["CCGLASS_RUN_ID": runID]
         for route in preset.routes {
-            childEnvironment[route.variable] = "\(listenerBase)/\(route.provider)\(route.path)"
+            // A base URL from Codex's configuration is whole: its own path (`/v1`, `/api/v1`) comes from there.
+            let fromCodexConfig = preset.agent == .codex && route.provider == "openai"
+                && upstreams.contains { $0.provider == "openai" && $0.source != nil && $0.source == codexConfig.source }
+            let path = fromCodexConfig ? "" : route.path
+            childEnvironment[route.variable] = "\(listenerBase)/\(route.provider)\(path)"
         }
         var arguments = options.agentArguments
-        if preset.isClaudeCode {
+        switch preset.agent {
+        case .claudeCode:
             arguments = claudeCodeArguments(baseURL: childEnvironment["ANTHROPIC_BASE_URL"]!, home: home) + arguments
+        case .codex:
+            arguments = codexArguments(openAI: childEnvironment["OPENAI_BASE_URL"]!, chatGPT: childEnvironment["CHATGPT_BASE_URL"]!,
+                                       home: home, config: codexConfig) + Self.withoutBaseURL(arguments, config: codexConfig)
+        case .other:
+            break
         }
         if !options.quiet {
             let watched = upstreams.map { "\($0.url.absoluteString)\($0.source.map { " (from \($0))" } ?? "")" }.joined(separator: ", ")
@@ -81,11 +91,58 @@ struct WrapperRun {
                 result.append((route.provider, url, "--upstream"))
             } else if preset.name == "claude", let found = UpstreamDetection().find(route.variable), !(await DaemonProbe.isCCGlass(found.url)) {
                 result.append((route.provider, found.url, found.source))
+            } else if preset.agent == .codex, route.provider == "openai", let url = codexConfig.baseURL, !(await DaemonProbe.isCCGlass(url)) {
+                result.append((route.provider, url, codexConfig.source))
             } else {
                 result.append((route.provider, provider.upstream, nil))
             }
         }
         return result
+    }
+
+    var codexConfig: CodexConfig {
+        CodexConfig(arguments: options.agentArguments, codexHome: CodexConfig.codexHome(environment: ProcessInfo.processInfo.environment))
+    }
+
+    /// Codex takes its base URLs and MCP servers only as configuration: `-c` pairs ahead of the user's
+    /// arguments (they apply to every subcommand). A custom provider keeps its name, its `base_url` now ours.
+    func codexArguments(openAI: String, chatGPT: String, home: URL, config: CodexConfig) -> [String] {
+        let baseKey = config.customProvider.map { "model_providers.\($0).base_url" } ?? "openai_base_url"
+        var pairs = [(baseKey, CodexConfig.tomlString(openAI))]
+        // Signed in with ChatGPT, its requests go to chatgpt.com; with an API key that route stays unused.
+        if CodexConfig.signedInWithChatGPT(codexHome: CodexConfig.codexHome(environment: ProcessInfo.processInfo.environment)) {
+            pairs.append(("chatgpt_base_url", CodexConfig.tomlString(chatGPT)))
+        }
+        if !options.noMCP {
+            let args = ["mcp", "--data-dir", home.path].map(CodexConfig.tomlString).joined(separator: ", ")
+            pairs += [("mcp_servers.ccglass.command", CodexConfig.tomlString(Self.executablePath)),
+                      ("mcp_servers.ccglass.args", "[\(args)]"),
+                      ("mcp_servers.ccglass.env", "{ CCGLASS_RUN_ID = \(CodexConfig.tomlString(runID)) }")]
+        }
+        return pairs.flatMap { ["-c", "\($0.0)=\($0.1)"] }
+    }
+
+    /// The user's arguments without the base URL ccglass took over as the upstream (a later `-c` would
+    /// win over ccglass's own).
+    static func withoutBaseURL(_ arguments: [String], config: CodexConfig) -> [String] {
+        let key = config.customProvider.map { "model_providers.\($0).base_url" } ?? "openai_base_url"
+        var kept: [String] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            let next = index + 1 < arguments.endIndex ? arguments[index + 1] : nil
+            if argument == "-c" || argument == "--config", let next, CodexConfig.overrides([argument, next]).first?.0 == key {
+                index += 2
+                continue
+            }
+            if argument.hasPrefix("--config="), CodexConfig.overrides([argument]).first?.0 == key {
+                index += 1
+                continue
+            }
+            kept.append(argument)
+            index += 1
+        }
+        return kept
     }
 
     /// Claude Code reads its base URL from settings files before the environment, so the URL also goes
