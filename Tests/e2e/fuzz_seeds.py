@@ -43,7 +43,7 @@ def deflated(payload, compressor):
     return compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH)[:-4]
 
 
-events = [json.dumps(e).encode() for e in responses_stream_events()]
+events = [json.dumps(e).encode() for _, e in responses_stream_events()]
 window = zlib.compressobj(wbits=-15)
 streams["websocket"] = [
     b"".join(ws_frame(e) for e in events),

