@@ -27,9 +27,16 @@ def codex_env(tmp_path):
     return env
 
 
-def run_codex(env, upstream, prompt="say hi"):
-    return subprocess.run([binary(), "codex", "--upstream", upstream, "exec", "--skip-git-repo-check", prompt],
-                          env=env, capture_output=True, text=True, timeout=120, cwd=env["HOME"])
+def run_codex(env, mock, prompt="say hi"):
+    """`ccglass codex exec` against `mock` (closed after): Codex's stdout, and all it printed."""
+    try:
+        result = subprocess.run([binary(), "codex", "--upstream", mock.url, "exec", "--skip-git-repo-check", prompt],
+                                env=env, capture_output=True, text=True, timeout=120, cwd=env["HOME"])
+    finally:
+        mock.close()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return result.stdout, output
 
 
 def recorded(env):
@@ -46,13 +53,8 @@ def session_of(output):
 
 def test_codex_over_websocket_is_relayed_and_recorded(codex_env):
     mock = MockWebSocket(usage=responses_usage(input_tokens=21000, output_tokens=12, cached=20000, reasoning=4))
-    try:
-        result = run_codex(codex_env, mock.url)
-    finally:
-        mock.close()
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert "hi from ws" in result.stdout
+    stdout, output = run_codex(codex_env, mock)
+    assert "hi from ws" in stdout
     # Codex logged no failed upgrade and no fallback to HTTPS.
     assert not [line for line in output.lower().splitlines() if "websocket" in line and ("error" in line or "fall" in line)], output
     assert len(mock.handshakes) == 1
@@ -76,14 +78,9 @@ def test_codex_over_websocket_is_relayed_and_recorded(codex_env):
 
 
 def test_codex_falls_back_to_sse_when_the_upgrade_is_refused_and_is_recorded_the_same(codex_env):
-    mock = MockUpstream()  # answers the upgrade with a plain 200, as a server without WebSocket support would
-    try:
-        result = run_codex(codex_env, mock.url)
-    finally:
-        mock.close()
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert "Hello there!" in result.stdout
+    # MockUpstream answers the upgrade with a plain 200, as a server without WebSocket support would.
+    stdout, output = run_codex(codex_env, MockUpstream())
+    assert "Hello there!" in stdout
     streamed = [e for e in recorded(codex_env) if e["method"] == "POST"]
     assert streamed and all(e["target"].endswith("/responses") and e["outcome"] == "ok" for e in streamed)
     session = session_of(output)
