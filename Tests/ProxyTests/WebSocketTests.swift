@@ -130,4 +130,11 @@ import Testing
         let prompt = WireFormatKind.openAIResponses.prompt(body: Array(body.utf8), path: "/v1/responses")
         #expect(prompt?.turnID == "t9" && prompt?.requestKind == "turn")
     }
+
+    @Test func codexToolsSentAsAnInputItemAreTheRequestsTools() {
+        let body = #"{"model":"gpt-5.6-sol","input":[{"type":"additional_tools","role":"developer","tools":[{"type":"namespace","name":"functions","tools":[]},{"type":"function","name":"shell"}]},{"type":"message","role":"user","content":[{"type":"input_text","text":"say hi"}]}]}"#
+        let prompt = WireFormatKind.openAIResponses.prompt(body: Array(body.utf8), path: "/v1/responses")
+        #expect(prompt?.tools.map(\.name) == ["functions", "shell"])
+        #expect(prompt?.messages.count == 1 && prompt?.userPrompts == ["say hi"])
+    }
 }

@@ -134,15 +134,23 @@ extension OpenAIResponsesStream {
         // A WebSocket `response.create` that only warms the connection up.
         if request.bool("generate") == false { prompt.requestKind = prompt.requestKind ?? "prewarm" }
         if let instructions = request.string("instructions") { prompt.system = [PromptJSON.text(instructions)] }
-        prompt.tools = (request.array("tools") ?? []).enumerated().map { index, tool in
-            let object = tool as? JSONObject ?? [:]
-            return PromptTool(name: object.string("name") ?? object.string("type") ?? "#\(index + 1)",
-                              cache: nil, json: PromptJSON.canonical(tool))
-        }
+        var tools = request.array("tools") ?? []
         if let text = request.string("input") {
             prompt.messages = [PromptMessage(role: .user, blocks: [PromptJSON.text(text, type: "input_text")])]
         } else {
-            prompt.messages = (request.array("input") ?? []).map(message)
+            var items = request.array("input") ?? []
+            // Codex (0.147.0) sends its tools as an input item, `additional_tools`: they are tools.
+            items.removeAll { item in
+                guard let object = item as? JSONObject, object.string("type") == "additional_tools" else { return false }
+                tools += object.array("tools") ?? []
+                return true
+            }
+            prompt.messages = items.map(message)
+        }
+        prompt.tools = tools.enumerated().map { index, tool in
+            let object = tool as? JSONObject ?? [:]
+            return PromptTool(name: object.string("name") ?? object.string("type") ?? "#\(index + 1)",
+                              cache: nil, json: PromptJSON.canonical(tool))
         }
         return prompt
     }
