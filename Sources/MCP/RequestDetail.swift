@@ -20,7 +20,7 @@ enum RequestDetail {
         let t = exchange.timings
         lines.append("timing: first byte \(seconds(t.firstByte)) · total \(seconds(t.end)) · ccglass overhead \(t.overhead.map { String(format: "%.2f ms", $0 * 1000) } ?? "-")")
 
-        guard let prompt = exchange.prompt else {
+        guard let prompt = exchange.conversation else {
             lines.append("request body: \(exchange.requestBody.count) bytes, not JSON")
             return lines + response(exchange)
         }
@@ -32,14 +32,21 @@ enum RequestDetail {
             }
         }
         if !prompt.tools.isEmpty {
-            lines.append("tools (\(prompt.tools.count)): \(prompt.tools.map(\.name).joined(separator: ", "))")
+            lines.append("tools (\(prompt.tools.count))\(prompt.earlierTools == true ? ", sent earlier on the connection" : ""): "
+                         + prompt.tools.map(\.name).joined(separator: ", "))
         }
-        if let previous = prompt.previousResponseID { lines.append("continues response \(previous) (earlier turns are kept upstream)") }
+        if let earlier = prompt.earlierMessages {
+            lines.append("continues response \(prompt.previousResponseID ?? "?"): the first \(earlier) messages were sent earlier on this WebSocket, rebuilt here")
+        } else if let previous = prompt.previousResponseID {
+            lines.append("continues response \(previous) (earlier turns are kept upstream)")
+        }
         lines.append("messages (\(prompt.messages.count)):")
-        let shown = prompt.messages.suffix(20)
+        let shown = prompt.messages.indices.suffix(20)
         if prompt.messages.count > shown.count { lines.append("  … \(prompt.messages.count - shown.count) earlier messages omitted") }
-        for message in shown {
-            lines.append("  [\(message.role.rawValue)] " + message.blocks.map(describe).joined(separator: " | "))
+        for index in shown {
+            let message = prompt.messages[index]
+            let sent = index >= (prompt.earlierMessages ?? 0) ? "" : " (earlier)"
+            lines.append("  [\(message.role.rawValue)]\(sent) " + message.blocks.map(describe).joined(separator: " | "))
         }
         return lines + response(exchange)
     }

@@ -56,7 +56,7 @@ public struct Dashboard: Sendable {
             return try await answer {
                 let found = try ids.map { try history?.exchange(id: $0) ?? recent.exchange(id: $0) }
                 guard let older = found[0], let newer = found[1] else { return JSONResponse.error(.notFound, "no exchange \(ids.joined(separator: " or "))") }
-                guard let before = older.prompt, let after = newer.prompt else {
+                guard let before = older.conversation, let after = newer.conversation else {
                     return JSONResponse.error(.unprocessableContent, "one of the two request bodies is not JSON; nothing to compare")
                 }
                 return try JSONResponse.encode(PromptDiff(older: before, newer: after))

@@ -3,7 +3,7 @@ import Foundation
 import Proxy
 
 /// One exchange as the dashboard's detail view reads it: the record, its prompt in the one normalised
-/// shape (`Prompt`), the request body parsed (or as text), the response body decoded to text, and a cURL
+/// shape (`Prompt`, the whole conversation for a request that continues earlier ones), the request body parsed (or as text), the response body decoded to text, and a cURL
 /// command that replays it with the key left out.
 enum RequestView {
     static let textCap = 4 << 20
@@ -12,10 +12,11 @@ enum RequestView {
         var record = exchange
         record.requestBody = Data()
         record.responseBody = Data()
+        record.earlier = nil  // it is in `prompt`
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         var object: [String: Any] = ["exchange": try JSONSerialization.jsonObject(with: encoder.encode(record))]
-        if let prompt = exchange.prompt { object["prompt"] = try JSONSerialization.jsonObject(with: encoder.encode(prompt)) }
+        if let prompt = exchange.conversation { object["prompt"] = try JSONSerialization.jsonObject(with: encoder.encode(prompt)) }
         if let parsed = try? JSONSerialization.jsonObject(with: exchange.requestBody) {
             object["request"] = parsed
         } else {

@@ -337,6 +337,63 @@ import Testing
         #expect(items == 10 && system == 1)
     }
 
+    /// Codex on a WebSocket: a prewarm with the tools and instructions, a turn continuing it with the
+    /// user's prompt, then the tool's output continuing the turn's function call.
+    static func codexConnection(_ store: HistoryStore, failures: FailureLog) throws -> [Exchange] {
+        let frames = [
+            #"{"type":"response.create","model":"gpt-5.6-sol","generate":false,"input":[{"type":"additional_tools","role":"developer","tools":[{"type":"function","name":"exec_command"}]},{"type":"message","role":"developer","content":[{"type":"input_text","text":"You are Codex."}]}]}"#,
+            #"{"type":"response.create","model":"gpt-5.6-sol","previous_response_id":"resp_1","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"say hi"}]}]}"#,
+            #"{"type":"response.create","model":"gpt-5.6-sol","previous_response_id":"resp_2","input":[{"type":"function_call_output","call_id":"call_1","output":"hi"}]}"#,
+        ]
+        let replies = [
+            #"{"type":"response.completed","response":{"id":"resp_1","output":[]}}"#,
+            #"{"type":"response.output_item.done","item":{"type":"function_call","call_id":"call_1","name":"exec_command","arguments":"{\"cmd\":\"echo hi\"}"}}"# + "\n"
+                + #"{"type":"response.completed","response":{"id":"resp_2","output":[]}}"#,
+            #"{"type":"response.output_item.done","item":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"done"}]}}"#,
+        ]
+        var exchanges: [Exchange] = []
+        for (frame, reply) in zip(frames, replies) {
+            var exchange = Exchange(id: ExchangeID.make(), startedAt: Date(), provider: Provider.presets[1], method: "GET",
+                                    target: "/v1/responses", format: .openAIResponses, userAgent: "codex_exec/0.147.0", requestHeaders: [])
+            exchange.transport = .webSocket
+            exchange.requestBody = Data(frame.utf8)
+            exchange.responseBody = Data((reply + "\n").utf8)
+            exchange.continues = exchanges.last?.id
+            exchange.phase = .finished
+            exchange.response.usage = Usage(inputTokens: 100, outputTokens: 10)
+            store.write([.finished(exchange)], failures: failures)
+            exchanges.append(exchange)
+        }
+        return exchanges
+    }
+
+    @Test func aContinuingWebSocketRequestIsShownWithTheConversationItStandsOn() throws {
+        let store = try StoreFixtures.tempStore()
+        let sent = try Self.codexConnection(store, failures: failures)
+        let last = try #require(try store.exchange(id: sent[2].id))
+        #expect(last.requestBody == sent[2].requestBody)  // the frame itself, untouched
+        #expect(last.prompt?.messages.count == 1)
+        let whole = try #require(last.conversation)
+        #expect(whole.messages.map(\.role) == [.developer, .user, .assistant, .tool])
+        #expect(whole.messages[2].blocks.first?.toolName == "exec_command" && whole.messages[3].blocks.first?.text == "hi")
+        #expect(whole.earlierMessages == 3 && whole.earlierTools == true && whole.tools.map(\.name) == ["exec_command"])
+        // The session path (cache report) rebuilds each link once and agrees.
+        let all = try store.exchangesWithConversations(ids: sent.map(\.id))
+        #expect(all.count == 3)
+        for exchange in all { #expect(exchange.conversation == (try store.exchange(id: exchange.id)?.conversation)) }
+        // Exports stay the exchange as recorded, linked, not inflated.
+        let export = try JSONSerialization.jsonObject(with: ExchangeExport.json(last)) as? [String: Any]
+        #expect(export?["earlier"] == nil && export?["continues"] as? String == sent[1].id)
+    }
+
+    @Test func aContinuationWhoseEarlierExchangeIsGoneShowsWhatWasSent() throws {
+        let store = try StoreFixtures.tempStore()
+        let sent = try Self.codexConnection(store, failures: failures)
+        try store.pool.write { db in try db.execute(sql: "DELETE FROM exchange WHERE id = ?", arguments: [sent[1].id]) }
+        let whole = try #require(try store.exchange(id: sent[2].id)?.conversation)
+        #expect(whole.messages.count == 1 && whole.earlierMessages == nil)
+    }
+
     @Test func listedRowsSayWhyARequestFailed() throws {
         let store = try StoreFixtures.tempStore()
         var failed = StoreFixtures.exchange(body: Data(#"{"messages":[{"role":"user","content":"find the flaky test"}]}"#.utf8), run: "r1")

@@ -132,9 +132,37 @@ import Testing
     }
 
     @Test func codexToolsSentAsAnInputItemAreTheRequestsTools() {
-        let body = #"{"model":"gpt-5.6-sol","input":[{"type":"additional_tools","role":"developer","tools":[{"type":"namespace","name":"functions","tools":[]},{"type":"function","name":"shell"}]},{"type":"message","role":"user","content":[{"type":"input_text","text":"say hi"}]}]}"#
+        let body = #"{"model":"gpt-5.6-sol","input":[{"type":"additional_tools","role":"developer","tools":[{"type":"namespace","name":"functions","tools":[{"type":"custom","name":"exec"},{"type":"function","name":"wait"}]},{"type":"function","name":"shell"}]},{"type":"message","role":"user","content":[{"type":"input_text","text":"say hi"}]}]}"#
         let prompt = WireFormatKind.openAIResponses.prompt(body: Array(body.utf8), path: "/v1/responses")
-        #expect(prompt?.tools.map(\.name) == ["functions", "shell"])
+        #expect(prompt?.tools.map(\.name) == ["exec", "wait", "shell"])
         #expect(prompt?.messages.count == 1 && prompt?.userPrompts == ["say hi"])
+    }
+}
+
+@Suite struct ContinuationTests {
+    @Test func aRepliesItemsComeFromItsEventsElseFromWhatWasRead() {
+        let events = #"{"type":"response.output_item.done","item":{"type":"function_call","call_id":"c1","name":"shell","arguments":"{}"}}"# + "\n"
+            + #"{"type":"response.completed","response":{"id":"r1","output":[]}}"# + "\n"
+        let reply = OpenAIResponsesStream.reply(response: Data(events.utf8), summary: ResponseSummary())
+        #expect(reply.map(\.role) == [.assistant] && reply.first?.blocks.first?.toolID == "c1")
+        // A capture cut before the items: the summary's text and calls stand in.
+        var summary = ResponseSummary()
+        summary.text = "partial answer"
+        summary.toolCalls = [ToolCall(id: "c2", name: "shell", arguments: "{}")]
+        let fallback = OpenAIResponsesStream.reply(response: Data(#"{"type":"response.created"#.utf8), summary: summary)
+        #expect(fallback.first?.blocks.map(\.kind) == [.text, .toolUse] && fallback.first?.blocks.last?.toolID == "c2")
+    }
+
+    @Test func aContinuationFollowsTheEarlierConversationAndKeepsItsOwnTools() {
+        var earlier = Prompt()
+        earlier.messages = [PromptMessage(role: .user, blocks: [PromptBlock(kind: .text, type: "input_text", text: "a", json: "\"a\"")])]
+        earlier.tools = [PromptTool(name: "old", cache: nil, json: "{}")]
+        var next = Prompt()
+        next.messages = [PromptMessage(role: .tool, blocks: [PromptBlock(kind: .toolResult, type: "function_call_output", json: "{}")])]
+        let inherited = next.continuing(earlier)
+        #expect(inherited.messages.map(\.role) == [.user, .tool] && inherited.earlierMessages == 1)
+        #expect(inherited.tools.map(\.name) == ["old"] && inherited.earlierTools == true)
+        next.tools = [PromptTool(name: "new", cache: nil, json: "{}")]
+        #expect(next.continuing(earlier).tools.map(\.name) == ["new"] && next.continuing(earlier).earlierTools == nil)
     }
 }

@@ -218,8 +218,8 @@ def responses_object(model="gpt-5-2025-08-07", text="Hello there!", usage=None, 
             "truncation": "disabled", "user": None, "metadata": {}}
 
 
-def responses_stream_events(model="gpt-5-2025-08-07", text="Hello there!", usage=None, function_call=None):
-    final = responses_object(model, text, usage, function_call=function_call)
+def responses_stream_events(model="gpt-5-2025-08-07", text="Hello there!", usage=None, function_call=None, resp_id="resp_mock1"):
+    final = responses_object(model, text, usage, function_call=function_call, resp_id=resp_id)
     in_progress = dict(final, status="in_progress", output=[], usage=None)
     seq = iter(range(1000))
     item = {"id": "msg_mock1", "type": "message", "status": "in_progress", "role": "assistant", "content": []}

@@ -11,7 +11,7 @@ from websockets.asyncio.server import serve
 from websockets.http11 import Response
 from websockets.datastructures import Headers
 
-from mock_upstream import responses_stream_events, responses_usage
+from mock_upstream import responses_object, responses_stream_events, responses_usage
 
 
 class MockWebSocket:
@@ -29,6 +29,7 @@ class MockWebSocket:
         self.sent_at = []  # (time, event type) of each event sent
         self.close_codes = []  # the close code each connection ended with, as the client sent it
         self.script = self.stream
+        self.responses = 0  # responses answered, each with its own id
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop = None
@@ -37,8 +38,19 @@ class MockWebSocket:
         self._ready.wait(10)
         self.url = f"http://127.0.0.1:{self.port}"
 
-    async def stream(self, request, ws, text="hi from ws"):
-        for _, event in responses_stream_events(model=request.get("model", "gpt-5.6-sol"), text=text, usage=self.usage):
+    async def stream(self, request, ws, text="hi from ws", function_call=None):
+        self.responses += 1
+        resp_id = f"resp_ws{self.responses}"
+        model = request.get("model", "gpt-5.6-sol")
+        if request.get("generate") is False:
+            # A prewarm: the real server creates and completes a response with no output.
+            final = responses_object(model, "", self.usage, resp_id=resp_id)
+            final["output"] = []
+            events = [("", {"type": "response.created", "sequence_number": 0, "response": dict(final, status="in_progress", usage=None)}),
+                      ("", {"type": "response.completed", "sequence_number": 1, "response": final})]
+        else:
+            events = responses_stream_events(model=model, text=text, usage=self.usage, resp_id=resp_id, function_call=function_call)
+        for _, event in events:
             await ws.send(json.dumps(event))
             self.sent_at.append((time.monotonic(), event["type"]))
             if self.gap:

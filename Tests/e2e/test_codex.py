@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import binary
+from conftest import Proxy, binary
 from mock_upstream import MockUpstream, responses_usage
 from mock_websocket import MockWebSocket
+from test_dashboard import browser, click, console_errors, shot, wait  # noqa: F401 (browser is a fixture)
 
 CODEX = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "codex"
 
@@ -51,8 +52,19 @@ def session_of(output):
     return re.search(r"session id: (\S+)", output).group(1)
 
 
+def with_a_tool_call(mock):
+    """The first turn's answer calls a command; the answer to its output ends the turn."""
+    async def script(request, ws):
+        if request.get("generate") is not False and not any(i.get("type") == "function_call_output" for i in request.get("input", [])):
+            return await mock.stream(request, ws, text="running it", function_call={"id": "call_echo", "name": "exec_command",
+                                                                                    "arguments": {"cmd": "echo ws-tool-out"}})
+        return await mock.stream(request, ws)
+    mock.script = script
+    return mock
+
+
 def test_codex_over_websocket_is_relayed_and_recorded(codex_env):
-    mock = MockWebSocket(usage=responses_usage(input_tokens=21000, output_tokens=12, cached=20000, reasoning=4))
+    mock = with_a_tool_call(MockWebSocket(usage=responses_usage(input_tokens=21000, output_tokens=12, cached=20000, reasoning=4)))
     stdout, output = run_codex(codex_env, mock)
     assert "hi from ws" in stdout
     # Codex logged no failed upgrade and no fallback to HTTPS.
@@ -64,14 +76,18 @@ def test_codex_over_websocket_is_relayed_and_recorded(codex_env):
     exchanges = recorded(codex_env)
     sent = [e for e in exchanges if e.get("transport") == "websocket"]
     assert [e["requestBody"] for e in sent] == mock.messages  # the frames' payloads, byte for byte
-    assert [e.get("requestKind") for e in sent] == ["prewarm", "turn"]
+    assert [e.get("requestKind") for e in sent] == ["prewarm", "turn", "turn"]
+    # Codex sent only new input after the prewarm: each exchange links to the one it continues.
+    frames = [json.loads(m) for m in mock.messages]
+    assert [f.get("previous_response_id") for f in frames] == [None, "resp_ws1", "resp_ws2"]
+    assert [e.get("continues") for e in sent] == [None, sent[0]["id"], sent[1]["id"]]
     session = session_of(output)
     for exchange in sent:
         assert exchange["client"] == "codex" and exchange["sessionID"] == session
         usage = exchange["response"]["usage"]
         assert (usage["inputTokens"], usage["cacheReadTokens"], usage["outputTokens"], usage["reasoningTokens"]) == (21000, 20000, 12, 4)
         assert exchange["cost"]["pricedAs"] == "openai:gpt-5.6-sol"
-    assert sent[1]["turnID"]
+    assert sent[1]["turnID"] and sent[1]["turnID"] == sent[2]["turnID"]
     assert "sk-test-codex-not-a-key" not in json.dumps(exchanges)
     by_session = subprocess.run([binary(), "usage", "--by", "session", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout
     assert session[:8] in by_session or session in by_session
@@ -86,3 +102,42 @@ def test_codex_falls_back_to_sse_when_the_upgrade_is_refused_and_is_recorded_the
     session = session_of(output)
     assert all(e["sessionID"] == session and e["client"] == "codex" for e in streamed)
     assert any(e.get("requestKind") == "turn" and e.get("turnID") for e in streamed)
+
+
+def test_the_dashboard_shows_a_codex_turn_with_the_conversation_it_continues(codex_env, browser):
+    # Codex sends the tool's output alone, continuing its previous response; the dashboard shows the
+    # whole conversation the model saw, the part sent earlier on the WebSocket set apart.
+    from selenium.webdriver.common.by import By
+    mock = with_a_tool_call(MockWebSocket())
+    run_codex(codex_env, mock, prompt="say hi and list the files")
+    prewarm = json.loads(mock.messages[0])
+    offered = [tool["name"] for item in prewarm["input"] if item["type"] == "additional_tools"
+               for namespace in item["tools"] for tool in namespace.get("tools", [namespace])]
+    proxy = Proxy(codex_env["CCGLASS_HOME"], {})
+    try:
+        newest = proxy.rows()[0]
+        prompt = proxy.exchange(newest["id"])["prompt"]
+        sent = [b for m in prompt["messages"][prompt["earlierMessages"]:] for b in m["blocks"]]
+        # (the command's output is whatever Codex's sandbox made of it: the call id names it)
+        assert [(b["type"], b["toolID"]) for b in sent] == [("function_call_output", "call_echo")]
+        earlier = [b for m in prompt["messages"][:prompt["earlierMessages"]] for b in m["blocks"]]
+        assert any(b.get("toolName") == "exec_command" for b in earlier)
+        assert any("say hi and list the files" in b["text"] for b in earlier)
+        assert prompt["earlierTools"] and [t["name"] for t in prompt["tools"]] == offered
+
+        browser.get(f"{proxy.url}/?token={proxy.token}")
+        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) >= 3)
+        click(browser, "#rows tr")
+        click(browser, '#detail-tabs button[data-pane="request"]')
+        body = wait(browser, lambda d: "function_call_output" in d.find_element(By.ID, "detail-body").text and d.find_element(By.ID, "detail-body"))
+        text = body.text
+        assert "sent earlier on this WebSocket" in text and "sent in this request" in text
+        assert "sent earlier on this connection" in text  # the tools came with the prewarm
+        earlier_text = " ".join(e.text for e in body.find_elements(By.CSS_SELECTOR, ".earlier"))
+        assert "say hi and list the files" in earlier_text and "exec_command" in earlier_text
+        sent_text = " ".join(e.text for e in body.find_elements(By.CSS_SELECTOR, ".sent"))
+        assert "function_call_output" in sent_text and "function_call_output" not in earlier_text
+        shot(browser, "detail-request-codex-continuation")
+        assert console_errors(browser) == []
+    finally:
+        proxy.stop()

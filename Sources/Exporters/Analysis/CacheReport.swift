@@ -73,7 +73,7 @@ public struct CacheReport: Sendable, Codable, Equatable {
             report.cacheReadTokens += usage.cacheReadTokens
             report.cacheWriteTokens += usage.cacheWriteTokens
             report.uncachedTokens += usage.uncachedInputTokens
-            let pieces = exchange.prompt?.pieces ?? []
+            let pieces = exchange.conversation?.pieces ?? []
             let thread = pieces.first { $0.message != nil }?.json ?? pieces.first?.json ?? exchange.id
             var event = Event(exchangeID: exchange.id, startedAt: exchange.startedAt, model: exchange.model, verdict: "cold",
                               cacheReadTokens: usage.cacheReadTokens, cacheWriteTokens: usage.cacheWriteTokens,
@@ -157,7 +157,7 @@ extension HistoryStore {
     public func cacheReport(session: String, prices: PriceTable, through: String? = nil, limit: Int = 100_000) throws -> CacheReport {
         var ids = try recent(limit: limit, session: session, before: through.map { $0 + "~" }).map(\.id)
         if let through { ids = ids.filter { $0 <= through } }
-        let exchanges = try ids.compactMap { try exchange(id: $0) }
+        let exchanges = try exchangesWithConversations(ids: ids)
         return CacheReport.analyse(session: session, exchanges: exchanges, prices: prices)
     }
 }

@@ -22,7 +22,7 @@ public struct ContextBreakdown: Sendable, Codable, Equatable {
     public var parts: [Part]
 
     public static func of(_ exchange: Exchange) -> ContextBreakdown {
-        let pieces = exchange.prompt?.pieces ?? []
+        let pieces = exchange.conversation?.pieces ?? []
         let weights = pieces.map { max($0.weight, 1) }
         let reported = exchange.usage.flatMap { $0.inputTokens > 0 ? $0.inputTokens : nil }
         let total = reported ?? weights.reduce(0, +) / 4

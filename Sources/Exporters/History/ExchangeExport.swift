@@ -38,6 +38,7 @@ public enum ExchangeExport {
     /// The record with bodies as text where they are text (decompressed), else base64.
     static func json(_ exchange: Exchange) throws -> Data {
         var object: [String: Any] = (try JSONSerialization.jsonObject(with: HistoryStore.encoder.encode(exchange))) as? [String: Any] ?? [:]
+        object["earlier"] = nil  // the exchange as recorded: `continues` links to the rest
         object["requestBody"] = bodyValue(exchange.requestBody, encoding: nil)
         object["responseBody"] = bodyValue(exchange.responseBody, encoding: header("content-encoding", in: exchange.responseHeaders))
         object["startedAt"] = ISO8601DateFormatter().string(from: exchange.startedAt)

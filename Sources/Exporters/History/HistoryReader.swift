@@ -64,9 +64,14 @@ extension HistoryStore {
         }
     }
 
-    /// One exchange, whole: its request body rebuilt byte for byte, its response body as received.
+    /// One exchange, whole: its request body rebuilt byte for byte, its response body as received, and
+    /// the conversation before it when it continues earlier responses (`earlier`).
     public func exchange(id: String) throws -> Exchange? {
-        try pool.read { db in try Self.loadExchange(id: id, db) }
+        try pool.read { db in
+            guard var exchange = try Self.loadExchange(id: id, db) else { return nil }
+            if exchange.continues != nil { try Self.rebuildEarlier(of: &exchange, db) }
+            return exchange
+        }
     }
 
     /// Ids of exchanges whose id starts with `prefix` (for short ids on the command line).

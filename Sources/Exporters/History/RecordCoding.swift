@@ -54,6 +54,7 @@ enum RecordCoding {
         w.field("transport", e.transport?.rawValue)
         w.field("turnID", e.turnID)
         w.field("requestKind", e.requestKind)
+        w.field("continues", e.continues)
         headers("requestHeaders", e.requestHeaders, &w)
         headers("responseHeaders", e.responseHeaders, &w)
         w.field("requestBody", e.requestBody.base64EncodedString())

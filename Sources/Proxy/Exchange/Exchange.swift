@@ -33,6 +33,12 @@ public struct Exchange: Sendable, Codable, Equatable {
     public var turnID: String?
     /// What the agent sent it for, in its own words (Codex `request_kind`: prewarm, turn, compaction, review).
     public var requestKind: String?
+    /// The exchange whose response this request continues (`previous_response_id`), when ccglass saw
+    /// that response on the same WebSocket.
+    public var continues: String?
+    /// The conversation before this request, rebuilt by the history from the exchanges it continues;
+    /// never stored (see `conversation`).
+    public var earlier: Prompt?
     public var requestHeaders: [HeaderField]
     public var responseHeaders: [HeaderField] = []
     /// The request body exactly as forwarded.

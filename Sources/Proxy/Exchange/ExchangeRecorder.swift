@@ -18,11 +18,14 @@ final class ExchangeRecorder: Sendable {
     private let state: Mutex<State>
     private let started: ContinuousClock.Instant
     private let context: ProxyContext
+    private let answered: AnsweredResponses?
     static let updateInterval = Duration.milliseconds(250)
 
-    init(exchange: Exchange, started: ContinuousClock.Instant, context: ProxyContext) {
+    /// `answered`: the responses of the WebSocket this request came on, for linking a continuation.
+    init(exchange: Exchange, started: ContinuousClock.Instant, context: ProxyContext, answered: AnsweredResponses? = nil) {
         self.started = started
         self.context = context
+        self.answered = answered
         self.state = Mutex(State(exchange: exchange, lastPublish: started))
     }
 
@@ -87,6 +90,7 @@ final class ExchangeRecorder: Sendable {
             let turn = $0.exchange.transport == nil ? CodexTurnMetadata(headers: $0.exchange.requestHeaders) : nil
             $0.exchange.turnID = summary.turnID ?? turn?.turnID
             $0.exchange.requestKind = summary.requestKind ?? turn?.requestKind
+            $0.exchange.continues = prompt?.previousResponseID.flatMap { answered?.exchange(answering: $0) }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 
 /// Reads a copy of a WebSocket connection's frames and turns each request message and the events
 /// that answer it into one `Exchange`, as the relay does for an HTTP request. The Responses API over
@@ -31,6 +32,7 @@ final class WebSocketExchanges {
     private let fromUpstream: WebSocketMessageReader
     private var current: InFlight?
     private var reportedFailure = false
+    private let answered = AnsweredResponses()
 
     init(handshake: Handshake, context: ProxyContext) {
         self.handshake = handshake
@@ -99,7 +101,7 @@ final class WebSocketExchanges {
             requestHeaders: handshake.requestHeaders)
         exchange.transport = .webSocket
         exchange.runID = handshake.runID
-        let recorder = ExchangeRecorder(exchange: exchange, started: .now, context: context)
+        let recorder = ExchangeRecorder(exchange: exchange, started: .now, context: context, answered: answered)
         recorder.requestChunk(ByteBuffer(bytes: payload))
         recorder.requestEnded()
         recorder.upstreamHeaders(status: 101, headers: handshake.responseHeaders, arrived: .now)
@@ -124,6 +126,7 @@ final class WebSocketExchanges {
         guard var flight = current else { return }
         current = nil
         flight.tap.finish()
+        if let response = flight.tap.summary?.id { answered.add(response: response, exchange: flight.recorder.id) }
         flight.recorder.end(tap: flight.tap, failure: failure)
     }
 
@@ -131,5 +134,24 @@ final class WebSocketExchanges {
         guard let reason = reader.failure, !reportedFailure else { return }
         reportedFailure = true
         context.failures.record(.parse, "a WebSocket to \(handshake.provider.name) could not be read, still relayed: \(reason)")
+    }
+}
+
+/// The responses answered on one connection, newest last: which exchange a later request's
+/// `previous_response_id` continues. Written on the connection's loop, read by the request's parse.
+final class AnsweredResponses: Sendable {
+    private let answered = Mutex<[(response: String, exchange: String)]>([])
+    /// A continuation names one of the last few responses; older ones are let go (memory stays flat).
+    static let kept = 16
+
+    func add(response: String, exchange: String) {
+        answered.withLock {
+            $0.append((response, exchange))
+            if $0.count > Self.kept { $0.removeFirst() }
+        }
+    }
+
+    func exchange(answering response: String) -> String? {
+        answered.withLock { $0.last { $0.response == response }?.exchange }
     }
 }

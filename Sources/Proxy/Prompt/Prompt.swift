@@ -22,6 +22,11 @@ public struct Prompt: Sendable, Equatable, Codable {
     public var system: [PromptBlock] = []
     public var tools: [PromptTool] = []
     public var messages: [PromptMessage] = []
+    /// For a prompt rebuilt through `previousResponseID`: how many leading messages this request did
+    /// not send (they came in earlier requests and replies on its connection); nil when it is as sent.
+    public var earlierMessages: Int?
+    /// The tools came with an earlier request on the connection, not with this one.
+    public var earlierTools: Bool?
 
     public init() {}
 }

@@ -147,6 +147,11 @@ extension OpenAIResponsesStream {
             }
             prompt.messages = items.map(message)
         }
+        // Codex groups its tools in namespaces (`functions`, `collaboration`): each inner tool is a tool.
+        tools = tools.flatMap { tool -> [Any] in
+            guard let object = tool as? JSONObject, object.string("type") == "namespace", let inner = object.array("tools") else { return [tool] }
+            return inner
+        }
         prompt.tools = tools.enumerated().map { index, tool in
             let object = tool as? JSONObject ?? [:]
             return PromptTool(name: object.string("name") ?? object.string("type") ?? "#\(index + 1)",
@@ -156,6 +161,28 @@ extension OpenAIResponsesStream {
     }
 
     /// One input item as a message: a tool call is the assistant's, its output the tool's.
+    /// The output items of the response, from its events as captured (a WebSocket's one per line, or
+    /// SSE `data:` lines): exactly the items a client continuing it leaves out of its next input.
+    public static func reply(response: Data, summary: ResponseSummary) -> [PromptMessage] {
+        var items: [Any] = []
+        var completed: [Any]?
+        for line in response.split(separator: UInt8(ascii: "\n")) {
+            let json = line.starts(with: Array("data: ".utf8)) ? line.dropFirst(6) : line
+            guard json.first == UInt8(ascii: "{"), let event = JSON.object(json) else { continue }
+            switch event.string("type") {
+            case "response.output_item.done": if let item = event["item"] { items.append(item) }
+            case "response.completed", "response.incomplete": completed = event.object("response")?.array("output")
+            default: break
+            }
+        }
+        if items.isEmpty, let completed { items = completed }
+        if items.isEmpty, let body = JSON.object(response), let output = body.array("output") { items = output }
+        guard !items.isEmpty || summary.text.isEmpty && summary.toolCalls.isEmpty else {
+            return summary.reply  // the capture was cut short: what the summary kept
+        }
+        return items.map(message)
+    }
+
     static func message(_ value: Any) -> PromptMessage {
         let item = value as? JSONObject ?? [:]
         let type = item.string("type") ?? "message"

@@ -59,6 +59,9 @@ public protocol WireFormat {
     /// The big members of its request bodies (system prompt, tools, conversation), which the history
     /// stores apart so that a resent conversation costs only its new messages.
     static var bodyMembers: [String: BodyMember] { get }
+    /// The model's reply, as the conversation items a request continuing it stands on: read from the
+    /// response as received where the format keeps them whole, else from its `summary`.
+    static func reply(response: Data, summary: ResponseSummary) -> [PromptMessage]
     /// Consumes one event of a streamed response.
     mutating func ingest(_ event: SSEEvent)
     /// Consumes a complete non-streamed JSON body (a result or an error object).
@@ -67,6 +70,24 @@ public protocol WireFormat {
     mutating func finish()
     /// Everything learned so far.
     var summary: ResponseSummary { get }
+}
+
+extension WireFormat {
+    public static func reply(response: Data, summary: ResponseSummary) -> [PromptMessage] { summary.reply }
+}
+
+extension ResponseSummary {
+    /// The reply as one assistant message of what was read: thinking, text, tool calls.
+    public var reply: [PromptMessage] {
+        var blocks: [PromptBlock] = []
+        if !thinking.isEmpty { blocks.append(PromptBlock(kind: .thinking, type: "thinking", text: thinking, json: JSON.text(thinking) ?? "")) }
+        if !text.isEmpty { blocks.append(PromptJSON.text(text)) }
+        for call in toolCalls {
+            blocks.append(PromptBlock(kind: .toolUse, type: "tool_use", text: call.arguments, toolID: call.id, toolName: call.name,
+                                      json: JSON.text(["id": call.id, "name": call.name, "arguments": call.arguments]) ?? ""))
+        }
+        return blocks.isEmpty ? [] : [PromptMessage(role: .assistant, blocks: blocks)]
+    }
 }
 
 /// A top-level member of a request body that the history cuts out and stores content-addressed.

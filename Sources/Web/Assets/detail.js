@@ -193,7 +193,7 @@ function request(data) {
     parts.push(...p.system.map((b, i) => block([el("span", { class: "tag", text: `block ${i + 1}` }), el("span", { text: `${b.text.length} chars` }), cacheTag(b)], b.text || pretty(b.json))));
   }
   if (p.tools.length) {
-    parts.push(el("h3", { text: `Tools (${p.tools.length})` }));
+    parts.push(el("h3", { text: `Tools (${p.tools.length})${p.earlierTools ? ", sent earlier on this connection" : ""}` }));
     parts.push(...p.tools.map((tool) => {
       let definition = {};
       try { definition = JSON.parse(tool.json); } catch { /* shown as sent below */ }
@@ -203,8 +203,17 @@ function request(data) {
     }));
   }
   parts.push(el("h3", { text: `Messages (${p.messages.length})` }));
-  if (p.previousResponseID) parts.push(el("p", { class: "estimated", text: `Continues response ${p.previousResponseID}: the earlier turns are kept upstream.` }));
-  for (const m of p.messages) parts.push(...m.blocks.map((b) => promptBlock(m.role, b)));
+  const earlier = p.earlierMessages ?? 0;
+  if (p.earlierMessages != null) {
+    parts.push(el("p", { class: "estimated", text: `Continues response ${p.previousResponseID}: the first ${earlier} messages were sent earlier on this WebSocket and are rebuilt here; this request sent the ${p.messages.length - earlier} below the line.` }));
+  } else if (p.previousResponseID) {
+    parts.push(el("p", { class: "estimated", text: `Continues response ${p.previousResponseID}: the earlier turns are kept upstream.` }));
+  }
+  p.messages.forEach((m, i) => {
+    if (earlier && i === earlier) parts.push(el("div", { class: "sent-line", text: "sent in this request" }));
+    const blocks = m.blocks.map((b) => promptBlock(m.role, b));
+    parts.push(i < earlier ? el("div", { class: "earlier" }, blocks) : el("div", { class: "sent" }, blocks));
+  });
   return el("div", {}, parts);
 }
 
