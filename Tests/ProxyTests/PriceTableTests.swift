@@ -15,6 +15,15 @@ import Testing
         #expect(Self.shipped.lookup(provider: "openai", model: "gpt-5-mini-2025-08-07")?.key == "openai:gpt-5-mini")
         #expect(Self.shipped.lookup(provider: "openai", model: "gpt-5.2-codex")?.key == "openai:gpt-5.2-codex")
         #expect(Self.shipped.lookup(provider: "openai", model: "gpt-5.2-2025-12-11")?.key == "openai:gpt-5.2")
+        #expect(Self.shipped.lookup(provider: "openai", model: "gpt-4o-2024-08-06")?.key == "openai:gpt-4o")
+    }
+
+    @Test func aSuffixThatNamesAnotherModelIsNotPricedAsTheShorterOne() {
+        // Codex 0.147.0 offers gpt-5.4-mini beside gpt-5.4: a third of the price, never the base's.
+        #expect(Self.shipped.lookup(provider: "openai", model: "gpt-5.4-mini")?.key == "openai:gpt-5.4-mini")
+        #expect(Self.shipped.lookup(provider: "openai", model: "gpt-5.6-sol-codex") == nil)
+        #expect(Self.shipped.lookup(provider: "openai", model: "codex-auto-review") == nil)
+        #expect(Self.shipped.lookup(provider: "anthropic", model: "claude-sonnet-4-7") == nil)
     }
 
     @Test func resoldAndCloudModelNamesFindTheOriginal() {

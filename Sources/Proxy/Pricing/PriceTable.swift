@@ -147,11 +147,20 @@ public struct PriceTable: Sendable {
         for (key, price) in entries where key.hasPrefix(prefix) {
             if price.aliases.contains(where: { Self.canonical($0) == name }) { return (key, price) }
             let listed = key.dropFirst(prefix.count)
-            // `gpt-5-mini-2025-08-07` is `gpt-5-mini`, never `gpt-5`: a prefix must end at a `-`.
-            guard name.hasPrefix(listed), name.dropFirst(listed.count).first == "-" else { continue }
+            // A dated snapshot is its model (`gpt-5-mini-2025-08-07` is `gpt-5-mini`); any other suffix
+            // names another model (`gpt-5.4-mini` is not `gpt-5.4`, `claude-sonnet-4-7` not
+            // `claude-sonnet-4`), which stays unpriced rather than take a wrong price.
+            guard name.hasPrefix(listed), Self.isSnapshot(name.dropFirst(listed.count)) else { continue }
             if listed.count > (best?.length ?? 0) { best = (key, price, listed.count) }
         }
         return best.map { ($0.key, $0.price) }
+    }
+
+    /// `-20250929`, `-2025-08-07`, `-0613`: a dash, then a date of four digits or more.
+    static func isSnapshot(_ suffix: Substring) -> Bool {
+        guard suffix.first == "-" else { return false }
+        let digits = suffix.dropFirst().prefix { $0.isASCII && $0.isNumber }
+        return digits.count >= 4 && (digits.endIndex == suffix.endIndex || suffix[digits.endIndex] == "-")
     }
 
     /// `anthropic/claude-sonnet-4.5:beta`, `us.anthropic.claude-sonnet-4-5-20250929-v1:0` and
