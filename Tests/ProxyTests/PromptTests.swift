@@ -131,3 +131,20 @@ import Testing
         #expect(prompt.pieces.map(\.label) == ["tool Read", "system block 1", "message 1 (user)"])
     }
 }
+
+@Suite struct PreviewTests {
+    /// The rule as first written: every line break run one space, then cut to `limit` with an ellipsis.
+    static func wholeTextPreview(_ text: String, limit: Int) -> String {
+        let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return flat.count <= limit ? flat : String(flat.prefix(limit - 1)) + "…"
+    }
+
+    @Test(arguments: ["", "short", "\n\nlead and trail\n\n", "a\nb\r\nc\n\n\nd", String(repeating: "word ", count: 100),
+                      String(repeating: "\n", count: 5000) + "after many breaks", "héllo wörld 👩‍👩‍👧 ✓\nnext line",
+                      String(repeating: "x", count: 50_000), String(repeating: "ab\n", count: 200)])
+    func aPreviewReadsOnlyWhatItShowsAndShowsWhatItAlwaysDid(text: String) {
+        for limit in [1, 2, 5, 9, 10, 11, 60, 280] {
+            #expect(PromptText.preview(text, limit: limit) == Self.wholeTextPreview(text, limit: limit), "limit \(limit)")
+        }
+    }
+}

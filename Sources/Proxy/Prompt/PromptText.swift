@@ -8,9 +8,24 @@ public enum PromptText {
             || trimmed.hasPrefix("Caveat: The messages below were generated")
     }
 
-    /// The first `limit` characters, on one line.
+    /// The first `limit` characters, on one line (each run of line breaks one space, none at the ends).
+    /// Reads only as far as it needs: a 50 KB prompt split whole took most of its record's parse.
     public static func preview(_ text: String, limit: Int = 200) -> String {
-        let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return flat.count <= limit ? flat : String(flat.prefix(limit - 1)) + "…"
+        var flat = ""
+        var count = 0
+        var lineBreak = false
+        for character in text {
+            if character.isNewline {
+                lineBreak = count > 0
+                continue
+            }
+            // One more character than `limit` fit: cut, and say so.
+            if count + (lineBreak ? 2 : 1) > limit { return String(flat.prefix(max(limit - 1, 0))) + "…" }
+            if lineBreak { flat.append(" ") }
+            flat.append(character)
+            count += lineBreak ? 2 : 1
+            lineBreak = false
+        }
+        return flat
     }
 }
