@@ -254,6 +254,45 @@ def responses_stream_events(model="gpt-5-2025-08-07", text="Hello there!", usage
     return [(e["type"], e) for e in events]
 
 
+# ---- Gemini ---------------------------------------------------------------------------------------
+
+def gemini_usage(prompt=0, candidates=0, cached=0, thoughts=0, tool_use=0):
+    """`usageMetadata` as the Gemini API writes it: prompt includes cached; thoughts are apart."""
+    usage = {"promptTokenCount": prompt, "candidatesTokenCount": candidates,
+             "totalTokenCount": prompt + candidates + thoughts + tool_use,
+             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}]}
+    if cached:
+        usage["cachedContentTokenCount"] = cached
+        usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": cached}]
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    if tool_use:
+        usage["toolUsePromptTokenCount"] = tool_use
+    return usage
+
+
+def gemini_response(text="Hello there!", model="gemini-2.5-flash", usage=None, finish="STOP", thought=None, function_call=None):
+    parts = ([{"text": thought, "thought": True}] if thought else []) + ([{"text": text}] if text else [])
+    if function_call:
+        parts.append({"functionCall": function_call})
+    candidate = {"content": {"parts": parts, "role": "model"}, "index": 0}
+    if finish:
+        candidate["finishReason"] = finish
+    return {"candidates": [candidate], "usageMetadata": usage or gemini_usage(8, 3), "modelVersion": model,
+            "responseId": "gem-resp-1"}
+
+
+def gemini_sse_reply(chunks, gap=0.0):
+    """`?alt=sse`: one response object per `data:` line, each frame ending in CRLF CRLF as Google's do."""
+    pieces = [("data: " + json.dumps(c) + "\r\n\r\n").encode() for c in chunks]
+    return Reply(headers=[("Content-Type", "text/event-stream"), ("x-goog-request-id", "gem-mock")],
+                 chunks=[(gap if i else 0.0, p) for i, p in enumerate(pieces)])
+
+
+def gemini_error(code=429, status="RESOURCE_EXHAUSTED", message="Resource has been exhausted (e.g. check quota)."):
+    return json_reply({"error": {"code": code, "message": message, "status": status}}, status=code)
+
+
 # ---- replies -------------------------------------------------------------------------------------
 
 def stream_reply(events, gap=0.0, status=200, headers=None, **kw):

@@ -8,6 +8,8 @@ public enum ClientIdentity {
         ("codex_exec/", "codex"),
         ("codex/", "codex"),
         ("opencode/", "opencode"),
+        ("geminicli/", "gemini-cli"),
+        ("google-genai-sdk/", "google-genai"),
         ("anthropic/python", "anthropic-python"),
         ("anthropic/js", "anthropic-js"),
         ("asyncanthropic/python", "anthropic-python"),

@@ -65,5 +65,10 @@ extension Provider {
                  otelName: "openrouter", baseURLVariable: "OPENROUTER_BASE_URL", clientBasePath: "/v1"),
         Provider(name: "ollama", upstream: URL(string: "http://127.0.0.1:11434")!,
                  otelName: "ollama", baseURLVariable: "OLLAMA_HOST"),
+        Provider(name: "gemini", upstream: URL(string: "https://generativelanguage.googleapis.com")!,
+                 otelName: "gcp.gemini", baseURLVariable: "GOOGLE_GEMINI_BASE_URL"),
+        // The Gemini CLI signed in with a Google account: the same API wrapped (`/v1internal:…`).
+        Provider(name: "code-assist", upstream: URL(string: "https://cloudcode-pa.googleapis.com")!,
+                 otelName: "gcp.gemini", baseURLVariable: "CODE_ASSIST_ENDPOINT"),
     ]
 }

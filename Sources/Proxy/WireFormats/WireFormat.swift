@@ -5,6 +5,7 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
     case anthropicMessages = "anthropic.messages"
     case openAIChatCompletions = "openai.chat_completions"
     case openAIResponses = "openai.responses"
+    case gemini = "gemini.generate_content"
 
     /// Picks the dialect from the upstream path (query excluded); nil for endpoints without usage.
     public static func detect(path: Substring) -> WireFormatKind? {
@@ -14,6 +15,7 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
         if path.hasSuffix("/messages") || path.hasSuffix("/messages/count_tokens") { return .anthropicMessages }
         if path.hasSuffix("/chat/completions") { return .openAIChatCompletions }
         if path.hasSuffix("/responses") { return .openAIResponses }
+        if path.hasSuffix(":generateContent") || path.hasSuffix(":streamGenerateContent") || path.hasSuffix(":countTokens") { return .gemini }
         return nil
     }
 
@@ -23,6 +25,7 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
         case .anthropicMessages: AnthropicMessagesStream.self
         case .openAIChatCompletions: OpenAIChatCompletionsStream.self
         case .openAIResponses: OpenAIResponsesStream.self
+        case .gemini: GeminiStream.self
         }
     }
 

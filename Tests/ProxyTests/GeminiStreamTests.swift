@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import Proxy
+
+/// The Gemini format, both sides, on the shapes its clients send (bodies as google-genai 3.6.1 sends
+/// them, checked against a recording mock) and its servers answer.
+@Suite struct GeminiStreamTests {
+    @Test func theFormatIsKnownByItsPathAndTheModelNamedInIt() {
+        #expect(WireFormatKind.detect(path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse") == .gemini)
+        #expect(WireFormatKind.detect(path: "/v1/models/gemini-2.5-flash:generateContent") == .gemini)
+        #expect(WireFormatKind.detect(path: "/v1internal:countTokens") == .gemini)
+        #expect(WireFormatKind.detect(path: "/v1beta/models") == nil)  // the listing has no usage
+        #expect(GeminiStream.model(path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse") == "gemini-2.5-pro")
+    }
+
+    @Test func theSDKsRequestIsReadWhateverCaseItsMembersAreIn() throws {
+        // google-genai 3.6.1: camelCase members, but snake_case inside `thinkingConfig`.
+        let body = #"""
+        {"contents":[{"parts":[{"text":"list the files"}],"role":"user"},
+          {"parts":[{"text":"planning","thought":true},{"functionCall":{"name":"ls","args":{"path":"."}}}],"role":"model"},
+          {"parts":[{"functionResponse":{"name":"ls","response":{"files":["a.txt"]}}}],"role":"user"}],
+         "systemInstruction":{"parts":[{"text":"be brief"}],"role":"user"},
+         "tools":[{"functionDeclarations":[{"name":"ls","description":"list","parameters":{"type":"OBJECT"}}]},{"googleSearch":{}}],
+         "generationConfig":{"temperature":0.2,"max_output_tokens":512,"thinkingConfig":{"include_thoughts":true,"thinking_budget":128}}}
+        """#
+        let prompt = try #require(WireFormatKind.gemini.prompt(body: Array(body.utf8), path: "/v1/models/gemini-2.5-flash:streamGenerateContent?alt=sse"))
+        #expect(prompt.model == "gemini-2.5-flash" && prompt.stream && prompt.operation == "chat")
+        #expect(prompt.temperature == 0.2 && prompt.maxTokens == 512)
+        #expect(prompt.system.map(\.text) == ["be brief"])
+        #expect(prompt.tools.map(\.name) == ["ls", "googleSearch"])
+        #expect(prompt.messages.map(\.role) == [.user, .assistant, .tool])
+        #expect(prompt.messages[1].blocks.map(\.kind) == [.thinking, .toolUse] && prompt.messages[1].blocks[1].text == #"{"path":"."}"#)
+        // The result answers the call by the function's name, so the turn links to the exchange that asked.
+        #expect(prompt.answeredToolCalls == ["ls"] && prompt.userPrompts == ["list the files"])
+    }
+
+    @Test func codeAssistWrapsTheRequestAndNamesTheModelInTheBody() throws {
+        let body = #"{"model":"gemini-2.5-pro","project":"p-123","request":{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}}"#
+        let prompt = try #require(WireFormatKind.gemini.prompt(body: Array(body.utf8), path: "/v1internal:streamGenerateContent?alt=sse"))
+        #expect(prompt.model == "gemini-2.5-pro" && prompt.stream && prompt.userPrompts == ["hi"])
+        let count = try #require(WireFormatKind.gemini.prompt(body: Array(body.utf8), path: "/v1internal:countTokens"))
+        #expect(count.operation == "count_tokens")
+    }
+
+    static func chunk(_ text: String, thought: Bool = false, usage: String? = nil, finish: String? = nil, wrapped: Bool = false) -> String {
+        let part = thought ? #"{"text":"\#(text)","thought":true}"# : #"{"text":"\#(text)"}"#
+        var response = #"{"candidates":[{"content":{"role":"model","parts":[\#(part)]}\#(finish.map { #","finishReason":"\#($0)""# } ?? "")}]"#
+        if let usage { response += #","usageMetadata":\#(usage)"# }
+        response += #","modelVersion":"gemini-2.5-pro","responseId":"r-42"}"#
+        return wrapped ? #"{"response":\#(response)}"# : response
+    }
+
+    static func stream(_ chunks: [String]) -> ResponseSummary {
+        var parser = SSEParser()
+        var format = GeminiStream()
+        // Google ends each frame with \r\n\r\n.
+        for event in parser.feed(Array(chunks.map { "data: \($0)\r\n\r\n" }.joined().utf8)) { format.ingest(event) }
+        format.finish()
+        return format.summary
+    }
+
+    @Test(arguments: [false, true])
+    func aStreamsUsageIsItsLastChunksAndThoughtsAreBilledAsOutput(wrapped: Bool) throws {
+        let summary = Self.stream([
+            Self.chunk("Let me think", thought: true, usage: #"{"promptTokenCount":1200,"totalTokenCount":1200}"#, wrapped: wrapped),
+            Self.chunk("Hello", usage: #"{"promptTokenCount":1200,"candidatesTokenCount":1,"thoughtsTokenCount":40,"totalTokenCount":1241}"#, wrapped: wrapped),
+            Self.chunk(" there", usage: #"{"promptTokenCount":1200,"cachedContentTokenCount":1024,"candidatesTokenCount":3,"thoughtsTokenCount":40,"toolUsePromptTokenCount":10,"totalTokenCount":1253}"#,
+                       finish: "STOP", wrapped: wrapped),
+        ])
+        #expect(summary.text == "Hello there" && summary.thinking == "Let me think")
+        #expect(summary.usage == Usage(inputTokens: 1210, outputTokens: 43, cacheReadTokens: 1024, reasoningTokens: 40))
+        #expect(summary.model == "gemini-2.5-pro" && summary.id == "r-42" && summary.finishReasons == ["STOP"] && summary.complete)
+    }
+
+    @Test func aStreamThatStopsBeforeAFinishReasonIsNotComplete() {
+        let summary = Self.stream([Self.chunk("Hel", usage: #"{"promptTokenCount":9,"candidatesTokenCount":1}"#)])
+        #expect(!summary.complete && summary.usage?.inputTokens == 9)
+    }
+
+    @Test func aStreamedJSONArrayReadWholeGivesTheSameAnswer() {
+        // Without ?alt=sse the same chunks come as one JSON array.
+        let chunks = [Self.chunk("Hello"), Self.chunk(" there", usage: #"{"promptTokenCount":5,"candidatesTokenCount":2}"#, finish: "STOP")]
+        var format = GeminiStream()
+        format.ingest(body: Array(("[" + chunks.joined(separator: ",\r\n") + "]").utf8))
+        #expect(format.summary.text == "Hello there" && format.summary.usage == Usage(inputTokens: 5, outputTokens: 2) && format.summary.complete)
+    }
+
+    @Test func callsErrorsAndTokenCountsAreRead() {
+        var call = GeminiStream()
+        call.ingest(body: Array(#"{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"ls","args":{"path":"/tmp"}}}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":20,"candidatesTokenCount":5}}"#.utf8))
+        #expect(call.summary.toolCalls == [ToolCall(id: "ls", name: "ls", arguments: #"{"path":"/tmp"}"#)])
+
+        var error = GeminiStream()
+        error.ingest(body: Array(#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}}"#.utf8))
+        #expect(error.summary.error == ProviderError(type: "RESOURCE_EXHAUSTED", message: "Resource has been exhausted"))
+
+        var count = GeminiStream()
+        count.ingest(body: Array(#"{"totalTokens":31}"#.utf8))
+        #expect(count.summary.usage == Usage(inputTokens: 31) && count.summary.toolCalls.isEmpty)
+    }
+}

@@ -1,0 +1,117 @@
+"""The official google-genai SDK through `ccglass serve` at /gemini, against a mock that answers as the
+Gemini API does: plain and streamed answers, token counts, a function call, thoughts, an error."""
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import Proxy
+from mock_upstream import MockUpstream, gemini_error, gemini_response, gemini_sse_reply, gemini_usage, json_reply
+
+genai = pytest.importorskip("google.genai")
+from google.genai import errors, types  # noqa: E402
+
+KEY = "AIzaSy-test-gemini-not-a-key-0123456789"
+
+
+@pytest.fixture
+def gemini(tmp_path):
+    mock = MockUpstream()
+    proxy = Proxy(tmp_path / "home", {"gemini": mock.url})
+    client = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=f"{proxy.url}/gemini"))
+    yield mock, proxy, client
+    proxy.stop()
+    mock.close()
+
+
+def no_key_in(home):
+    for path in Path(home).rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_an_answer_is_recorded_with_its_usage_and_the_body_as_sent(gemini):
+    mock, proxy, client = gemini
+    usage = gemini_usage(prompt=1200, candidates=30, cached=1024, thoughts=45)
+    mock.enqueue(json_reply(gemini_response("Use a context manager.", model="gemini-2.5-flash", usage=usage, thought="Think first")))
+    answer = client.models.generate_content(model="gemini-2.5-flash", contents="how do I close files?",
+                                            config=types.GenerateContentConfig(system_instruction="be brief",
+                                                                               thinking_config=types.ThinkingConfig(include_thoughts=True)))
+    assert answer.text == "Use a context manager."
+    [exchange] = proxy.wait_exchange()
+    sent = mock.received[-1]
+    assert sent.path.endswith("/models/gemini-2.5-flash:generateContent") and sent.header("x-goog-api-key") == KEY
+    detail = proxy.exchange(exchange["id"])
+    assert json.loads(sent.body) == detail["request"]  # upstream got the body the SDK sent
+    assert exchange["format"] == "gemini.generate_content" and exchange["client"] == "google-genai"
+    u = exchange["response"]["usage"]
+    assert (u["inputTokens"], u["cacheReadTokens"], u["outputTokens"], u["reasoningTokens"]) == (1200, 1024, 75, 45)
+    assert exchange["response"]["thinking"] == "Think first" and exchange["response"]["finishReasons"] == ["STOP"]
+    prompt = detail["prompt"]
+    assert [b["text"] for b in prompt["system"]] == ["be brief"] and prompt["model"] == "gemini-2.5-flash"
+    no_key_in(proxy.home)
+
+
+def test_a_stream_reaches_the_sdk_whole_and_its_last_usage_counts(gemini):
+    mock, proxy, client = gemini
+    chunks = [gemini_response("Hel", usage=gemini_usage(900, 1), finish=None),
+              gemini_response("lo there", usage=gemini_usage(900, 3), finish=None),
+              gemini_response("!", usage=gemini_usage(900, 4, thoughts=12))]
+    mock.enqueue(gemini_sse_reply(chunks, gap=0.02))
+    text = "".join(c.text for c in client.models.generate_content_stream(model="gemini-2.5-pro", contents="say hello"))
+    assert text == "Hello there!"
+    [exchange] = proxy.wait_exchange()
+    assert mock.received[-1].path.endswith(":streamGenerateContent?alt=sse")
+    u = exchange["response"]["usage"]
+    assert (u["inputTokens"], u["outputTokens"], u["reasoningTokens"]) == (900, 16, 12)
+    assert exchange["response"]["text"] == "Hello there!" and exchange["outcome"] == "ok"
+
+
+def test_a_function_call_round_trip_links_the_result_to_its_call(gemini):
+    mock, proxy, client = gemini
+    call = {"name": "read_file", "args": {"path": "setup.cfg"}}
+    mock.enqueue(json_reply(gemini_response("", function_call=call, usage=gemini_usage(300, 12))),
+                 json_reply(gemini_response("It pins pytest.", usage=gemini_usage(340, 6))))
+    tool = types.Tool(function_declarations=[types.FunctionDeclaration(name="read_file", description="read a file",
+                                                                       parameters={"type": "OBJECT", "properties": {"path": {"type": "STRING"}}})])
+    config = types.GenerateContentConfig(tools=[tool], automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))
+    first = client.models.generate_content(model="gemini-2.5-flash", contents="what does setup.cfg pin?", config=config)
+    assert first.function_calls[0].name == "read_file"
+    history = [types.Content(role="user", parts=[types.Part(text="what does setup.cfg pin?")]), first.candidates[0].content,
+               types.Content(role="user", parts=[types.Part.from_function_response(name="read_file", response={"content": "pytest==9"})])]
+    client.models.generate_content(model="gemini-2.5-flash", contents=history, config=config)
+    asked, answered = sorted(proxy.wait_exchange(count=2), key=lambda e: e["id"])
+    assert asked["response"]["toolCalls"] == [{"id": "read_file", "name": "read_file", "arguments": '{"path":"setup.cfg"}'}]
+    assert answered["request"]["toolResultIDs"] == ["read_file"]
+    roles = [m["role"] for m in proxy.exchange(answered["id"])["prompt"]["messages"]]
+    assert roles == ["user", "assistant", "tool"]
+
+
+def test_token_counts_and_errors_are_recorded_as_google_sent_them(gemini):
+    mock, proxy, client = gemini
+    mock.enqueue(json_reply({"totalTokens": 31}), gemini_error())
+    assert client.models.count_tokens(model="gemini-2.5-flash", contents="count me").total_tokens == 31
+    with pytest.raises(errors.ClientError) as failed:
+        client.models.generate_content(model="gemini-2.5-flash", contents="again")
+    assert failed.value.code == 429
+    counted, refused = sorted(proxy.wait_exchange(count=2), key=lambda e: e["id"])
+    assert counted["request"]["operation"] == "count_tokens" and counted["response"]["usage"]["inputTokens"] == 31
+    assert counted.get("cost") is None  # a count is not billed
+    assert refused["status"] == 429 and refused["outcome"] == "http_error"
+    assert refused["errorMessage"] == "Resource has been exhausted (e.g. check quota)."
+
+
+def test_a_key_in_the_query_string_is_forwarded_and_never_written(gemini):
+    mock, proxy, _ = gemini
+    mock.enqueue(json_reply(gemini_response("ok")))
+    body = json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}).encode()
+    request = urllib.request.Request(f"{proxy.url}/gemini/v1beta/models/gemini-2.5-flash:generateContent?key={KEY}", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["candidates"][0]["content"]["parts"][0]["text"] == "ok"
+    assert mock.received[-1].path.endswith(f"?key={KEY}")  # upstream got it as sent
+    [exchange] = proxy.wait_exchange()
+    assert KEY not in exchange["target"] and exchange["response"]["usage"]["inputTokens"] == 8
+    proxy.stop()  # everything written and closed
+    no_key_in(proxy.home)
