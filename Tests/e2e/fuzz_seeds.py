@@ -7,7 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from mock_upstream import (anthropic_error, anthropic_message, anthropic_stream_events, anthropic_usage, chat_completion,  # noqa: E402
-                           chat_stream_chunks, responses_object, responses_stream_events, sse)
+                           chat_stream_chunks, gemini_error, gemini_response, gemini_sse_reply, gemini_usage,
+                           responses_object, responses_stream_events, sse)
 
 out = Path(sys.argv[1])
 fixtures = Path(__file__).parents[1] / "Fixtures" / "claude-code"
@@ -18,11 +19,20 @@ streams = {
     "chat": [b"".join(sse(chat_stream_chunks(tool_call={"id": "c1", "name": "f", "arguments": {"a": 1}}))), json.dumps(chat_completion()).encode()],
     "responses": [b"".join(sse(responses_stream_events(function_call={"id": "c1", "name": "f", "arguments": {}}))), json.dumps(responses_object()).encode()],
 }
+gemini_chunks = [gemini_response("Hel", thought="t", usage=gemini_usage(9, 1), finish=None),
+                 gemini_response("lo", usage=gemini_usage(9, 2, cached=4, thoughts=3), function_call={"name": "f", "args": {"a": 1}})]
+streams["gemini"] = [b"".join(p for _, p in gemini_sse_reply(gemini_chunks).chunks), json.dumps(gemini_chunks).encode(),
+                     json.dumps({"response": gemini_chunks[1]}).encode(), gemini_error().chunks[0][1], b'{"totalTokens":31}']
 streams["sse"] = streams["anthropic"][:1] + streams["chat"][:1] + [b"data: a\r\ndata: b\r\r: c\n\nevent: x\ndata: {}\n\n"]
 streams["json"] = [json.dumps(json.load(open(f))["body"]).encode()[:60000] for f in sorted(fixtures.glob("*.json"))]
 streams["request"] = [json.dumps(json.load(open(f))["body"]).encode() for f in sorted(fixtures.glob("*.json"))] + [
     json.dumps({"model": "gpt-5.5", "instructions": "x", "input": [{"type": "function_call", "call_id": "c", "name": "shell", "arguments": "{}"},
                                                                   {"type": "function_call_output", "call_id": "c", "output": "ok"}]}).encode(),
+    json.dumps({"model": "gemini-2.5-pro", "project": "p", "request": {"contents": [
+        {"role": "user", "parts": [{"text": "hi"}]}, {"role": "model", "parts": [{"functionCall": {"name": "f", "args": {}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "f", "response": {"ok": True}}}]}],
+        "systemInstruction": {"parts": [{"text": "s"}]}, "tools": [{"functionDeclarations": [{"name": "f"}]}],
+        "generationConfig": {"thinkingConfig": {"include_thoughts": True}}}}).encode(),
     json.dumps({"model": "deepseek-chat", "messages": [{"role": "assistant", "reasoning_content": "r", "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "{}"}}]},
                                                        {"role": "tool", "tool_call_id": "c", "content": "ok"}]}).encode()]
 streams["gzip"] = [gzip.compress(s) for s in streams["sse"]] + [zlib.compress(streams["json"][0])]

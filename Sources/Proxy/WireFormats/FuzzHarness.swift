@@ -4,7 +4,7 @@ import NIOCore
 /// Feeds arbitrary bytes to the parsers that read untrusted input on the forwarding path. Used by the
 /// libFuzzer targets (`scripts/fuzz`) and by the tests that replay every input they ever crashed on.
 public enum FuzzHarness {
-    public static let targets = ["sse", "anthropic", "chat", "responses", "request", "gzip", "json", "websocket"]
+    public static let targets = ["sse", "anthropic", "chat", "responses", "gemini", "request", "gzip", "json", "websocket"]
 
     public static func run(_ target: String, _ bytes: [UInt8]) {
         // The first byte picks where to cut the stream, so chunk boundaries are fuzzed too.
@@ -23,6 +23,9 @@ public enum FuzzHarness {
             stream(bytes, cut: cut, into: &format)
         case "responses":
             var format = OpenAIResponsesStream()
+            stream(bytes, cut: cut, into: &format)
+        case "gemini":
+            var format = GeminiStream()
             stream(bytes, cut: cut, into: &format)
         case "request":
             // Every format's request side, and the readers of its prompt. The first byte is the cut, as
