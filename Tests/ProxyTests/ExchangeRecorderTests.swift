@@ -38,6 +38,32 @@ import Testing
         #expect(seen.first?.requestBody.count == bytes.count)
     }
 
+    /// A count_tokens answer tells the prompt's size; the provider bills nothing for it.
+    @Test(.timeLimit(.minutes(1))) func aTokenCountCostsNothing() async throws {
+        let failures = FailureLog(logger: Logger(label: "test"))
+        let bus = ExchangeBus(failures: failures)
+        let pricing = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data/pricing.json").standardized
+        let context = ProxyContext(providers: ProviderTable(), prices: try PriceTable(json: Data(contentsOf: pricing)), bus: bus,
+                                   failures: failures, logger: Logger(label: "test"))
+        let finished = bus.subscribe("test", kinds: [.finished]).events
+        let exchange = Exchange(id: ExchangeID.make(), startedAt: Date(), provider: Provider.presets[0], method: "POST",
+                                target: "/v1/messages/count_tokens?beta=true", format: .anthropicMessages, userAgent: "claude-cli/2.1.332",
+                                requestHeaders: [])
+        let recorder = ExchangeRecorder(exchange: exchange, started: .now, context: context)
+        recorder.requestChunk(ByteBuffer(string: #"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"how big am I?"}]}"#))
+        recorder.requestEnded()
+        recorder.upstreamHeaders(status: 200, headers: [HeaderField("content-type", "application/json")], arrived: .now)
+        var tap = ResponseTap(format: .anthropicMessages, contentType: "application/json", contentEncoding: nil, captureLimit: 1 << 20)
+        tap.ingest(ByteBuffer(string: #"{"input_tokens":42000}"#))
+        tap.finish()
+        await recorder.finish(tap: tap)
+        bus.finish()
+        var seen: [Exchange] = []
+        for await event in finished { seen.append(event.exchange) }
+        #expect(seen.first?.usage?.inputTokens == 42000)  // the count is kept
+        #expect(seen.first?.cost?.total == 0 && seen.first?.cost?.pricedAs == "not billed (count_tokens)")
+    }
+
     /// Work sent to the recording executor from a forwarding loop (as the relay sends it) runs on the
     /// recording thread, not on that loop.
     @Test(.timeLimit(.minutes(1))) func recordingWorkRunsOnItsOwnThread() async throws {

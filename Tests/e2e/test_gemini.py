@@ -97,7 +97,7 @@ def test_token_counts_and_errors_are_recorded_as_google_sent_them(gemini):
     assert failed.value.code == 429
     counted, refused = sorted(proxy.wait_exchange(count=2), key=lambda e: e["id"])
     assert counted["request"]["operation"] == "count_tokens" and counted["response"]["usage"]["inputTokens"] == 31
-    assert counted.get("cost") is None  # a count is not billed
+    assert counted["cost"]["pricedAs"] == "not billed (count_tokens)" and counted["cost"]["input"] == 0
     assert refused["status"] == 429 and refused["outcome"] == "http_error"
     assert refused["errorMessage"] == "Resource has been exhausted (e.g. check quota)."
 

@@ -189,6 +189,11 @@ final class ExchangeRecorder: Sendable {
             exchange.cost = nil
             return
         }
+        // A token count is free: its usage is the prompt's size, not tokens spent.
+        if exchange.request.operation == "count_tokens" {
+            exchange.cost = Cost(input: 0, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, pricedAs: "not billed (count_tokens)")
+            return
+        }
         exchange.cost = context.prices.cost(provider: exchange.provider, model: exchange.model, usage: usage, at: exchange.startedAt)
     }
 }
