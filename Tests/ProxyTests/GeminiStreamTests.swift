@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 @testable import Proxy
 
@@ -97,5 +98,37 @@ import Testing
         var count = GeminiStream()
         count.ingest(body: Array(#"{"totalTokens":31}"#.utf8))
         #expect(count.summary.usage == Usage(inputTokens: 31) && count.summary.toolCalls.isEmpty)
+    }
+
+    @Test func aStreamedArraySplitsIntoItsElementsWhereverItIsCut() {
+        let elements = [#"{"a":"x]}\"{["}"#, #"{"b":[1,{"c":"}"}]}"#, #"{"d":"\\"}"#]
+        let body = Array(("[" + elements.joined(separator: ",\r\n") + "]\r\n").utf8)
+        for cut in 0...body.count {
+            var splitter = JSONArrayStream()
+            let found = splitter.feed(body[..<cut]) + splitter.feed(body[cut...])
+            #expect(found.map { String(decoding: $0, as: UTF8.self) } == elements, "cut at \(cut)")
+            #expect(splitter.state == .done)
+        }
+        var plain = JSONArrayStream()
+        #expect(plain.feed(Array(#"  {"candidates":[]}"#.utf8)).isEmpty && plain.state == .notAnArray)
+        var odd = JSONArrayStream()
+        #expect(odd.feed(Array("[1,2]".utf8)).isEmpty && odd.state == .broken)
+        var big = JSONArrayStream(maxElement: 8)
+        #expect(big.feed(Array(#"[{"long":"0123456789"},{"s":1}]"#.utf8)).map { String(decoding: $0, as: UTF8.self) } == [#"{"s":1}"#])
+        #expect(big.oversized == 1)
+    }
+
+    @Test func aStreamedArraysUsageShowsBeforeTheArrayCloses() {
+        var tap = ResponseTap(format: .gemini, contentType: "application/json; charset=UTF-8", contentEncoding: nil, captureLimit: 1 << 20)
+        tap.ingest(ByteBuffer(string: "[" + Self.chunk("Hel", usage: #"{"promptTokenCount":70,"candidatesTokenCount":1}"#)))
+        #expect(tap.summary?.usage == Usage(inputTokens: 70, outputTokens: 1) && tap.summary?.text == "Hel")
+        tap.ingest(ByteBuffer(string: ",\r\n" + Self.chunk("lo", usage: #"{"promptTokenCount":70,"candidatesTokenCount":2}"#, finish: "STOP") + "]"))
+        tap.finish()
+        #expect(tap.summary?.usage == Usage(inputTokens: 70, outputTokens: 2) && tap.summary?.complete == true && tap.problems.isEmpty)
+        // A plain answer through the same path is read whole.
+        var plain = ResponseTap(format: .gemini, contentType: "application/json", contentEncoding: nil, captureLimit: 1 << 20)
+        plain.ingest(ByteBuffer(string: Self.chunk("ok", usage: #"{"promptTokenCount":3,"candidatesTokenCount":1}"#, finish: "STOP")))
+        plain.finish()
+        #expect(plain.summary?.text == "ok" && plain.summary?.usage == Usage(inputTokens: 3, outputTokens: 1))
     }
 }

@@ -289,6 +289,15 @@ def gemini_sse_reply(chunks, gap=0.0):
                  chunks=[(gap if i else 0.0, p) for i, p in enumerate(pieces)])
 
 
+def gemini_array_reply(chunks, gap=0.0):
+    """`streamGenerateContent` without `alt=sse`: the answers as one JSON array, pretty-printed as Google
+    writes it, each element leaving when it is ready."""
+    pieces = ["[" + json.dumps(chunks[0], indent=2)] + [",\r\n" + json.dumps(c, indent=2) for c in chunks[1:]]
+    pieces[-1] += "\n]"
+    return Reply(headers=[("Content-Type", "application/json; charset=UTF-8")],
+                 chunks=[(gap if i else 0.0, p.encode()) for i, p in enumerate(pieces)])
+
+
 def gemini_error(code=429, status="RESOURCE_EXHAUSTED", message="Resource has been exhausted (e.g. check quota)."):
     return json_reply({"error": {"code": code, "message": message, "status": status}}, status=code)
 

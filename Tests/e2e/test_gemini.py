@@ -1,13 +1,15 @@
 """The official google-genai SDK through `ccglass serve` at /gemini, against a mock that answers as the
 Gemini API does: plain and streamed answers, token counts, a function call, thoughts, an error."""
+import http.client
 import json
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import Proxy
-from mock_upstream import MockUpstream, gemini_error, gemini_response, gemini_sse_reply, gemini_usage, json_reply
+from mock_upstream import MockUpstream, gemini_array_reply, gemini_error, gemini_response, gemini_sse_reply, gemini_usage, json_reply
 
 genai = pytest.importorskip("google.genai")
 from google.genai import errors, types  # noqa: E402
@@ -115,3 +117,30 @@ def test_a_key_in_the_query_string_is_forwarded_and_never_written(gemini):
     assert KEY not in exchange["target"] and exchange["response"]["usage"]["inputTokens"] == 8
     proxy.stop()  # everything written and closed
     no_key_in(proxy.home)
+
+
+def test_a_json_array_stream_shows_its_usage_before_the_array_closes(gemini):
+    # Without ?alt=sse Gemini streams one JSON array; ccglass reads each answer as it arrives.
+    mock, proxy, _ = gemini
+    chunks = [gemini_response("Hel", usage=gemini_usage(500, 1), finish=None),
+              gemini_response("lo", usage=gemini_usage(500, 2), finish=None),
+              gemini_response("!", usage=gemini_usage(500, 3))]
+    mock.enqueue(gemini_array_reply(chunks, gap=0.8))
+    connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    body = json.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+    connection.request("POST", "/gemini/v1beta/models/gemini-2.5-flash:streamGenerateContent", body=body,
+                       headers={"Content-Type": "application/json", "x-goog-api-key": KEY})
+    response = connection.getresponse()
+    received = response.read1()  # the first element, alone: the others are still to come
+    seen = None
+    deadline = time.time() + 0.7
+    while time.time() < deadline and not seen:
+        rows = [r for r in proxy.rows() if r["phase"] != "finished" and r.get("usage")]
+        seen = rows[0] if rows else None
+        time.sleep(0.05)
+    assert seen and seen["usage"]["inputTokens"] == 500 and seen["usage"]["outputTokens"] == 1
+    received += response.read()
+    assert json.loads(received) == chunks  # the client got the array as sent
+    [exchange] = proxy.wait_exchange()
+    assert exchange["response"]["usage"]["outputTokens"] == 3 and exchange["response"]["text"] == "Hello!"
+    assert exchange["response"]["finishReasons"] == ["STOP"] and exchange["outcome"] == "ok"

@@ -16,6 +16,7 @@ struct ResponseTap {
     /// Why part of the response could not be read (shown on the exchange, counted as parse failures).
     private(set) var problems: [String] = []
     private var decodeFailed = false
+    private var array: JSONArrayStream?
 
     /// A non-streamed body larger than this is forwarded whole but not parsed (no LLM answer is this big).
     static let maxJSONBody = 16 << 20
@@ -25,6 +26,8 @@ struct ResponseTap {
         self.parser = format?.makeParser()
         let isSSE = contentType?.containsIgnoringCase("text/event-stream") ?? false
         if parser != nil, isSSE { sse = SSEParser() }
+        // Gemini streams as one JSON array when not asked for SSE: read each answer as it closes.
+        if parser != nil, !isSSE, format == .gemini { array = JSONArrayStream() }
         do {
             decoder = try ContentDecoder.make(contentEncoding: contentEncoding)
         } catch {
@@ -77,6 +80,9 @@ struct ResponseTap {
             if let last = splitter.finish() { parser?.ingest(last) }
             if splitter.oversizedEvents > 0 { problems.append("\(splitter.oversizedEvents) oversized SSE events skipped") }
             sse = splitter
+        } else if let splitter = array, splitter.state != .notAnArray {
+            if splitter.oversized > 0 { problems.append("\(splitter.oversized) oversized stream elements skipped") }
+            if splitter.state == .broken { problems.append("the streamed JSON array was not an array of objects") }
         } else if !decodeFailed, !jsonBody.isEmpty {
             parser?.ingest(body: jsonBody)
             jsonBody = []
@@ -93,6 +99,10 @@ struct ResponseTap {
         if sse != nil {
             let events = decoded.withUnsafeReadableBytes { sse!.feed($0) }
             for event in events { parser?.ingest(event) }
+        } else if var splitter = array, splitter.state != .notAnArray {
+            for element in splitter.feed(decoded.readableBytesView) { parser?.ingest(SSEEvent(name: nil, data: element)) }
+            array = splitter
+            if splitter.state == .notAnArray { read(decoded) }  // a plain body after all: read whole, from its start
         } else if jsonBody.count + decoded.readableBytes <= Self.maxJSONBody {
             jsonBody.append(contentsOf: decoded.readableBytesView)
         } else if !decodeFailed {

@@ -27,6 +27,13 @@ public enum FuzzHarness {
         case "gemini":
             var format = GeminiStream()
             stream(bytes, cut: cut, into: &format)
+            // And as a JSON array streamed without `alt=sse`, split as it arrives.
+            var tap = ResponseTap(format: .gemini, contentType: "application/json", contentEncoding: nil, captureLimit: 1 << 16)
+            tap.ingest(ByteBuffer(bytes: bytes[..<cut]))
+            tap.ingest(ByteBuffer(bytes: bytes[cut...]))
+            tap.finish()
+            var splitter = JSONArrayStream(maxElement: 64)
+            _ = splitter.feed(bytes)
         case "request":
             // Every format's request side, and the readers of its prompt. The first byte is the cut, as
             // for the streams (the seeds carry one), so the body starts after it.
