@@ -35,6 +35,13 @@ import Testing
         #expect(prompt.answeredToolCalls == ["ls"] && prompt.userPrompts == ["list the files"])
     }
 
+    @Test func aNumberOutOfRangeIsNotAMaximum() throws {
+        // Read as a count, never converted blindly: 1e300 must not trap the recording.
+        let body = #"{"contents":[],"generationConfig":{"maxOutputTokens":1e300,"topP":0.5}}"#
+        let prompt = try #require(WireFormatKind.gemini.prompt(body: Array(body.utf8), path: "/v1beta/models/gemini-2.5-pro:generateContent"))
+        #expect(prompt.maxTokens == nil && prompt.topP == 0.5)
+    }
+
     @Test func codeAssistWrapsTheRequestAndNamesTheModelInTheBody() throws {
         let body = #"{"model":"gemini-2.5-pro","project":"p-123","request":{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}}"#
         let prompt = try #require(WireFormatKind.gemini.prompt(body: Array(body.utf8), path: "/v1internal:streamGenerateContent?alt=sse"))

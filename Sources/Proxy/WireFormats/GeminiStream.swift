@@ -110,14 +110,14 @@ extension GeminiStream {
         prompt.model = model(path: path) ?? body.string("model")
         prompt.stream = path.contains(":streamGenerateContent")
         let config = member(request, "generationConfig") as? JSONObject ?? [:]
-        prompt.maxTokens = number(member(config, "maxOutputTokens")).map { Int($0) }
-        prompt.temperature = number(member(config, "temperature"))
-        prompt.topP = number(member(config, "topP"))
+        prompt.maxTokens = config.int(spelled("maxOutputTokens", in: config))
+        prompt.temperature = config.double("temperature")
+        prompt.topP = config.double(spelled("topP", in: config))
         let system = member(request, "systemInstruction")
         if let text = system as? String {
             prompt.system = [PromptJSON.text(text)]
         } else {
-            prompt.system = ((system as? JSONObject)?.array("parts") ?? []).map { part($0, role: .system) }
+            prompt.system = ((system as? JSONObject)?.array("parts") ?? []).map(part)
         }
         prompt.tools = (request.array("tools") ?? []).flatMap { tool -> [PromptTool] in
             let object = tool as? JSONObject ?? [:]
@@ -135,7 +135,7 @@ extension GeminiStream {
             case "function", "tool": .tool
             default: parts.contains { member($0 as? JSONObject ?? [:], "functionResponse") != nil } ? .tool : .user
             }
-            return PromptMessage(role: role, blocks: parts.map { part($0, role: role) })
+            return PromptMessage(role: role, blocks: parts.map(part))
         }
         return prompt
     }
@@ -147,21 +147,21 @@ extension GeminiStream {
         return name.isEmpty ? nil : String(name)
     }
 
-    static func number(_ value: Any?) -> Double? {
-        (value as? Double) ?? (value as? Int).map(Double.init)
-    }
-
-    /// A member under its camelCase name, else its snake_case one.
-    static func member(_ object: JSONObject, _ camel: String) -> Any? {
-        if let value = object[camel] { return value }
+    /// A member's name as `object` spells it: camelCase, else snake_case.
+    static func spelled(_ camel: String, in object: JSONObject) -> String {
+        guard object[camel] == nil else { return camel }
         var snake = ""
         for character in camel {
             if character.isUppercase { snake += "_" + character.lowercased() } else { snake.append(character) }
         }
-        return object[snake]
+        return snake
     }
 
-    static func part(_ value: Any, role: PromptMessage.Role) -> PromptBlock {
+    static func member(_ object: JSONObject, _ camel: String) -> Any? {
+        object[spelled(camel, in: object)]
+    }
+
+    static func part(_ value: Any) -> PromptBlock {
         let part = value as? JSONObject ?? [:]
         let json = PromptJSON.canonical(value)
         if let text = part.string("text") {
@@ -178,8 +178,8 @@ extension GeminiStream {
             return PromptBlock(kind: .toolResult, type: "functionResponse", text: result["response"].flatMap { JSON.text($0) } ?? "",
                                toolID: result.string("id") ?? result.string("name"), toolName: result.string("name"), json: json)
         }
-        if member(part, "inlineData") != nil || member(part, "fileData") != nil {
-            return PromptBlock(kind: .image, type: member(part, "inlineData") != nil ? "inlineData" : "fileData", json: json)
+        for media in ["inlineData", "fileData"] where member(part, media) != nil {
+            return PromptBlock(kind: .image, type: media, json: json)
         }
         return PromptBlock(kind: .other, type: part.keys.sorted().first ?? "part", json: json)
     }
