@@ -71,6 +71,37 @@ import Testing
         #expect(abs(weekend.total - 0.75) < 1e-9)
     }
 
+    @Test func geminiProBillsTheWholePromptAtTheLongTierAbove200k() throws {
+        // promptTokenCount 250 000 of which 100 000 cached, 2 000 candidates + 1 000 thoughts.
+        let long = Usage(inputTokens: 250_000, outputTokens: 3000, cacheReadTokens: 100_000)
+        let cost = try #require(Self.shipped.cost(provider: "gemini", model: "gemini-2.5-pro", usage: long, at: Date()))
+        #expect(abs(cost.total - (150_000 * 2.5 + 100_000 * 0.25 + 3000 * 15) / 1e6) < 1e-9)
+        let short = try #require(Self.shipped.cost(provider: "gemini", model: "gemini-2.5-pro", usage: Usage(inputTokens: 200_000), at: Date()))
+        #expect(abs(short.total - 0.25) < 1e-9)
+    }
+
+    @Test func geminiPreviewAndCodeAssistNamesFindTheirOwnEntry() {
+        #expect(Self.shipped.lookup(provider: "gemini", model: "models/gemini-2.5-flash")?.key == "gemini:gemini-2.5-flash")
+        #expect(Self.shipped.lookup(provider: "gemini", model: "gemini-2.5-flash-lite")?.key == "gemini:gemini-2.5-flash-lite")
+        #expect(Self.shipped.lookup(provider: "gemini", model: "gemini-3-pro-preview")?.key == "gemini:gemini-3-pro-preview")
+        #expect(Self.shipped.lookup(provider: "code-assist", model: "gemini-3.1-flash-lite-preview")?.key == "gemini:gemini-3.1-flash-lite")
+        // A preview is not priced as its family's other model.
+        #expect(Self.shipped.lookup(provider: "gemini", model: "gemini-3-pro-image-preview") == nil)
+    }
+
+    @Test func anIntroductoryPriceEndsOnItsDay() throws {
+        let usage = Usage(inputTokens: 1_000_000, outputTokens: 1_000_000)
+        let december = ISO8601DateFormatter().date(from: "2026-12-31T23:59:59Z")!
+        let january = ISO8601DateFormatter().date(from: "2027-01-01T00:00:00Z")!
+        let before = try #require(Self.shipped.cost(provider: "gemini", model: "gemini-3.8-flash", usage: usage, at: december))
+        let after = try #require(Self.shipped.cost(provider: "gemini", model: "gemini-3.8-flash", usage: usage, at: january))
+        #expect(abs(before.total - 4.5) < 1e-9)
+        #expect(abs(after.total - 9.0) < 1e-9)
+        #expect(throws: PricingError.self) {
+            try PriceTable(json: Data(#"{"models":{"x:y":{"input":1,"output":1,"changes":[{"from":"next year","input":2,"output":2}]}}}"#.utf8))
+        }
+    }
+
     @Test func userFileOverridesAndAdds() throws {
         var table = Self.shipped
         table.merge(try PriceTable(json: Data(#"{"models":{"openai:gpt-4.1":{"input":1,"output":2},"acme:acme-1":{"input":0.5,"output":1,"aliases":["acme-one"]}}}"#.utf8)))

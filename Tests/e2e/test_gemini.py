@@ -17,6 +17,10 @@ from google.genai import errors, types  # noqa: E402
 KEY = "AIzaSy-test-gemini-not-a-key-0123456789"
 
 
+def cost_total(cost):
+    return sum(cost[k] for k in ("input", "output", "cacheRead", "cacheWrite5m", "cacheWrite1h"))
+
+
 @pytest.fixture
 def gemini(tmp_path):
     mock = MockUpstream()
@@ -50,6 +54,9 @@ def test_an_answer_is_recorded_with_its_usage_and_the_body_as_sent(gemini):
     u = exchange["response"]["usage"]
     assert (u["inputTokens"], u["cacheReadTokens"], u["outputTokens"], u["reasoningTokens"]) == (1200, 1024, 75, 45)
     assert exchange["response"]["thinking"] == "Think first" and exchange["response"]["finishReasons"] == ["STOP"]
+    # 176 uncached input at $0.30, 1024 cached at $0.03, 75 output (thoughts included) at $2.50 per million.
+    assert exchange["cost"]["pricedAs"] == "gemini:gemini-2.5-flash"
+    assert cost_total(exchange["cost"]) == pytest.approx((176 * 0.30 + 1024 * 0.03 + 75 * 2.50) / 1e6, abs=1e-12)
     prompt = detail["prompt"]
     assert [b["text"] for b in prompt["system"]] == ["be brief"] and prompt["model"] == "gemini-2.5-flash"
     no_key_in(proxy.home)
@@ -57,9 +64,10 @@ def test_an_answer_is_recorded_with_its_usage_and_the_body_as_sent(gemini):
 
 def test_a_stream_reaches_the_sdk_whole_and_its_last_usage_counts(gemini):
     mock, proxy, client = gemini
-    chunks = [gemini_response("Hel", usage=gemini_usage(900, 1), finish=None),
-              gemini_response("lo there", usage=gemini_usage(900, 3), finish=None),
-              gemini_response("!", usage=gemini_usage(900, 4, thoughts=12))]
+    pro = "gemini-2.5-pro"
+    chunks = [gemini_response("Hel", model=pro, usage=gemini_usage(900, 1), finish=None),
+              gemini_response("lo there", model=pro, usage=gemini_usage(900, 3), finish=None),
+              gemini_response("!", model=pro, usage=gemini_usage(900, 4, thoughts=12))]
     mock.enqueue(gemini_sse_reply(chunks, gap=0.02))
     text = "".join(c.text for c in client.models.generate_content_stream(model="gemini-2.5-pro", contents="say hello"))
     assert text == "Hello there!"
@@ -68,6 +76,7 @@ def test_a_stream_reaches_the_sdk_whole_and_its_last_usage_counts(gemini):
     u = exchange["response"]["usage"]
     assert (u["inputTokens"], u["outputTokens"], u["reasoningTokens"]) == (900, 16, 12)
     assert exchange["response"]["text"] == "Hello there!" and exchange["outcome"] == "ok"
+    assert cost_total(exchange["cost"]) == pytest.approx((900 * 1.25 + 16 * 10) / 1e6, abs=1e-12)
 
 
 def test_a_function_call_round_trip_links_the_result_to_its_call(gemini):
@@ -139,6 +148,7 @@ def test_a_json_array_stream_shows_its_usage_before_the_array_closes(gemini):
         seen = rows[0] if rows else None
         time.sleep(0.05)
     assert seen and seen["usage"]["inputTokens"] == 500 and seen["usage"]["outputTokens"] == 1
+    assert seen["costUSD"] == pytest.approx((500 * 0.30 + 1 * 2.50) / 1e6, abs=1e-12)
     received += response.read()
     assert json.loads(received) == chunks  # the client got the array as sent
     [exchange] = proxy.wait_exchange()

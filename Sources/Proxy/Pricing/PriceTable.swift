@@ -17,7 +17,8 @@ public struct Rates: Sendable, Equatable, Codable {
     }
 }
 
-/// The price of one model: base rates, plus rates that apply above a prompt size or in peak hours.
+/// The price of one model: base rates, plus rates that apply above a prompt size, in peak hours or
+/// from an announced date.
 public struct ModelPrice: Sendable, Equatable, Codable {
     public var rates: Rates
     /// Long-context tiers: when a prompt (cache included) exceeds `aboveInputTokens`, all of it is billed at these rates.
@@ -25,6 +26,9 @@ public struct ModelPrice: Sendable, Equatable, Codable {
     /// Time-of-day pricing (DeepSeek V4): inside a window, its rates replace the base rates.
     public var peak: Peak?
     public var aliases: [String]
+    /// Announced price changes (an introductory price that ends): from its day on, a change's rates and
+    /// tiers replace the base ones, so a stored exchange keeps the price of the day it was sent.
+    public var changes: [Change] = []
 
     public struct Tier: Sendable, Equatable, Codable {
         public var aboveInputTokens: Int
@@ -38,10 +42,20 @@ public struct ModelPrice: Sendable, Equatable, Codable {
         public var rates: Rates
     }
 
+    public struct Change: Sendable, Equatable, Codable {
+        /// Midnight UTC of the first day the change applies.
+        public var from: Date
+        public var rates: Rates
+        public var tiers: [Tier]
+    }
+
     /// The rates for a prompt of `inputTokens` sent at `date`.
     public func rates(inputTokens: Int, at date: Date) -> Rates {
         if let peak, peak.contains(date) { return peak.rates }
-        return tiers.filter { inputTokens > $0.aboveInputTokens }.max { $0.aboveInputTokens < $1.aboveInputTokens }?.rates ?? rates
+        let current = changes.filter { $0.from <= date }.max { $0.from < $1.from }
+        let tiers = current?.tiers ?? tiers
+        return tiers.filter { inputTokens > $0.aboveInputTokens }.max { $0.aboveInputTokens < $1.aboveInputTokens }?.rates
+            ?? current?.rates ?? rates
     }
 }
 
@@ -181,16 +195,18 @@ public struct PriceTable: Sendable {
 
 public enum PricingError: Error, CustomStringConvertible {
     case badKey(String)
+    case badDate(String)
 
     public var description: String {
         switch self {
         case .badKey(let key): return "pricing entry '\(key)' must be keyed provider:model"
+        case .badDate(let text): return "pricing change date '\(text)' must be YYYY-MM-DD"
         }
     }
 }
 
-/// The on-disk shape of `pricing.json`: each entry holds its rates beside `aliases`, `tiers` and `peak`,
-/// and each tier or peak holds rates beside its condition.
+/// The on-disk shape of `pricing.json`: each entry holds its rates beside `aliases`, `tiers`, `peak` and
+/// `changes`, and each tier, peak or change holds rates beside its condition.
 private struct PricingFile: Decodable {
     var updated: String?
     var models: [String: Entry]
@@ -198,7 +214,7 @@ private struct PricingFile: Decodable {
     struct Entry: Decodable {
         var price: ModelPrice
 
-        enum CodingKeys: String, CodingKey { case aliases, tiers, peak }
+        enum CodingKeys: String, CodingKey { case aliases, tiers, peak, changes }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -206,7 +222,27 @@ private struct PricingFile: Decodable {
                 rates: try Rates(from: decoder),
                 tiers: try container.decodeIfPresent([TierEntry].self, forKey: .tiers)?.map(\.tier) ?? [],
                 peak: try container.decodeIfPresent(PeakEntry.self, forKey: .peak)?.peak,
-                aliases: try container.decodeIfPresent([String].self, forKey: .aliases) ?? [])
+                aliases: try container.decodeIfPresent([String].self, forKey: .aliases) ?? [],
+                changes: try container.decodeIfPresent([ChangeEntry].self, forKey: .changes)?.map(\.change) ?? [])
+        }
+    }
+
+    struct ChangeEntry: Decodable {
+        var change: ModelPrice.Change
+
+        enum CodingKeys: String, CodingKey { case from, tiers }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let day = try container.decode(String.self, forKey: .from)
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let parts = day.split(separator: "-").compactMap { Int($0) }
+            guard parts.count == 3, let from = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else {
+                throw PricingError.badDate(day)
+            }
+            change = ModelPrice.Change(from: from, rates: try Rates(from: decoder),
+                                       tiers: try container.decodeIfPresent([TierEntry].self, forKey: .tiers)?.map(\.tier) ?? [])
         }
     }
 
