@@ -43,9 +43,11 @@ import Testing
     }
 
     @Test func codeAssistWrapsTheRequestAndNamesTheModelInTheBody() throws {
-        let body = #"{"model":"gemini-2.5-pro","project":"p-123","request":{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}}"#
+        let body = #"{"model":"gemini-2.5-pro","project":"p-123","user_prompt_id":"s-1########3","request":{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"session_id":"s-1"}}"#
         let prompt = try #require(WireFormatKind.gemini.prompt(body: Array(body.utf8), path: "/v1internal:streamGenerateContent?alt=sse"))
         #expect(prompt.model == "gemini-2.5-pro" && prompt.stream && prompt.userPrompts == ["hi"])
+        // The CLI's session groups its requests; the typed prompt is the turn.
+        #expect(prompt.metadataUserID == "s-1" && prompt.turnID == "s-1########3")
         let count = try #require(WireFormatKind.gemini.prompt(body: Array(body.utf8), path: "/v1internal:countTokens"))
         #expect(count.operation == "count_tokens")
     }

@@ -109,6 +109,9 @@ extension GeminiStream {
         prompt.operation = path.contains(":countTokens") ? "count_tokens" : "chat"
         prompt.model = model(path: path) ?? body.string("model")
         prompt.stream = path.contains(":streamGenerateContent")
+        // Code Assist names the CLI's session inside the request and the typed prompt beside it.
+        prompt.metadataUserID = request.string("session_id").flatMap { $0.isEmpty ? nil : $0 }
+        prompt.turnID = body.string("user_prompt_id").flatMap { $0.isEmpty ? nil : $0 }
         let config = member(request, "generationConfig") as? JSONObject ?? [:]
         prompt.maxTokens = config.int(spelled("maxOutputTokens", in: config))
         prompt.temperature = config.double("temperature")
