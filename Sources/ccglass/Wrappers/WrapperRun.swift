@@ -52,18 +52,35 @@ struct WrapperRun {
             childEnvironment[route.variable] = "\(listenerBase)/\(route.provider)\(path)"
         }
         var arguments = options.agentArguments
+        var temporarySettings: URL?
+        defer { temporarySettings.map { try? FileManager.default.removeItem(at: $0) } }
         switch preset.agent {
         case .claudeCode:
             arguments = claudeCodeArguments(baseURL: childEnvironment["ANTHROPIC_BASE_URL"]!, home: home) + arguments
         case .codex:
             arguments = codexArguments(openAI: childEnvironment["OPENAI_BASE_URL"]!, chatGPT: childEnvironment["CHATGPT_BASE_URL"]!,
                                        home: home, config: codexConfig) + Self.withoutBaseURL(arguments, config: codexConfig)
+        case .gemini:
+            let config = GeminiConfig()
+            if !config.usesGeminiAPI { childEnvironment[GeminiConfig.baseURLVariable] = nil }
+            if !options.noMCP {
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("ccglass-gemini-\(runID).json")
+                do {
+                    try config.writeSystemSettings(to: file, server: mcpServer(home: home))
+                    temporarySettings = file
+                    childEnvironment[GeminiConfig.systemSettingsVariable] = file.path
+                } catch {
+                    note("ccglass: \(error)")
+                }
+            }
         case .other:
             break
         }
         if !options.quiet {
             var watched: [String] = []
-            for upstream in upstreams {
+            // Only the routes the agent was handed: a signed-in Gemini CLI never reaches the Gemini API.
+            let handed = Set(preset.routes.filter { childEnvironment[$0.variable] != nil }.map(\.provider))
+            for upstream in upstreams where handed.contains(upstream.provider) {
                 let text = "\(upstream.url.absoluteString)\(upstream.source.map { " (from \($0))" } ?? "")"
                 if !watched.contains(text) { watched.append(text) }
             }
@@ -97,6 +114,9 @@ struct WrapperRun {
                 result.append((route.provider, found.url, found.source))
             } else if preset.agent == .codex, route.provider == "openai", let url = codexConfig.baseURL, !(await DaemonProbe.isCCGlass(url)) {
                 result.append((route.provider, url, codexConfig.source))
+            } else if preset.agent == .gemini, let value = ProcessInfo.processInfo.environment[route.variable],
+                      let url = UpstreamDetection.url(value), !(await DaemonProbe.isCCGlass(url)) {
+                result.append((route.provider, url, "$\(route.variable)"))
             } else {
                 result.append((route.provider, provider.upstream, nil))
             }
@@ -157,11 +177,16 @@ struct WrapperRun {
             arguments += ["--settings", JSON.text(["env": ["ANTHROPIC_BASE_URL": baseURL]])!]
         }
         if !options.noMCP {
-            let server: [String: Any] = ["type": "stdio", "command": Self.executablePath,
-                                         "args": ["mcp", "--data-dir", home.path], "env": ["CCGLASS_RUN_ID": runID]]
+            var server = mcpServer(home: home)
+            server["type"] = "stdio"
             arguments += ["--mcp-config", JSON.text(["mcpServers": ["ccglass": server]])!]
         }
         return arguments
+    }
+
+    /// The ccglass MCP server as agents' settings spell one, tied to this run.
+    func mcpServer(home: URL) -> [String: Any] {
+        ["command": Self.executablePath, "args": ["mcp", "--data-dir", home.path], "env": ["CCGLASS_RUN_ID": runID]]
     }
 
     static var executablePath: String {
