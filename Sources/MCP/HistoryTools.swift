@@ -50,7 +50,7 @@ public struct HistoryTools: Sendable {
         var lines = ["Sessions, most recently active first:"]
         for s in sessions {
             let hit = s.inputTokens > 0 ? String(format: "%.0f%%", Double(s.cacheReadTokens) / Double(s.inputTokens) * 100) : "-"
-            lines.append("- \(s.key)\(s.key == current ? " (current)" : "") · \"\(PromptText.preview(s.title ?? "(untitled)", limit: 80))\" · \(s.client ?? "?") · \(s.requests) requests\(s.errors > 0 ? " (\(s.errors) failed)" : "") · in \(Self.tokens(s.inputTokens)) (cache hit \(hit)) · out \(Self.tokens(s.outputTokens)) · \(Self.usd(s.costUSD)) · last active \(Self.time(s.lastAt))")
+            lines.append("- \(s.key)\(s.key == current ? " (current)" : "") · \"\(PromptText.preview(s.title ?? "(untitled)", limit: 80))\" · \(s.client ?? "?") · \(s.requests) requests\(s.errors > 0 ? " (\(s.errors) failed)" : "") · in \(Self.tokens(s.inputTokens)) (cache hit \(hit)) · out \(Self.tokens(s.outputTokens)) · \(Self.usd(s.costUSD, apiEquivalent: s.apiEquivalentUSD)) · last active \(Self.time(s.lastAt))")
         }
         return capped(lines)
     }
@@ -64,7 +64,7 @@ public struct HistoryTools: Sendable {
         guard !rows.isEmpty else { throw Failure("No requests recorded\(since.map { " since \($0)" } ?? "").") }
         var lines = ["Usage by \(grouping.rawValue)\(since.map { " since \($0)" } ?? ""):"]
         for row in rows + [UsageRow.sum(rows, group: "TOTAL")] {
-            lines.append("- \(row.group): \(row.requests) requests\(row.errors > 0 ? " (\(row.errors) failed)" : "") · in \(Self.tokens(row.inputTokens)) · out \(Self.tokens(row.outputTokens)) · cache read \(Self.tokens(row.cacheReadTokens)), write \(Self.tokens(row.cacheWrite5mTokens + row.cacheWrite1hTokens)) · hit \(row.cacheHitRate.map { String(format: "%.0f%%", $0 * 100) } ?? "-") · \(Self.usd(row.costUSD))\(row.unpricedRequests > 0 ? " (+\(row.unpricedRequests) unpriced)" : "")")
+            lines.append("- \(row.group): \(row.requests) requests\(row.errors > 0 ? " (\(row.errors) failed)" : "") · in \(Self.tokens(row.inputTokens)) · out \(Self.tokens(row.outputTokens)) · cache read \(Self.tokens(row.cacheReadTokens)), write \(Self.tokens(row.cacheWrite5mTokens + row.cacheWrite1hTokens)) · hit \(row.cacheHitRate.map { String(format: "%.0f%%", $0 * 100) } ?? "-") · \(Self.usd(row.costUSD, apiEquivalent: row.apiEquivalentUSD))\(row.unpricedRequests > 0 ? " (+\(row.unpricedRequests) unpriced)" : "")")
         }
         return capped(lines)
     }
@@ -132,7 +132,7 @@ public struct HistoryTools: Sendable {
         if let usage = row.usage {
             head += " · in \(tokens(usage.inputTokens)) (cache read \(tokens(usage.cacheReadTokens)), write \(tokens(usage.cacheWriteTokens))) · out \(tokens(usage.outputTokens))"
         }
-        head += " · " + (row.costUSD.map(usd) ?? (row.usage == nil ? "no usage" : "unpriced"))
+        head += " · " + (row.costUSD.map { usd($0, apiEquivalent: row.apiEquivalent ? $0 : 0) } ?? (row.usage == nil ? "no usage" : "unpriced"))
         head += " · id \(row.id)"
         var lines = [head]
         if let prompt = row.prompt { lines.append("   prompt: \"\(PromptText.preview(prompt, limit: 240))\"") }
@@ -143,6 +143,12 @@ public struct HistoryTools: Sendable {
 
     static func tokens(_ n: Int) -> String { n >= 10_000 ? String(format: "%.1fk", Double(n) / 1000) : "\(n)" }
     static func usd(_ v: Double) -> String { String(format: "$%.4f", v) }
+    /// Spelled out for the model: a subscription's cost is what the API would charge, not a charge.
+    static func usd(_ v: Double, apiEquivalent: Double) -> String {
+        if apiEquivalent <= 0 { return usd(v) }
+        if apiEquivalent >= v * (1 - 1e-9) { return usd(v) + " API-equivalent (signed in, not billed per token)" }
+        return usd(v) + " (\(usd(apiEquivalent)) of it API-equivalent)"
+    }
     static func time(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]

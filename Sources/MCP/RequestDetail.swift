@@ -13,7 +13,8 @@ enum RequestDetail {
         }
         if let cost = exchange.cost {
             lines.append(String(format: "cost: $%.6f (input $%.6f, cache read $%.6f, cache write $%.6f, output $%.6f) priced as %@",
-                                cost.total, cost.input, cost.cacheRead, cost.cacheWrite5m + cost.cacheWrite1h, cost.output, cost.pricedAs))
+                                cost.total, cost.input, cost.cacheRead, cost.cacheWrite5m + cost.cacheWrite1h, cost.output, cost.pricedAs)
+                + (exchange.billing?.apiEquivalent == true ? " · API-equivalent: signed in to a plan, not billed per token" : ""))
         } else if exchange.usage != nil {
             lines.append("cost: unpriced (no price for this model)")
         }

@@ -15,6 +15,15 @@ enum Format {
         value < 0.01 && value > 0 ? String(format: "$%.4f", value) : String(format: "$%.2f", value)
     }
 
+    /// A cost whose `apiEquivalent` part is subscription traffic: marked `≈` (see `apiEquivalentNote`).
+    static func usd(_ value: Double, apiEquivalent: Double) -> String {
+        if apiEquivalent <= 0 { return usd(value) }
+        if apiEquivalent >= value * (1 - 1e-9) { return "≈" + usd(value) }
+        return usd(value) + " (≈" + usd(apiEquivalent) + ")"
+    }
+
+    static let apiEquivalentNote = "≈ API-equivalent: signed-in (subscription) traffic is not billed per token; this is what the API would charge for it."
+
     static func bytes(_ n: Int64) -> String {
         ByteCountFormatter.string(fromByteCount: n, countStyle: .file)
     }

@@ -50,9 +50,11 @@ struct UsageCommand: ParsableCommand {
             table.add([index == rows.count ? "TOTAL" : label, "\(row.requests)", "\(row.errors)", Format.tokens(row.inputTokens), Format.tokens(row.outputTokens),
                        Format.tokens(row.cacheReadTokens), Format.tokens(row.cacheWrite5mTokens + row.cacheWrite1hTokens),
                        row.cacheHitRate.map { String(format: "%.1f", $0 * 100) } ?? "-",
-                       Format.usd(row.costUSD) + (row.unpricedRequests > 0 ? " (+\(row.unpricedRequests) unpriced)" : "")])
+                       Format.usd(row.costUSD, apiEquivalent: row.apiEquivalentUSD)
+                           + (row.unpricedRequests > 0 ? " (+\(row.unpricedRequests) unpriced)" : "")])
         }
         print(table.render())
+        if total.apiEquivalentUSD > 0 { print(Format.apiEquivalentNote) }
     }
 }
 
@@ -81,10 +83,11 @@ struct RequestsCommand: ParsableCommand {
             table.add([Format.time(row.startedAt), String(row.id.suffix(12)), row.model ?? "-",
                        row.status.map { "\($0)" + (row.outcome == "ok" ? "" : " \(row.outcome ?? "")") } ?? (row.outcome ?? row.phase),
                        row.usage.map { Format.tokens($0.inputTokens) } ?? "-", row.usage.map { Format.tokens($0.outputTokens) } ?? "-",
-                       row.usage.map { Format.tokens($0.cacheReadTokens) } ?? "-", row.costUSD.map(Format.usd) ?? (row.usage == nil ? "-" : "unpriced"),
+                       row.usage.map { Format.tokens($0.cacheReadTokens) } ?? "-", row.costUSD.map { Format.usd($0, apiEquivalent: row.apiEquivalent ? $0 : 0) } ?? (row.usage == nil ? "-" : "unpriced"),
                        row.ttft.map { String(format: "%.2fs", $0) } ?? "-", PromptText.preview(row.prompt ?? "", limit: 60)])
         }
         print(table.render())
+        if rows.contains(where: { $0.apiEquivalent && $0.costUSD != nil }) { print(Format.apiEquivalentNote) }
     }
 }
 

@@ -109,10 +109,11 @@ import Testing
             for row in try Row.fetchAll(db, sql: """
                 SELECT \(group), COUNT(*), SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END), SUM(input_tokens),
                     SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_5m_tokens), TOTAL(cost_usd),
-                    SUM(CASE WHEN cost_usd IS NULL AND has_usage THEN 1 ELSE 0 END)
+                    SUM(CASE WHEN cost_usd IS NULL AND has_usage THEN 1 ELSE 0 END),
+                    TOTAL(CASE WHEN api_equivalent THEN cost_usd END)
                 FROM exchange WHERE phase = 'finished' AND started_at >= ? AND started_at < ? GROUP BY 1
                 """, arguments: [from, to]) {
-                totals[row[0]] = (1...8).map { (row[$0] as Double?) ?? 0 }
+                totals[row[0]] = (1...9).map { (row[$0] as Double?) ?? 0 }
             }
             return totals
         }
@@ -121,7 +122,7 @@ import Testing
     static func reported(_ rows: [UsageRow]) -> [String: [Double]] {
         Dictionary(uniqueKeysWithValues: rows.map { row in
             (row.group, [row.requests, row.errors, row.inputTokens, row.outputTokens, row.cacheReadTokens,
-                         row.cacheWrite5mTokens].map(Double.init) + [row.costUSD, Double(row.unpricedRequests)])
+                         row.cacheWrite5mTokens].map(Double.init) + [row.costUSD, Double(row.unpricedRequests), row.apiEquivalentUSD])
         })
     }
 
@@ -165,6 +166,7 @@ import Testing
                 exchange.cost = Cost(input: 0.001 * Double(i), output: 0.0001, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, pricedAs: "x")
             }
             if i % 11 == 0 { exchange.outcome = .httpError; exchange.status = 529 }
+            if i % 5 == 0 { exchange.billing = .subscription }  // signed in: its cost is the API-equivalent
             exchanges.append(exchange)
         }
         store.write(exchanges.map { .finished($0) }, failures: failures)
@@ -201,7 +203,7 @@ import Testing
             let extra = session.key == "session-2" ? 1 : 0
             #expect(session.requests == Int(finished[0]) + extra && session.errors == Int(finished[1]) + extra)
             #expect(session.inputTokens == Int(finished[2]) && session.outputTokens == Int(finished[3]))
-            #expect(abs(session.costUSD - finished[6]) < 1e-9)
+            #expect(abs(session.costUSD - finished[6]) < 1e-9 && abs(session.apiEquivalentUSD - finished[8]) < 1e-9)
         }
         #expect(try store.sessions(limit: 1).count == 1)
         #expect(try store.session("session-2")?.requests == Int(expectedSessions["session-2"]![0]) + 1)
@@ -210,12 +212,20 @@ import Testing
         try store.pool.write { db in
             try db.execute(sql: """
                 DROP TRIGGER usage_bucket_insert; DROP TRIGGER usage_bucket_update_old; DROP TRIGGER usage_bucket_update_new;
-                DROP TRIGGER usage_bucket_delete; DROP TABLE usage_bucket;
-                DELETE FROM grdb_migrations WHERE identifier = 'v2 usage buckets';
+                DROP TRIGGER usage_bucket_delete; DROP TABLE usage_bucket; ALTER TABLE exchange DROP COLUMN api_equivalent;
+                DELETE FROM grdb_migrations WHERE identifier IN ('v2 usage buckets', 'v4 api-equivalent cost');
                 """)
         }
         let reopened = try HistoryStore(url: store.url)
         try Self.expectBucketsAgree(reopened, origin, comment: "after migrating an older history")
+        // Written after the migration, a signed-in exchange's cost shows as API-equivalent.
+        var signedIn = StoreFixtures.exchange(body: Data("{}".utf8), session: "session-new", at: origin.addingTimeInterval(3600 * 9 + 60))
+        signedIn.billing = .subscription
+        signedIn.cost = Cost(input: 0.25, output: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, pricedAs: "x")
+        reopened.write([.finished(signedIn)], failures: failures)
+        try Self.expectBucketsAgree(reopened, origin, comment: "after writing to a migrated history")
+        #expect(try reopened.usage(by: .session).first { $0.group == "session-new" }?.apiEquivalentUSD == 0.25)
+        #expect(try reopened.recent(limit: 200).first { $0.id == signedIn.id }?.apiEquivalent == true)
     }
 
     @Test func removingASessionKeepsSharedPartsForTheOthers() throws {

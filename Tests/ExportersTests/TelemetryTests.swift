@@ -131,6 +131,7 @@ import Testing
         e.request.lastPrompt = "last"
         e.request.toolResultIDs = ["a", "b"]
         e.cost = Cost(input: 0.1, output: 1e-7, cacheRead: 0, cacheWrite5m: 0.000123456789, cacheWrite1h: 3, pricedAs: "anthropic:x")
+        e.billing = .subscription
         e.timings.upstreamHeaders = 0.05
         e.timings.firstByte = 0.123456
         e.timings.overhead = 0.000421
@@ -141,7 +142,7 @@ import Testing
         let ours = try #require(JSON.object(Array(RecordCoding.json(e).utf8)))
         let codable = try #require(JSON.object(Array(try JSONEncoder().encode(e))))
         #expect(JSON.text(ours) == JSON.text(codable))
-        #expect(Set(codable.keys).count == 29, "every stored property of Exchange is in the record")
+        #expect(Set(codable.keys).count == 30, "every stored property of Exchange is in the record")
         #expect(try RecordCoding.decode(RecordCoding.encode(e)) == e)
     }
 }

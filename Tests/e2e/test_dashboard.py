@@ -103,6 +103,31 @@ def test_rows_appear_live_and_the_detail_shows_prompt_tokens_and_cost(proxy, moc
     assert console_errors(browser) == []
 
 
+def test_signed_in_traffic_shows_its_cost_as_the_api_equivalent(proxy, mock, browser):
+    from selenium.webdriver.common.by import By
+    usage = anthropic_usage(input_tokens=1000, output_tokens=100)
+    for _ in range(2):
+        mock.enqueue(stream_reply(anthropic_stream_events(model="claude-sonnet-4-5-20250929", start_usage=usage, final_usage=usage)))
+    # Claude Code signed in to a Pro/Max plan sends its OAuth token as a bearer; an API key goes as x-api-key.
+    signed_in = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", auth_token="sk-ant-oat01-" + "x" * 40, max_retries=0)
+    keyed = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="test-key-anthropic", max_retries=0)
+    for client, text in ((keyed, "keyed"), (signed_in, "signed in")):
+        with client.messages.stream(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": text}]) as s:
+            s.get_final_message()
+    browser.get(f"{proxy.url}/?token={proxy.token}")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr:not(.inflight)")) == 2)
+    each = (1000 * 3 + 100 * 15) / 1e6  # $3 in, $15 out per million
+    costs = browser.execute_script("return [...document.querySelectorAll('#rows tr')].map(tr => [tr.children[11].textContent, tr.children[11].title])")
+    assert costs == [[f"≈${each:.6f}", "≈ API-equivalent: signed-in (subscription) traffic is not billed per token; this is what the API would charge for it."],
+                     [f"${each:.6f}", ""]]
+    totals = browser.find_element(By.ID, "totals").text
+    assert f"${2 * each:.6f} (≈${each:.6f})" in totals and "cost (≈ API-equivalent)" in totals
+    click(browser, "#rows tr")
+    wait(browser, lambda d: "API-equivalent: signed in to a plan" in d.find_element(By.ID, "detail-body").text)
+    shot(browser, "api-equivalent")
+    assert console_errors(browser) == []
+
+
 def test_diff_and_summary_views(proxy, mock, browser):
     from selenium.webdriver.common.by import By
     session = "dash-session-1"

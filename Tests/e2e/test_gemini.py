@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Proxy
-from mock_upstream import MockUpstream, gemini_array_reply, gemini_error, gemini_response, gemini_sse_reply, gemini_usage, json_reply
+from mock_upstream import MockUpstream, code_assist_sse_reply, gemini_array_reply, gemini_error, gemini_response, gemini_sse_reply, gemini_usage, json_reply
 
 genai = pytest.importorskip("google.genai")
 from google.genai import errors, types  # noqa: E402
@@ -154,3 +154,45 @@ def test_a_json_array_stream_shows_its_usage_before_the_array_closes(gemini):
     [exchange] = proxy.wait_exchange()
     assert exchange["response"]["usage"]["outputTokens"] == 3 and exchange["response"]["text"] == "Hello!"
     assert exchange["response"]["finishReasons"] == ["STOP"] and exchange["outcome"] == "ok"
+
+
+def test_code_assist_is_recorded_like_the_api_and_costs_the_api_equivalent(tmp_path):
+    # The Gemini CLI signed in with Google: Code Assist wraps the request and each answer.
+    mock = MockUpstream()
+    proxy = Proxy(tmp_path / "home", {"code-assist": mock.url})
+    try:
+        usage = gemini_usage(prompt=1200, candidates=30, cached=1024, thoughts=45)
+        answers = [gemini_response("Use a ", model="gemini-2.5-flash", usage=gemini_usage(prompt=1200, cached=1024), finish=None),
+                   gemini_response("context manager.", model="gemini-2.5-flash", usage=usage)]
+        mock.enqueue(code_assist_sse_reply(answers), json_reply({"response": answers[-1], "traceId": "t-2"}))
+        wrapped = {"model": "gemini-2.5-flash", "project": "proj-1", "user_prompt_id": "cli-session-7########2",
+                   "request": {"contents": [{"role": "user", "parts": [{"text": "how do I close files?"}]}], "session_id": "cli-session-7"}}
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer ya29.not-a-real-token-0123456789",
+                   "User-Agent": "GeminiCLI/0.19.4/gemini-2.5-flash (linux; x64)"}
+        for method in ("streamGenerateContent?alt=sse", "generateContent"):
+            request = urllib.request.Request(f"{proxy.url}/code-assist/v1internal:{method}", data=json.dumps(wrapped).encode(), headers=headers)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                response.read()
+        streamed, plain = sorted(proxy.wait_exchange(count=2), key=lambda e: e["id"])
+        assert mock.received[0].path == "/v1internal:streamGenerateContent?alt=sse"
+        for exchange in (streamed, plain):
+            u = exchange["response"]["usage"]
+            assert (u["inputTokens"], u["cacheReadTokens"], u["outputTokens"], u["reasoningTokens"]) == (1200, 1024, 75, 45)
+            assert exchange["response"]["text"] == ("Use a context manager." if exchange is streamed else "context manager.")
+            assert exchange["client"] == "gemini-cli" and exchange["sessionID"] == "cli-session-7"
+            assert exchange["billing"] == "subscription" and exchange["cost"]["pricedAs"] == "gemini:gemini-2.5-flash"
+            assert cost_total(exchange["cost"]) == pytest.approx((176 * 0.30 + 1024 * 0.03 + 75 * 2.50) / 1e6, abs=1e-12)
+        each = (176 * 0.30 + 1024 * 0.03 + 75 * 2.50) / 1e6
+        # Everywhere a cost shows it says so: the dashboard's rows and usage, and the metric's label.
+        assert all(r["apiEquivalent"] for r in proxy.rows())
+        deadline = time.time() + 5
+        while (usage := proxy.get_json("/api/usage?by=model"))["total"]["requests"] < 2 and time.time() < deadline:
+            time.sleep(0.05)  # the history writes in batches
+        assert usage["total"]["apiEquivalentUSD"] == pytest.approx(2 * each, abs=1e-12), usage
+        with urllib.request.urlopen(proxy.url + "/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        [line] = [l for l in metrics.splitlines() if l.startswith("ccglass_cost_usd_total{") and 'provider="code-assist"' in l]
+        assert 'billing="subscription"' in line and float(line.rsplit(" ", 1)[1]) == pytest.approx(2 * each, abs=1e-12)
+    finally:
+        proxy.stop()
+        mock.close()

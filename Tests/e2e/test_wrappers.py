@@ -248,7 +248,15 @@ def test_gemini_signed_in_goes_through_code_assist_and_is_recorded(gemini_env, m
     assert exchange["request"]["turnID"] == "gem-session-1########1" and exchange["response"]["text"] == "Hello from Gemini."
     u = exchange["response"]["usage"]
     assert (u["inputTokens"], u["cacheReadTokens"], u["outputTokens"], u["reasoningTokens"]) == (5200, 4096, 42, 30)
-    assert exchange["cost"]["pricedAs"] == "gemini:gemini-2.5-pro"
+    # 1104 uncached input at $1.25, 4096 cached at $0.125, 42 output (thoughts included) at $10 per million:
+    # what the API would charge, since a Google sign-in is not billed per token.
+    assert exchange["cost"]["pricedAs"] == "gemini:gemini-2.5-pro" and exchange["billing"] == "subscription"
+    total = (1104 * 1.25 + 4096 * 0.125 + 42 * 10) / 1e6
+    assert sum(exchange["cost"][k] for k in ("input", "output", "cacheRead", "cacheWrite5m", "cacheWrite1h")) == pytest.approx(total, abs=1e-12)
+    assert row["apiEquivalent"] is True and row["costUSD"] == pytest.approx(total, abs=1e-12)
+    assert f"· ${total:.4f} API-equivalent ·" in result.stderr
+    listed = subprocess.run([binary(), "requests"], env=env, capture_output=True, text=True).stdout
+    assert f"≈${total:.4f}" in listed and "≈ API-equivalent: signed-in (subscription) traffic is not billed per token" in listed
     for path in Path(env["CCGLASS_HOME"]).rglob("*"):
         if path.is_file():
             assert token.encode() not in path.read_bytes(), path
@@ -362,6 +370,22 @@ def test_claude_code_print_mode_is_recorded_with_its_session(claude_env, mock):
     assert rows and all(r["sessionKey"] == session for r in rows)
     assert rows[-1]["client"] == "claude-code" and rows[-1]["prompt"] == "say hi"
     assert "ccglass: " in result.stderr and " request" in result.stderr
+
+
+def test_claude_code_signed_in_to_a_plan_costs_the_api_equivalent(claude_env, mock):
+    env, tmp = claude_env
+    env = {k: v for k, v in env.items() if k != "ANTHROPIC_API_KEY"}
+    token = "sk-ant-oat01-" + fake_key("claude-oauth")
+    result = wrapped(dict(env, CLAUDE_CODE_OAUTH_TOKEN=token), "claude", "-p", "say hi", timeout=180, cwd=env["HOME"])
+    assert result.returncode == 0, result.stderr
+    posts = [r for r in mock.received if r.method == "POST" and "/v1/messages" in r.path]
+    assert posts and posts[-1].header("authorization") == "Bearer " + token  # the sign-in reached upstream
+    rows = [r for r in history(env) if r["costUSD"]]
+    assert rows and all(r["apiEquivalent"] for r in rows)
+    assert " API-equivalent ·" in result.stderr
+    for path in Path(env["CCGLASS_HOME"]).rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
 
 
 def test_claude_code_reads_its_own_history_through_mcp(claude_env, mock):

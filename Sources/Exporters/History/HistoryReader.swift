@@ -108,7 +108,8 @@ extension HistoryStore {
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT grp, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
-                    SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd), SUM(unpriced)
+                    SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd), SUM(unpriced),
+                    TOTAL(api_equivalent_usd)
                 FROM (
                     SELECT \(bucketGroup) AS grp, \(sums) FROM usage_bucket WHERE bucket >= ? AND bucket < ?
                     UNION ALL \(sliver)
@@ -119,7 +120,7 @@ extension HistoryStore {
             .map { row in
                 UsageRow(group: row[0] ?? "", requests: row[1], errors: row[2], inputTokens: row[3], outputTokens: row[4],
                          cacheReadTokens: row[5], cacheWrite5mTokens: row[6], cacheWrite1hTokens: row[7],
-                         reasoningTokens: row[8], costUSD: row[9], unpricedRequests: row[10])
+                         reasoningTokens: row[8], costUSD: row[9], unpricedRequests: row[10], apiEquivalentUSD: row[11])
             }
         }
     }
@@ -144,7 +145,8 @@ extension HistoryStore {
                     WHERE phase != 'finished' AND session_key IN (SELECT key FROM picked)
                 )
                 SELECT s.key, s.title, s.title_source, s.client, s.started_at, s.last_at, SUM(t.requests),
-                    SUM(t.errors), TOTAL(t.input_tokens), TOTAL(t.output_tokens), TOTAL(t.cache_read_tokens), TOTAL(t.cost_usd)
+                    SUM(t.errors), TOTAL(t.input_tokens), TOTAL(t.output_tokens), TOTAL(t.cache_read_tokens), TOTAL(t.cost_usd),
+                    TOTAL(t.api_equivalent_usd)
                 FROM picked s JOIN totals t ON t.session_key = s.key
                 GROUP BY s.key ORDER BY s.last_at DESC
                 """, arguments: arguments).map(Self.sessionRow)
@@ -155,7 +157,8 @@ extension HistoryStore {
         SessionRow(key: row[0], title: row[1], titleSource: row[2], client: row[3],
                    startedAt: Date(timeIntervalSince1970: row[4]), lastAt: Date(timeIntervalSince1970: row[5]),
                    requests: row[6], errors: row[7] ?? 0, inputTokens: Int(row[8] as Double),
-                   outputTokens: Int(row[9] as Double), cacheReadTokens: Int(row[10] as Double), costUSD: row[11])
+                   outputTokens: Int(row[9] as Double), cacheReadTokens: Int(row[10] as Double), costUSD: row[11],
+                   apiEquivalentUSD: row[12])
     }
 
     /// Replaces a session's title (from Claude Code's transcript).
@@ -226,7 +229,7 @@ extension HistoryStore {
             usage: hasUsage ? Usage(inputTokens: row["input_tokens"], outputTokens: row["output_tokens"],
                                     cacheReadTokens: row["cache_read_tokens"], cacheWrite5mTokens: row["cache_write_5m_tokens"],
                                     cacheWrite1hTokens: row["cache_write_1h_tokens"], reasoningTokens: row["reasoning_tokens"]) : nil,
-            costUSD: row["cost_usd"], ttft: row["ttft"], duration: row["duration"],
+            costUSD: row["cost_usd"], apiEquivalent: row["api_equivalent"] ?? false, ttft: row["ttft"], duration: row["duration"],
             requestBytes: row["request_bytes"], responseBytes: row["response_bytes"], prompt: row["prompt_preview"],
             toolNames: (row["tool_names"] as String?)?.split(separator: ",").map(String.init) ?? [])
     }

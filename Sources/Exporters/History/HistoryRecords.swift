@@ -16,6 +16,8 @@ public struct ExchangeRow: Sendable, Codable, Equatable {
     public var errorMessage: String?
     public var usage: Usage?
     public var costUSD: Double?
+    /// The cost is what the API would charge, not a charge: subscription traffic.
+    public var apiEquivalent: Bool
     public var ttft: Double?
     public var duration: Double?
     public var requestBytes: Int
@@ -32,7 +34,7 @@ extension ExchangeRow {
         self.init(id: e.id, startedAt: e.startedAt, phase: e.phase.rawValue, provider: e.provider, client: e.client,
                   sessionKey: e.sessionKey ?? "", model: e.model, status: e.status,
                   outcome: e.outcome?.rawValue, errorType: e.errorType, errorMessage: e.errorMessage, usage: e.usage,
-                  costUSD: e.cost?.total, ttft: e.timings.firstByte, duration: e.timings.end, requestBytes: e.requestBytes,
+                  costUSD: e.cost?.total, apiEquivalent: e.billing?.apiEquivalent ?? false, ttft: e.timings.firstByte, duration: e.timings.end, requestBytes: e.requestBytes,
                   responseBytes: e.responseBytes, prompt: e.request.lastPrompt, toolNames: e.response.toolCalls.map(\.name))
     }
 }
@@ -52,6 +54,8 @@ public struct UsageRow: Sendable, Codable, Equatable {
     public var costUSD: Double
     /// Exchanges with usage but no price: their cost is not in `costUSD`.
     public var unpricedRequests: Int
+    /// The part of `costUSD` that is subscription traffic's API-equivalent, not a charge.
+    public var apiEquivalentUSD: Double
 
     /// Share of prompt tokens served from cache.
     public var cacheHitRate: Double? {
@@ -61,7 +65,7 @@ public struct UsageRow: Sendable, Codable, Equatable {
     /// All of `rows` added up, labelled `group`.
     public static func sum(_ rows: [UsageRow], group: String) -> UsageRow {
         var total = UsageRow(group: group, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0,
-                             cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, reasoningTokens: 0, costUSD: 0, unpricedRequests: 0)
+                             cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, reasoningTokens: 0, costUSD: 0, unpricedRequests: 0, apiEquivalentUSD: 0)
         for row in rows {
             total.requests += row.requests
             total.errors += row.errors
@@ -73,6 +77,7 @@ public struct UsageRow: Sendable, Codable, Equatable {
             total.reasoningTokens += row.reasoningTokens
             total.costUSD += row.costUSD
             total.unpricedRequests += row.unpricedRequests
+            total.apiEquivalentUSD += row.apiEquivalentUSD
         }
         return total
     }
@@ -99,4 +104,6 @@ public struct SessionRow: Sendable, Codable, Equatable {
     public var outputTokens: Int
     public var cacheReadTokens: Int
     public var costUSD: Double
+    /// The part of `costUSD` that is subscription traffic's API-equivalent.
+    public var apiEquivalentUSD: Double
 }

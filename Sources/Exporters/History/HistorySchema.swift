@@ -108,7 +108,7 @@ enum HistorySchema {
                 """)
         }
         migrator.registerMigration("v2 usage buckets") { db in
-            try db.execute(sql: usageBuckets)
+            try db.execute(sql: bucketTable(sums: v2Sums) + bucketTriggers(sums: v2Sums) + bucketRefill(sums: v2Sums))
         }
         // Parts zlib-compressed where that saves a tenth; a request's headers kept as the changes from
         // an earlier request's of its session (Content-Length alone makes every request's headers new).
@@ -118,19 +118,55 @@ enum HistorySchema {
                 ALTER TABLE exchange_detail ADD COLUMN request_headers_changes TEXT;
                 """)
         }
+        // Subscription traffic's cost is the API-equivalent: kept apart so reports can say so. Every
+        // earlier exchange was per token, so the buckets' new sum starts at 0 and needs no refill.
+        migrator.registerMigration("v4 api-equivalent cost") { db in
+            try db.execute(sql: """
+                ALTER TABLE exchange ADD COLUMN api_equivalent INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE usage_bucket ADD COLUMN api_equivalent_usd REAL NOT NULL DEFAULT 0;
+                DROP TRIGGER usage_bucket_insert; DROP TRIGGER usage_bucket_update_old;
+                DROP TRIGGER usage_bucket_update_new; DROP TRIGGER usage_bucket_delete;
+                """ + bucketTriggers(sums: sums))
+        }
         return migrator
     }
 
-    /// What one finished exchange adds to its bucket (`bucketKey`, `bucketSums`), as SQL over `row`
-    /// (`new`, `old` or `exchange`). Readers sum raw rows with these same expressions, so buckets and rows
-    /// always agree; changing them needs a migration that recreates the triggers and refills the buckets.
+    /// A total kept per bucket: its column, and what one finished exchange `row` (`new`, `old` or
+    /// `exchange`) adds to it, as SQL. Readers sum raw rows with these same expressions, so buckets and
+    /// rows always agree; changing one needs a migration that recreates the triggers and refills the buckets.
+    struct Sum: Sendable {
+        let name: String
+        let value: @Sendable (String) -> String
+        var isMoney: Bool { name.hasSuffix("_usd") }
+    }
+
+    /// The sums as migration v2 made them; never changed (a shipped migration replays them).
+    static let v2Sums: [Sum] = [
+        Sum(name: "requests") { _ in "1" },
+        Sum(name: "errors") { "CASE WHEN \($0).outcome = 'ok' THEN 0 ELSE 1 END" },
+        Sum(name: "input_tokens") { "\($0).input_tokens" },
+        Sum(name: "output_tokens") { "\($0).output_tokens" },
+        Sum(name: "cache_read_tokens") { "\($0).cache_read_tokens" },
+        Sum(name: "cache_write_5m_tokens") { "\($0).cache_write_5m_tokens" },
+        Sum(name: "cache_write_1h_tokens") { "\($0).cache_write_1h_tokens" },
+        Sum(name: "reasoning_tokens") { "\($0).reasoning_tokens" },
+        Sum(name: "cost_usd") { "coalesce(\($0).cost_usd, 0)" },
+        Sum(name: "unpriced") { "CASE WHEN \($0).cost_usd IS NULL AND \($0).has_usage THEN 1 ELSE 0 END" },
+    ]
+
+    /// Today's sums, in the order readers fetch them.
+    static let sums = v2Sums + [
+        Sum(name: "api_equivalent_usd") { "CASE WHEN \($0).api_equivalent THEN coalesce(\($0).cost_usd, 0) ELSE 0 END" },
+    ]
+
+    /// A bucket's key and today's sums for one exchange `row`.
     static func contribution(_ row: String) -> (key: [String], values: [String]) {
-        (key: ["CAST(\(row).started_at / \(usageBucket) AS INTEGER) * \(usageBucket)", "\(row).provider", "\(row).client",
-               "\(row).session_key", model(row)],
-         values: ["1", "CASE WHEN \(row).outcome = 'ok' THEN 0 ELSE 1 END", "\(row).input_tokens", "\(row).output_tokens",
-                  "\(row).cache_read_tokens", "\(row).cache_write_5m_tokens", "\(row).cache_write_1h_tokens",
-                  "\(row).reasoning_tokens", "coalesce(\(row).cost_usd, 0)",
-                  "CASE WHEN \(row).cost_usd IS NULL AND \(row).has_usage THEN 1 ELSE 0 END"])
+        (key: bucketKeyValues(row), values: sums.map { $0.value(row) })
+    }
+
+    static func bucketKeyValues(_ row: String) -> [String] {
+        ["CAST(\(row).started_at / \(usageBucket) AS INTEGER) * \(usageBucket)", "\(row).provider", "\(row).client",
+         "\(row).session_key", model(row)]
     }
 
     /// The model an exchange is reported under: the one that answered, else the one asked for.
@@ -139,31 +175,36 @@ enum HistorySchema {
     }
 
     static let bucketKey = ["bucket", "provider", "client", "session_key", "model"]
-    static let bucketSums = ["requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
-                             "cache_write_1h_tokens", "reasoning_tokens", "cost_usd", "unpriced"]
+    static var bucketSums: [String] { sums.map(\.name) }
 
-    private static var usageBuckets: String {
-        let new = contribution("new"), old = contribution("old"), existing = contribution("exchange")
-        let add = """
-            INSERT INTO usage_bucket(\(bucketKey.joined(separator: ", ")), \(bucketSums.joined(separator: ", ")))
-            VALUES (\((new.key + new.values).joined(separator: ", ")))
-            ON CONFLICT(\(bucketKey.joined(separator: ", "))) DO UPDATE SET
-                \(bucketSums.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "));
-            """
-        let match = zip(bucketKey, old.key).map { "\($0) = \($1)" }.joined(separator: " AND ")
-        let subtract = """
-            UPDATE usage_bucket SET \(zip(bucketSums, old.values).map { "\($0) = \($0) - \($1)" }.joined(separator: ", "))
-            WHERE \(match);
-            DELETE FROM usage_bucket WHERE \(match) AND requests <= 0;
-            """
-        let sumsSchema = bucketSums.map { $0 == "cost_usd" ? "cost_usd REAL NOT NULL" : "\($0) INTEGER NOT NULL" }
+    private static func bucketTable(sums: [Sum]) -> String {
+        let columns = sums.map { "\($0.name) \($0.isMoney ? "REAL" : "INTEGER") NOT NULL" }
         return """
             CREATE TABLE usage_bucket (
                 bucket INTEGER NOT NULL, provider TEXT NOT NULL, client TEXT NOT NULL, session_key TEXT NOT NULL,
-                model TEXT NOT NULL, \(sumsSchema.joined(separator: ", ")),
+                model TEXT NOT NULL, \(columns.joined(separator: ", ")),
                 PRIMARY KEY (\(bucketKey.joined(separator: ", ")))
             ) WITHOUT ROWID;
 
+            """
+    }
+
+    /// The triggers that keep `usage_bucket` equal to the sums of finished exchanges.
+    private static func bucketTriggers(sums: [Sum]) -> String {
+        let names = sums.map(\.name)
+        let add = """
+            INSERT INTO usage_bucket(\(bucketKey.joined(separator: ", ")), \(names.joined(separator: ", ")))
+            VALUES (\((bucketKeyValues("new") + sums.map { $0.value("new") }).joined(separator: ", ")))
+            ON CONFLICT(\(bucketKey.joined(separator: ", "))) DO UPDATE SET
+                \(names.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "));
+            """
+        let match = zip(bucketKey, bucketKeyValues("old")).map { "\($0) = \($1)" }.joined(separator: " AND ")
+        let subtract = """
+            UPDATE usage_bucket SET \(sums.map { "\($0.name) = \($0.name) - \($0.value("old"))" }.joined(separator: ", "))
+            WHERE \(match);
+            DELETE FROM usage_bucket WHERE \(match) AND requests <= 0;
+            """
+        return """
             CREATE TRIGGER usage_bucket_insert AFTER INSERT ON exchange WHEN new.phase = 'finished'
             BEGIN \(add) END;
             CREATE TRIGGER usage_bucket_update_old AFTER UPDATE ON exchange WHEN old.phase = 'finished'
@@ -173,9 +214,14 @@ enum HistorySchema {
             CREATE TRIGGER usage_bucket_delete AFTER DELETE ON exchange WHEN old.phase = 'finished'
             BEGIN \(subtract) END;
 
-            INSERT INTO usage_bucket(\(bucketKey.joined(separator: ", ")), \(bucketSums.joined(separator: ", ")))
-            SELECT \(existing.key.joined(separator: ", ")),
-                \(existing.values.map { $0 == "1" ? "COUNT(*)" : "SUM(\($0))" }.joined(separator: ", "))
+            """
+    }
+
+    private static func bucketRefill(sums: [Sum]) -> String {
+        let values = sums.map { $0.name == "requests" ? "COUNT(*)" : "SUM(\($0.value("exchange")))" }
+        return """
+            INSERT INTO usage_bucket(\(bucketKey.joined(separator: ", ")), \(sums.map(\.name).joined(separator: ", ")))
+            SELECT \(bucketKeyValues("exchange").joined(separator: ", ")), \(values.joined(separator: ", "))
             FROM exchange WHERE phase = 'finished' GROUP BY 1, 2, 3, 4, 5;
             """
     }

@@ -75,6 +75,7 @@ enum RecordCoding {
             w.field("pricedAs", cost.pricedAs)
             w.endObject()
         }
+        w.field("billing", e.billing?.rawValue)
         w.field("status", e.status)
         w.key("timings")
         w.beginObject()

@@ -16,7 +16,7 @@ enum MetricNames {
                                                helpText: "Exchanges through ccglass, by status class (2xx, 4xx, 5xx, error when upstream gave no status).") }
     static var tokens: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_tokens", unitName: "total",
                                              helpText: "Tokens by type. input includes cache_read and cache_write_*; reasoning is part of output.") }
-    static var cost: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_cost_usd", unitName: "total", helpText: "Cost in US dollars of priced exchanges.") }
+    static var cost: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_cost_usd", unitName: "total", helpText: "Cost in US dollars of priced exchanges; billing=\"subscription\" is signed-in traffic's API-equivalent, not a charge.") }
     static var unpriced: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_unpriced_requests", unitName: "total",
                                                helpText: "Exchanges with usage but no price for their model (their cost is missing from ccglass_cost_usd_total).") }
     static var overhead: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_proxy_overhead", unitName: "seconds",
@@ -74,7 +74,7 @@ public final class PrometheusExporter: ExchangeSink {
 
     /// The label values of one exchange; all of them bounded.
     private struct SeriesKey: Hashable {
-        let operation, provider, otelProvider, requestModel, model, client, statusClass: String
+        let operation, provider, otelProvider, requestModel, model, client, statusClass, billing: String
         let errorType: String?
     }
 
@@ -99,7 +99,8 @@ public final class PrometheusExporter: ExchangeSink {
                                                    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1])
             let traffic = [("provider", key.provider), ("model", key.model), ("client", key.client)]
             requests = registry.makeCounter(descriptor: MetricNames.requests, labels: traffic + [("status_class", key.statusClass)])
-            cost = registry.makeCounter(descriptor: MetricNames.cost, labels: traffic)
+            // `billing="subscription"`: what signed-in traffic would cost on the API, not a charge.
+            cost = registry.makeCounter(descriptor: MetricNames.cost, labels: traffic + [("billing", key.billing)])
             unpriced = registry.makeCounter(descriptor: MetricNames.unpriced, labels: [("provider", key.provider), ("model", key.model)])
             tokens = Dictionary(uniqueKeysWithValues: ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning"].map {
                 ($0, registry.makeCounter(descriptor: MetricNames.tokens, labels: traffic + [("type", $0)]))
@@ -112,7 +113,8 @@ public final class PrometheusExporter: ExchangeSink {
     func record(_ exchange: Exchange) {
         let key = SeriesKey(operation: exchange.operationName, provider: exchange.provider, otelProvider: exchange.providerOTelName,
                             requestModel: models.value(exchange.request.model), model: models.value(exchange.model),
-                            client: exchange.client, statusClass: exchange.statusClass, errorType: exchange.errorType)
+                            client: exchange.client, statusClass: exchange.statusClass,
+                            billing: (exchange.billing ?? .perToken).rawValue, errorType: exchange.errorType)
         let metrics = series.withLock { cache in
             if let found = cache[key] { return found }
             let made = Series(key, registry)

@@ -31,7 +31,7 @@ struct OTLPMetrics {
         "gen_ai.client.operation.duration": ("s", "GenAI operation duration."),
         "gen_ai.client.operation.time_to_first_chunk": ("s", "Time to the first chunk of a streamed GenAI operation."),
         "ccglass.tokens": ("{token}", "Tokens by type; input includes cache reads and writes."),
-        "ccglass.cost": ("USD", "Cost of priced exchanges."),
+        "ccglass.cost": ("USD", "Cost of priced exchanges; billing=subscription is signed-in traffic's API-equivalent."),
         "ccglass.requests": ("{request}", "Exchanges by status class."),
     ]
 
@@ -56,7 +56,10 @@ struct OTLPMetrics {
                               ("reasoning", usage.reasoningTokens)] {
             add("ccglass.tokens", ["provider": exchange.provider, "model": models.value(exchange.model), "type": type], Double(count))
         }
-        if let cost = exchange.cost { add("ccglass.cost", ["provider": exchange.provider, "model": models.value(exchange.model)], cost.total) }
+        if let cost = exchange.cost {
+            add("ccglass.cost", ["provider": exchange.provider, "model": models.value(exchange.model),
+                                 "billing": (exchange.billing ?? .perToken).rawValue], cost.total)
+        }
     }
 
     private mutating func observe(_ name: String, _ attributes: [String: String], _ value: Double, _ bounds: [Double]) {

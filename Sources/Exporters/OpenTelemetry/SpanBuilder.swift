@@ -91,6 +91,8 @@ struct SpanBuilder {
             if usage.reasoningTokens > 0 { add(GenAI.reasoningTokens, .int(usage.reasoningTokens)) }
         }
         add("ccglass.cost.usd", exchange.cost.map { .double($0.total) })
+        // Signed in to a plan, the cost above is the API-equivalent, not a charge.
+        if exchange.cost != nil, let billing = exchange.billing { add("ccglass.billing", .string(billing.rawValue)) }
         if captureContent { attributes += SpanContent.attributes(exchange) }
         let failed = exchange.errorType != nil
         return OTLP.Span(

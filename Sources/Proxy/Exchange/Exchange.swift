@@ -50,6 +50,9 @@ public struct Exchange: Sendable, Codable, Equatable {
     public var response = ResponseSummary()
     /// nil when the model has no price (shown as unpriced, never $0).
     public var cost: Cost?
+    /// How its tokens are paid for; a subscription's `cost` is the API-equivalent. nil in records
+    /// written before ccglass told them apart (read as per token).
+    public var billing: Billing?
     public var status: Int?
     public var timings = Timings()
     public var requestBytes = 0

@@ -17,6 +17,7 @@ final class WebSocketExchanges {
         let userAgent: String?
         let responseHeaders: [HeaderField]
         let runID: String?
+        let billing: Billing?
         let deflate: PerMessageDeflate?
     }
 
@@ -101,6 +102,7 @@ final class WebSocketExchanges {
             requestHeaders: handshake.requestHeaders)
         exchange.transport = .webSocket
         exchange.runID = handshake.runID
+        exchange.billing = handshake.billing
         let recorder = ExchangeRecorder(exchange: exchange, started: .now, context: context, answered: answered)
         recorder.requestChunk(ByteBuffer(bytes: payload))
         recorder.requestEnded()

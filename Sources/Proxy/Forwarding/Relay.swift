@@ -72,6 +72,7 @@ final class Relay {
             userAgent: head.headerFields[.userAgent],
             requestHeaders: SecretRedaction.redact(pairs).map { HeaderField($0.0, $0.1) })
         exchange.runID = route.runID ?? context.runID
+        exchange.billing = Billing.of(provider: provider.name, headers: pairs)
         recorder = ExchangeRecorder(exchange: exchange, started: started, context: context)
         self.context = context
         runID = exchange.runID
@@ -301,6 +302,7 @@ final class Relay {
         let exchanges = WebSocketExchanges(handshake: .init(
             provider: provider, target: recorded.target, format: format, requestHeaders: recorded.requestHeaders,
             userAgent: recorded.userAgent, responseHeaders: SecretRedaction.redact(responseHeaders), runID: runID,
+            billing: recorded.billing,
             deflate: PerMessageDeflate(extensions: head.headers.first(name: "sec-websocket-extensions"))), context: context)
         // After this read: the decoder that delivered the `101` is taken out, which it cannot be mid-read.
         client.eventLoop.assumeIsolated().execute { [client, handler] in

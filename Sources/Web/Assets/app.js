@@ -1,5 +1,5 @@
 // ccglass dashboard: the live list of requests, filters, totals, charts and the summary view.
-import { el, tokens, usd, seconds, percent, time, cacheWrite, api } from "./format.js";
+import { el, tokens, usd, cost, API_EQUIVALENT, seconds, percent, time, cacheWrite, api } from "./format.js";
 import { drawCost, drawCacheHit, drawLatency } from "./charts.js";
 import { initDetail, openDetail } from "./detail.js";
 
@@ -39,7 +39,8 @@ function rowNode(row) {
     el("td", { class: "num", text: tokens(u?.cacheReadTokens) }),
     el("td", { class: "num", text: tokens(cacheWrite(u)) }),
     el("td", { class: "num", text: u ? percent(u.cacheReadTokens, u.inputTokens) : "–" }),
-    el("td", { class: "num", text: row.costUSD === undefined || row.costUSD === null ? (u ? "unpriced" : "–") : usd(row.costUSD) }),
+    el("td", { class: "num", text: row.costUSD === undefined || row.costUSD === null ? (u ? "unpriced" : "–") : cost(row.costUSD, row.apiEquivalent ? row.costUSD : 0),
+               title: row.apiEquivalent ? API_EQUIVALENT : undefined }),
     el("td", { class: "prompt", text: (row.prompt || "") + (row.toolNames?.length ? `  ⟶ ${row.toolNames.join(", ")}` : ""), title: row.prompt || "" }),
   );
 }
@@ -94,12 +95,12 @@ function renderTotals() {
     card(tokens(input), "tokens in"),
     card(tokens(sum((r) => r.usage?.outputTokens)), "tokens out"),
     card(percent(cached, input), "cache hit"),
-    card(usd(sum((r) => r.costUSD)), "cost"),
+    card(cost(sum((r) => r.costUSD), sum((r) => (r.apiEquivalent ? r.costUSD : 0))), rows.some((r) => r.apiEquivalent && r.costUSD) ? "cost (≈ API-equivalent)" : "cost"),
     card(String(errors), "errors"),
   );
   if (state.filters.session) {
     api(`/api/sessions/${encodeURIComponent(state.filters.session)}`).then((s) => {
-      document.getElementById("totals").prepend(card(s.title || s.key, `${s.requests} requests in session · ${usd(s.costUSD)} · started ${time(s.startedAt)}`));
+      document.getElementById("totals").prepend(card(s.title || s.key, `${s.requests} requests in session · ${cost(s.costUSD, s.apiEquivalentUSD)} · started ${time(s.startedAt)}`));
     }).catch(() => {});
   }
 }
@@ -151,7 +152,7 @@ async function loadFilters() {
       ...items.map((item) => el("option", { value: item.value, text: label(item) })));
     select.value = keep;
   };
-  fill("session", sessions.map((s) => ({ value: s.key, s })), ({ s }) => `${(s.title || s.key).slice(0, 60)} · ${s.requests} req · ${usd(s.costUSD)}`);
+  fill("session", sessions.map((s) => ({ value: s.key, s })), ({ s }) => `${(s.title || s.key).slice(0, 60)} · ${s.requests} req · ${cost(s.costUSD, s.apiEquivalentUSD)}`);
   fill("model", facets.models.map((m) => ({ value: m })), (m) => m.value);
   fill("client", facets.clients.map((c) => ({ value: c })), (c) => c.value);
 }
@@ -178,7 +179,8 @@ async function renderSummary() {
         el("td", { text: i === rows.length ? "total" : label(r.group) }), el("td", { text: r.requests }), el("td", { text: r.errors }),
         el("td", { text: tokens(r.inputTokens) }), el("td", { text: tokens(r.outputTokens) }), el("td", { text: tokens(r.cacheReadTokens) }),
         el("td", { text: tokens(r.cacheWrite5mTokens + r.cacheWrite1hTokens) }), el("td", { text: percent(r.cacheReadTokens, r.inputTokens) }),
-        el("td", { text: usd(r.costUSD) + (r.unpricedRequests ? ` +${r.unpricedRequests} unpriced` : "") }))));
+        el("td", { text: cost(r.costUSD, r.apiEquivalentUSD) + (r.unpricedRequests ? ` +${r.unpricedRequests} unpriced` : ""),
+                   title: r.apiEquivalentUSD ? API_EQUIVALENT : undefined }))));
   };
   const [byModel, byDay, bySession, sessions] = await Promise.all([api("/api/usage?by=model"), api("/api/usage?by=day"), api("/api/usage?by=session"), api("/api/sessions?limit=1000")]);
   const titles = new Map(sessions.map((s) => [s.key, s.title]));

@@ -102,6 +102,9 @@ function overview(data) {
         .map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { class: "num", text: usd(v) }))),
       el("tr", {}, el("td", {}, el("b", { text: "total" })), el("td", { class: "num" }, el("b", { text: usd(c.input + c.cacheRead + c.cacheWrite5m + c.cacheWrite1h + c.output) }))),
     ), el("p", { class: "estimated", text: `priced as ${c.pricedAs}` }));
+    if (e.billing === "subscription") {
+      parts.push(el("p", { class: "api-equivalent", text: "API-equivalent: signed in to a plan, these tokens are not billed one by one; this is what the API would charge for them." }));
+    }
   } else {
     parts.push(el("p", { text: u ? "Unpriced: this model has no entry in pricing.json." : "–" }));
   }

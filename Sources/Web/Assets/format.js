@@ -36,6 +36,15 @@ export function usd(value) {
   return value < 1 ? "$" + value.toFixed(6) : "$" + value.toFixed(2);
 }
 
+export const API_EQUIVALENT = "≈ API-equivalent: signed-in (subscription) traffic is not billed per token; this is what the API would charge for it.";
+
+// A cost whose `apiEquivalent` part is subscription traffic, marked ≈ (see API_EQUIVALENT).
+export function cost(value, apiEquivalent) {
+  if (!apiEquivalent) return usd(value);
+  if (apiEquivalent >= value * (1 - 1e-9)) return "≈" + usd(value);
+  return `${usd(value)} (≈${usd(apiEquivalent)})`;
+}
+
 export function seconds(value) {
   if (value === undefined || value === null) return "–";
   return value < 1 ? (value * 1000).toFixed(0) + " ms" : value.toFixed(2) + " s";

@@ -29,6 +29,11 @@ enum RunSummary {
         text += " · \(tokens(input)) tokens in"
         if input > 0 { text += String(format: " (%.0f%% from cache)", Double(cached) / Double(input) * 100) }
         text += " · \(tokens(output)) out · " + String(format: "$%.4f", cost)
+        let apiEquivalent = rows.filter(\.apiEquivalent).compactMap(\.costUSD).reduce(0, +)
+        if apiEquivalent > 0 {
+            // Signed in to a plan: nothing was billed per token.
+            text += apiEquivalent >= cost * (1 - 1e-9) ? " API-equivalent" : String(format: " ($%.4f of it API-equivalent)", apiEquivalent)
+        }
         if unpriced > 0 { text += " + \(unpriced) unpriced" }
         if let slowest = rows.filter({ $0.ttft != nil }).max(by: { $0.ttft! < $1.ttft! }) {
             text += String(format: " · slowest time to first token %.2f s", slowest.ttft!) + " (\(slowest.model ?? "?"))"
