@@ -145,9 +145,11 @@ public struct HistoryTools: Sendable {
     static func usd(_ v: Double) -> String { String(format: "$%.4f", v) }
     /// Spelled out for the model: a subscription's cost is what the API would charge, not a charge.
     static func usd(_ v: Double, apiEquivalent: Double) -> String {
-        if apiEquivalent <= 0 { return usd(v) }
-        if apiEquivalent >= v * (1 - 1e-9) { return usd(v) + " API-equivalent (signed in, not billed per token)" }
-        return usd(v) + " (\(usd(apiEquivalent)) of it API-equivalent)"
+        switch Billing.share(of: v, apiEquivalent: apiEquivalent) {
+        case .none: return usd(v)
+        case .all: return usd(v) + " API-equivalent (signed in, not billed per token)"
+        case .part: return usd(v) + " (\(usd(apiEquivalent)) of it API-equivalent)"
+        }
     }
     static func time(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()

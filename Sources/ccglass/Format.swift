@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Proxy
 
 /// How numbers look in terminal output.
 enum Format {
@@ -17,9 +18,11 @@ enum Format {
 
     /// A cost whose `apiEquivalent` part is subscription traffic: marked `≈` (see `apiEquivalentNote`).
     static func usd(_ value: Double, apiEquivalent: Double) -> String {
-        if apiEquivalent <= 0 { return usd(value) }
-        if apiEquivalent >= value * (1 - 1e-9) { return "≈" + usd(value) }
-        return usd(value) + " (≈" + usd(apiEquivalent) + ")"
+        switch Billing.share(of: value, apiEquivalent: apiEquivalent) {
+        case .none: return usd(value)
+        case .all: return "≈" + usd(value)
+        case .part: return usd(value) + " (≈" + usd(apiEquivalent) + ")"
+        }
     }
 
     static let apiEquivalentNote = "≈ API-equivalent: signed-in (subscription) traffic is not billed per token; this is what the API would charge for it."

@@ -19,3 +19,11 @@ import Testing
         #expect(Billing.of(provider: "anthropic", headers: [("Authorization", "Bearer gateway-token")]) == .perToken)
     }
 }
+
+@Suite struct BillingShareTests {
+    @Test func aCostIsAllPartOrNoneAPIEquivalent() {
+        #expect(Billing.share(of: 0.5, apiEquivalent: 0) == .none)
+        #expect(Billing.share(of: 0.3, apiEquivalent: 0.1 + 0.2) == .all)  // summed in another order, still all of it
+        #expect(Billing.share(of: 0.5, apiEquivalent: 0.25) == .part)
+    }
+}

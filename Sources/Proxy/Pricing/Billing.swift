@@ -26,4 +26,11 @@ public enum Billing: String, Sendable, Codable {
 
     /// Whether a cost under this billing is the API-equivalent rather than a charge.
     public var apiEquivalent: Bool { self == .subscription }
+
+    /// How much of a total `cost` its `apiEquivalent` part is, for every place that shows one.
+    public enum Share: Equatable { case none, part, all }
+
+    public static func share(of cost: Double, apiEquivalent: Double) -> Share {
+        apiEquivalent <= 0 ? .none : apiEquivalent >= cost * (1 - 1e-9) ? .all : .part
+    }
 }

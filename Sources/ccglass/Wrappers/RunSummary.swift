@@ -30,9 +30,10 @@ enum RunSummary {
         if input > 0 { text += String(format: " (%.0f%% from cache)", Double(cached) / Double(input) * 100) }
         text += " · \(tokens(output)) out · " + String(format: "$%.4f", cost)
         let apiEquivalent = rows.filter(\.apiEquivalent).compactMap(\.costUSD).reduce(0, +)
-        if apiEquivalent > 0 {
-            // Signed in to a plan: nothing was billed per token.
-            text += apiEquivalent >= cost * (1 - 1e-9) ? " API-equivalent" : String(format: " ($%.4f of it API-equivalent)", apiEquivalent)
+        switch Billing.share(of: cost, apiEquivalent: apiEquivalent) {  // signed in to a plan: not billed per token
+        case .none: break
+        case .all: text += " API-equivalent"
+        case .part: text += String(format: " ($%.4f of it API-equivalent)", apiEquivalent)
         }
         if unpriced > 0 { text += " + \(unpriced) unpriced" }
         if let slowest = rows.filter({ $0.ttft != nil }).max(by: { $0.ttft! < $1.ttft! }) {
