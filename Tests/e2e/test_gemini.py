@@ -1,6 +1,7 @@
 """The official google-genai SDK through `ccglass serve` at /gemini, against a mock that answers as the
 Gemini API does: plain and streamed answers, token counts, a function call, thoughts, an error."""
 import http.client
+import subprocess
 import json
 import time
 import urllib.request
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Proxy
+from conftest import Proxy, binary
 from mock_upstream import MockUpstream, code_assist_sse_reply, gemini_array_reply, gemini_error, gemini_response, gemini_sse_reply, gemini_usage, json_reply
 
 genai = pytest.importorskip("google.genai")
@@ -196,3 +197,58 @@ def test_code_assist_is_recorded_like_the_api_and_costs_the_api_equivalent(tmp_p
     finally:
         proxy.stop()
         mock.close()
+
+
+def test_cache_and_context_explain_a_gemini_cli_session(tmp_path):
+    # Three Code Assist turns of one CLI session: cold, a hit, then an edited system instruction drops the
+    # cache. `ccglass cache` names the cause and `ccglass context` splits each turn's input.
+    mock = MockUpstream()
+    proxy = Proxy(tmp_path / "home", {"code-assist": mock.url})
+    try:
+        system = {"role": "user", "parts": [{"text": "You are an interactive CLI agent. " * 400}]}
+        tools = [{"functionDeclarations": [{"name": "read_file", "description": "Reads a file. " * 40,
+                                            "parametersJsonSchema": {"type": "object", "properties": {"path": {"type": "string"}}}}]}]
+        contents = [{"role": "user", "parts": [{"text": "what does setup.cfg pin?"}]}]
+        turns = [(6000, 0), (6400, 5980), (6900, 0)]
+        for turn, (prompt, cached) in enumerate(turns):
+            if turn == 2:
+                system = {"role": "user", "parts": [{"text": system["parts"][0]["text"] + "Be terse."}]}
+            wrapped = {"model": "gemini-2.5-pro", "project": "proj-1", "user_prompt_id": f"cli-session-9########{turn}",
+                       "request": {"contents": contents, "systemInstruction": system, "tools": tools, "session_id": "cli-session-9"}}
+            mock.enqueue(code_assist_sse_reply([gemini_response("Reading.", model="gemini-2.5-pro",
+                                                                usage=gemini_usage(prompt=prompt, candidates=20, cached=cached),
+                                                                function_call={"name": "read_file", "args": {"path": "setup.cfg"}})]))
+            request = urllib.request.Request(f"{proxy.url}/code-assist/v1internal:streamGenerateContent?alt=sse", data=json.dumps(wrapped).encode(),
+                                             headers={"Content-Type": "application/json", "Authorization": "Bearer ya29.not-a-real-token-0123456789",
+                                                      "User-Agent": "GeminiCLI/0.19.4/gemini-2.5-pro (linux; x64)"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                response.read()
+            contents = contents + [{"role": "model", "parts": [{"functionCall": {"name": "read_file", "args": {"path": "setup.cfg"}}}]},
+                                   {"role": "user", "parts": [{"functionResponse": {"name": "read_file", "response": {"output": "pytest==9\n" * 50}}}]}]
+        exchanges = proxy.wait_exchange(count=3)
+        report = json.loads(cli(proxy, "cache", "cli-session-9", "--json"))
+        assert [e["verdict"] for e in report["events"]] == ["cold", "hit", "miss"], report
+        miss = report["events"][2]
+        assert miss["cause"]["kind"] == "prefix_changed" and "system" in miss["cause"]["block"], miss
+        assert miss["lostTokens"] == 6400 - 0
+        # Lost tokens cost the plain input rate instead of the cache-read rate (Gemini 2.5 Pro, ≤200k).
+        assert miss["lostUSD"] == pytest.approx(6400 * (1.25 - 0.125) / 1e6, abs=1e-9)
+        for exchange in exchanges:
+            breakdown = json.loads(cli(proxy, "context", exchange["id"], "--json"))
+            assert sum(p["tokens"] for p in breakdown["parts"]) == exchange["response"]["usage"]["inputTokens"]
+            kinds = {(p["kind"], p.get("tool")) for p in breakdown["parts"]}
+            assert ("system", None) in kinds and ("tool_schema", "read_file") in kinds, kinds
+        last = max(exchanges, key=lambda e: e["id"])
+        kinds = {(p["kind"], p.get("tool")) for p in json.loads(cli(proxy, "context", last["id"], "--json"))["parts"]}
+        assert ("tool_result", "read_file") in kinds and ("tool_use", "read_file") in kinds, kinds
+        text = cli(proxy, "cache", "cli-session-9")
+        assert "prefix_changed" in text and miss["cause"]["block"] in text, text
+    finally:
+        proxy.stop()
+        mock.close()
+
+
+def cli(proxy, *args):
+    result = subprocess.run([binary(), *args, "--data-dir", str(proxy.home)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
