@@ -173,8 +173,38 @@ enum RecordCoding {
             w.field("message", error.message)
             w.endObject()
         }
+        if let limits = r.rateLimits {
+            w.key("rateLimits")
+            rateLimits(limits, &w)
+        }
         w.field("parseFailures", r.parseFailures)
         w.field("complete", r.complete)
+        w.endObject()
+    }
+
+    private static func rateLimits(_ r: RateLimitReading, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("windows")
+        w.beginArray()
+        for window in r.windows {
+            w.beginObject()
+            w.field("name", window.name)
+            w.field("used", window.used)
+            w.field("resetsAt", window.resetsAt?.timeIntervalSinceReferenceDate)
+            w.field("status", window.status)
+            w.field("limit", window.limit)
+            w.field("remaining", window.remaining)
+            w.field("seconds", window.seconds)
+            w.endObject()
+        }
+        w.endArray()
+        w.field("binding", r.binding)
+        w.field("status", r.status)
+        w.field("retryAfter", r.retryAfter)
+        w.key("notes")
+        w.beginObject()
+        for (key, value) in r.notes.sorted(by: { $0.key < $1.key }) { w.field(key, value) }
+        w.endObject()
         w.endObject()
     }
 

@@ -97,6 +97,31 @@ public struct Exchange: Sendable, Codable, Equatable {
 
     public var usage: Usage? { response.usage }
 
+    /// What the response said of the caller's rate limits: its headers as they arrived, with any reading
+    /// the stream sent laid over. A WebSocket's upgrade headers are as old as the connection, so its
+    /// exchanges take only the stream's.
+    public var rateLimits: RateLimitReading? {
+        let arrived = startedAt.addingTimeInterval(timings.upstreamHeaders ?? 0)
+        let fromHeaders = transport == .webSocket ? nil : RateLimitReading(headers: responseHeaders, at: arrived)
+        guard let fromHeaders else { return response.rateLimits }
+        return fromHeaders.merged(with: response.rateLimits)
+    }
+
+    /// Whose limits those are: the ChatGPT account Codex names, else the credential's fingerprint (as
+    /// recorded: its last four characters), else the provider alone.
+    public var account: String {
+        var credential: String?
+        for header in requestHeaders {
+            switch header.name.lowercased() {
+            case "chatgpt-account-id": return header.value
+            case "authorization", "x-api-key", "x-goog-api-key", "api-key":
+                credential = credential ?? header.value.split(separator: " ").last.map(String.init)
+            default: continue
+            }
+        }
+        return credential ?? "default"
+    }
+
     /// `error.type` in OpenTelemetry terms; nil for a success.
     public var errorType: String? {
         switch outcome {

@@ -38,6 +38,9 @@ public struct OpenAIResponsesStream: WireFormat {
             summary.complete = true
         case "error":
             summary.error = ProviderError(type: object.string("code") ?? "error", message: object.string("message") ?? "")
+        case "codex.rate_limits":
+            // Codex over WebSocket: the plan's windows arrive in the stream, not in headers.
+            summary.rateLimits = RateLimitReading(codexEvent: object, at: Date())
         default:
             break
         }

@@ -181,6 +181,8 @@ public struct ResponseSummary: Sendable, Codable, Equatable {
     /// The provider's own usage object, verbatim fields, as JSON text.
     public var rawUsage: String?
     public var error: ProviderError?
+    /// Rate limits the stream itself reported (Codex's `codex.rate_limits` event).
+    public var rateLimits: RateLimitReading?
     /// Events or bodies that could not be read.
     public var parseFailures = 0
     /// True once the format's end marker arrived (`message_stop`, `[DONE]`, `response.completed`, a full body).
