@@ -8,7 +8,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from mock_upstream import (anthropic_error, anthropic_message, anthropic_stream_events, anthropic_usage, chat_completion,  # noqa: E402
                            chat_stream_chunks, gemini_error, gemini_response, gemini_sse_reply, gemini_usage,
-                           responses_object, responses_stream_events, sse)
+                           responses_object, responses_stream_events, sse, claude_plan_headers, anthropic_key_headers,
+                           openai_ratelimit_headers, codex_headers, codex_rate_limits_event)
 
 out = Path(sys.argv[1])
 fixtures = Path(__file__).parents[1] / "Fixtures" / "claude-code"
@@ -61,6 +62,15 @@ streams["websocket"] = [
     ws_frame(events[0][:10], fin=False) + ws_frame(b"", opcode=9) + ws_frame(events[0][10:], opcode=0) + ws_frame(b"\x03\xe8bye", opcode=8),
     b"".join(ws_frame(e, mask=None) for e in events[:3]),
 ]
+def header_block(headers):
+    return "".join(f"{k}: {v}\r\n" for k, v in headers).encode()
+
+
+streams["ratelimits"] = [header_block(claude_plan_headers(0.83, 1.04, 1780003600, 1780400000)),
+                         header_block(claude_plan_headers(1.0, 0.5, 1780003600, 1780400000, status="rejected", only_binding=True) + [("retry-after", "60")]),
+                         header_block(anthropic_key_headers()), header_block(openai_ratelimit_headers(reset_tokens="1m30.5s")),
+                         header_block(codex_headers(42.5, 12, 1780010000, 1780400000)),
+                         json.dumps(codex_rate_limits_event(40, 5, 1780009000, 1780600000)).encode()]
 for target, seeds in streams.items():
     (out / target).mkdir(parents=True, exist_ok=True)
     for i, seed in enumerate(seeds):

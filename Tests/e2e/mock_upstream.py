@@ -308,6 +308,60 @@ def gemini_error(code=429, status="RESOURCE_EXHAUSTED", message="Resource has be
     return json_reply({"error": {"code": code, "message": message, "status": status}}, status=code)
 
 
+# ---- rate limits ---------------------------------------------------------------------------------
+
+def claude_plan_headers(five_hour, seven_day, five_reset, seven_reset, status="allowed", claim="five_hour", only_binding=False):
+    """`anthropic-ratelimit-unified-*` as the API sends them to Claude Code signed in to a plan; a 429
+    may carry `only_binding` (the overall status, claim, reset and the binding window alone)."""
+    windows = {"5h": (five_hour, five_reset), "7d": (seven_day, seven_reset)}
+    binding = "5h" if claim == "five_hour" else "7d"
+    headers = [("anthropic-ratelimit-unified-status", status),
+               ("anthropic-ratelimit-unified-reset", str(int(windows[binding][1]))),
+               ("anthropic-ratelimit-unified-representative-claim", claim)]
+    for name, (used, reset) in windows.items():
+        if only_binding and name != binding:
+            continue
+        headers += [(f"anthropic-ratelimit-unified-{name}-utilization", f"{used:g}"),
+                    (f"anthropic-ratelimit-unified-{name}-reset", str(int(reset))),
+                    (f"anthropic-ratelimit-unified-{name}-status", "rejected" if used >= 1 else "allowed_warning" if used >= 0.8 else "allowed")]
+    if not only_binding:
+        headers += [("anthropic-ratelimit-unified-fallback-percentage", "0.5"),
+                    ("anthropic-ratelimit-unified-overage-status", "rejected"),
+                    ("anthropic-ratelimit-unified-overage-disabled-reason", "org_level_disabled")]
+    return headers
+
+
+def anthropic_key_headers(requests=(4000, 3999), input_tokens=(2_000_000, 1_990_000), output_tokens=(400_000, 399_000), reset="2026-12-03T10:00:00Z"):
+    """`anthropic-ratelimit-*` as an API key gets them (reset in RFC 3339)."""
+    headers = []
+    for kind, (limit, remaining) in (("requests", requests), ("input-tokens", input_tokens), ("output-tokens", output_tokens)):
+        headers += [(f"anthropic-ratelimit-{kind}-limit", str(limit)), (f"anthropic-ratelimit-{kind}-remaining", str(remaining)),
+                    (f"anthropic-ratelimit-{kind}-reset", reset)]
+    return headers
+
+
+def openai_ratelimit_headers(requests=(500, 499), tokens=(30000, 29000), reset_requests="120ms", reset_tokens="2s"):
+    return [("x-ratelimit-limit-requests", str(requests[0])), ("x-ratelimit-remaining-requests", str(requests[1])),
+            ("x-ratelimit-reset-requests", reset_requests), ("x-ratelimit-limit-tokens", str(tokens[0])),
+            ("x-ratelimit-remaining-tokens", str(tokens[1])), ("x-ratelimit-reset-tokens", reset_tokens)]
+
+
+def codex_headers(primary, secondary, primary_reset, secondary_reset):
+    """`x-codex-*` as chatgpt.com's Codex backend sends them (percent used, window in minutes)."""
+    return [("x-codex-primary-used-percent", f"{primary:g}"), ("x-codex-primary-window-minutes", "300"),
+            ("x-codex-primary-reset-at", str(int(primary_reset))), ("x-codex-secondary-used-percent", f"{secondary:g}"),
+            ("x-codex-secondary-window-minutes", "10080"), ("x-codex-secondary-reset-at", str(int(secondary_reset))),
+            ("x-codex-active-limit", "codex"), ("x-codex-credits-has-credits", "false"), ("x-codex-credits-unlimited", "false")]
+
+
+def codex_rate_limits_event(primary, secondary, primary_reset, secondary_reset, plan="plus"):
+    """The `codex.rate_limits` message Codex's WebSocket sends ahead of a response's events."""
+    return {"type": "codex.rate_limits", "plan_type": plan, "metered_limit_name": "codex",
+            "rate_limits": {"primary": {"used_percent": primary, "window_minutes": 300, "reset_at": int(primary_reset)},
+                            "secondary": {"used_percent": secondary, "window_minutes": 10080, "reset_at": int(secondary_reset)}},
+            "credits": {"has_credits": False, "unlimited": False, "balance": None}}
+
+
 # ---- replies -------------------------------------------------------------------------------------
 
 def stream_reply(events, gap=0.0, status=200, headers=None, **kw):

@@ -128,6 +128,29 @@ enum HistorySchema {
                 DROP TRIGGER usage_bucket_update_new; DROP TRIGGER usage_bucket_delete;
                 """ + bucketTriggers(sums: sums))
         }
+        // Each response's rate-limit windows, one row per window, for the latest state of every window
+        // and its pace. Earlier exchanges keep their headers but are not read back into rows.
+        migrator.registerMigration("v5 rate limits") { db in
+            try db.execute(sql: """
+                CREATE TABLE rate_limit (
+                    exchange_id TEXT NOT NULL REFERENCES exchange(id) ON DELETE CASCADE,
+                    window TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    provider TEXT NOT NULL,
+                    account TEXT NOT NULL,
+                    used REAL,
+                    resets_at REAL,
+                    status TEXT,
+                    limit_value REAL,
+                    remaining REAL,
+                    seconds REAL,
+                    binding INTEGER NOT NULL DEFAULT 0,
+                    rejected INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (exchange_id, window)
+                ) WITHOUT ROWID;
+                CREATE INDEX rate_limit_window ON rate_limit(provider, account, window, at);
+                """)
+        }
         return migrator
     }
 

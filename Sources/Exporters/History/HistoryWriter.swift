@@ -39,6 +39,7 @@ extension HistoryStore {
                 exchange.billing?.apiEquivalent ?? false, exchange.timings.firstByte, exchange.timings.end, exchange.timings.overhead, exchange.requestBytes, exchange.responseBytes,
             ])
 
+        try insertRateLimits(exchange, db)
         let layout = try storeParts(split, db)
         let headers = try parts.headers(exchange.requestHeaders, session: key, db)
         let body = RecordCoding.storable(exchange.responseBody)
@@ -62,6 +63,25 @@ extension HistoryStore {
                 first_prompt = coalesce(first_prompt, excluded.first_prompt),
                 title = coalesce(title, excluded.title), title_source = coalesce(title_source, excluded.title_source)
             """).execute(arguments: [key, exchange.client, first, first, first, started, started + (exchange.timings.end ?? 0)])
+    }
+
+    /// One row per window the response reported. A refusal (429, or a `rejected` window) is marked on
+    /// the windows that refused it, so hitting the wall is counted per window.
+    private func insertRateLimits(_ exchange: Exchange, _ db: Database) throws {
+        guard let reading = exchange.rateLimits, !reading.windows.isEmpty else { return }
+        let at = exchange.startedAt.addingTimeInterval(exchange.timings.upstreamHeaders ?? 0).timeIntervalSince1970
+        let refused = exchange.status == 429 || reading.status == "rejected"
+        for window in reading.windows {
+            let binding = window.name == reading.binding
+            let rejected = window.status == "rejected" || (refused && (binding || window.exhausted))
+            try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO rate_limit(exchange_id, window, at, provider, account, used, resets_at, status, limit_value,
+                    remaining, seconds, binding, rejected)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [exchange.id, window.name, at, exchange.provider, exchange.account, window.used,
+                                         window.resetsAt?.timeIntervalSince1970, window.status, window.limit, window.remaining,
+                                         window.seconds, binding, rejected])
+        }
     }
 
     /// Stores the pieces and returns the layout that names them.

@@ -4,7 +4,7 @@ import NIOCore
 /// Feeds arbitrary bytes to the parsers that read untrusted input on the forwarding path. Used by the
 /// libFuzzer targets (`scripts/fuzz`) and by the tests that replay every input they ever crashed on.
 public enum FuzzHarness {
-    public static let targets = ["sse", "anthropic", "chat", "responses", "gemini", "request", "gzip", "json", "websocket"]
+    public static let targets = ["sse", "anthropic", "chat", "responses", "gemini", "request", "gzip", "json", "websocket", "ratelimits"]
 
     public static func run(_ target: String, _ bytes: [UInt8]) {
         // The first byte picks where to cut the stream, so chunk boundaries are fuzzed too.
@@ -63,6 +63,17 @@ public enum FuzzHarness {
             }
         case "json":
             if let object = JSON.object(bytes) { _ = JSON.text(object) }
+        case "ratelimits":
+            // A response's header block (`name: value` lines) as the reading sees it, and the same bytes
+            // as Codex's in-stream event.
+            let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
+            let headers = text.split(whereSeparator: \.isNewline).compactMap { line -> HeaderField? in
+                let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                return parts.count == 2 ? HeaderField(String(parts[0]), String(parts[1])) : nil
+            }
+            let at = Date(timeIntervalSince1970: 1_780_000_000)
+            let reading = RateLimitReading(headers: headers, at: at)
+            _ = reading?.merged(with: JSON.object(bytes.dropFirst()).flatMap { RateLimitReading(codexEvent: $0, at: at) })
         default:
             preconditionFailure("unknown fuzz target \(target); known: \(targets.joined(separator: ", "))")
         }
