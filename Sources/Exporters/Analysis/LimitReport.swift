@@ -32,11 +32,15 @@ public struct LimitReport: Sendable, Codable, Equatable {
     public static func of(latest: [RateLimitRow], history: [RateLimitRow], rejections: [String: Int], now: Date) -> LimitReport {
         var readings: [String: [RateLimitRow]] = [:]
         for row in history { readings[HistoryStore.limitKey(row.provider, row.account, row.window.name), default: []].append(row) }
+        // A window binds if it bound the account's newest response; an older reading's claim is stale.
+        var newest: [String: Date] = [:]
+        for row in latest { newest["\(row.provider)|\(row.account)"] = max(newest["\(row.provider)|\(row.account)"] ?? row.at, row.at) }
         let windows = latest.map { row -> Window in
             let key = HistoryStore.limitKey(row.provider, row.account, row.window.name)
             let w = row.window
             return Window(provider: row.provider, account: row.account, name: w.name, used: w.used, resetsAt: w.resetsAt, status: w.status,
-                          limit: w.limit, remaining: w.remaining, seconds: w.seconds, binding: row.binding, seenAt: row.at,
+                          limit: w.limit, remaining: w.remaining, seconds: w.seconds,
+                          binding: row.binding && row.at == newest["\(row.provider)|\(row.account)"], seenAt: row.at,
                           rejections: rejections[key] ?? 0,
                           projection: Projection.of(readings: (readings[key] ?? [row]).map { ($0.at, $0.window) }, now: now))
         }
@@ -112,7 +116,7 @@ public struct Projection: Sendable, Codable, Equatable {
     }
 
     /// Resets a minute apart are one period (providers round them differently from response to response).
-    static func sameReset(_ a: Date?, _ b: Date?) -> Bool {
+    public static func sameReset(_ a: Date?, _ b: Date?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
         return abs(a.timeIntervalSince(b)) <= 60
     }
@@ -123,10 +127,18 @@ public struct Projection: Sendable, Codable, Equatable {
         "at " + date.formatted(Date.FormatStyle(date: .omitted, time: .shortened))
     }
 
-    static func duration(_ seconds: TimeInterval) -> String {
+    public static func duration(_ seconds: TimeInterval) -> String {
         let minutes = Int((seconds / 60).rounded())
         if minutes < 60 { return "\(minutes) min" }
         if minutes < 48 * 60 { return "\(minutes / 60) h \(minutes % 60) min" }
         return "\(minutes / 1440) d \(minutes % 1440 / 60) h"
+    }
+}
+
+extension HistoryStore {
+    /// The limit report as of `now`, from the last week of readings.
+    public func limitReport(now: Date = Date()) throws -> LimitReport {
+        let rows = try rateLimits(since: now.addingTimeInterval(-LimitReport.span))
+        return LimitReport.of(latest: rows.latest, history: rows.history, rejections: rows.rejections, now: now)
     }
 }

@@ -24,6 +24,14 @@ enum MetricNames {
     static var inFlight: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_requests_in_flight", unitName: "", helpText: "Exchanges currently streaming.") }
     static var failures: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_observability_failures", unitName: "total",
                                                helpText: "Failures in ccglass's own recording (parse, bus_drop, store, exporter, decode); forwarding was unaffected.") }
+    static var limitUsed: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_ratelimit_utilization", unitName: "ratio",
+                                               helpText: "Fraction of a rate-limit window used, as the provider last reported it (can pass 1 on a plan's window).") }
+    static var limitReset: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_ratelimit_reset_timestamp", unitName: "seconds",
+                                                helpText: "When a rate-limit window resets (Unix time).") }
+    static var limitExhaustion: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_ratelimit_projected_exhaustion_timestamp", unitName: "seconds",
+                                                     helpText: "When a rate-limit window runs out at the pace of its recent readings (Unix time); 0 when it lasts to its reset or the pace is unknown.") }
+    static var limitRejections: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_ratelimit_rejections", unitName: "total",
+                                                     helpText: "Requests a rate-limit window refused (a 429, or the provider's rejected status).") }
     static var otlpBatches: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_otlp_batches", unitName: "total",
                                                   helpText: "OTLP push batches by signal and result; dropped batches were not delivered.") }
 }
@@ -37,7 +45,11 @@ public final class PrometheusExporter: ExchangeSink {
     public let registry = PrometheusCollectorRegistry()
     /// Model names as labels, bounded; the OTLP metrics share it, so both expose the same names.
     public let models = LabelLimiter(limit: 64)
+    /// Rate-limit window names as labels, bounded likewise (providers name their own windows).
+    let windows = LabelLimiter(limit: 32)
     private let failures: FailureLog
+    /// Each window's readings of its current period, for its pace (a few dozen per window at most).
+    private let limitReadings = Mutex<[String: [(at: Date, window: RateLimitWindow)]]>([:])
     private let reportedFailures = Mutex<[FailureLog.Kind: Int]>([:])
 
     public init(failures: FailureLog) {
@@ -125,6 +137,7 @@ public final class PrometheusExporter: ExchangeSink {
         if exchange.request.stream == true, let ttft = exchange.timings.firstByte { metrics.timeToFirstChunk.record(ttft) }
         metrics.requests.increment()
         if let overhead = exchange.timings.overhead { metrics.overhead.record(overhead) }
+        if let reading = exchange.rateLimits { record(reading, of: exchange) }
         guard let usage = exchange.usage, !usage.outputEstimated || usage.inputTokens > 0 else { return }
         metrics.inputTokenUsage.record(Double(usage.inputTokens))
         metrics.outputTokenUsage.record(Double(usage.outputTokens))
@@ -137,6 +150,30 @@ public final class PrometheusExporter: ExchangeSink {
             metrics.cost.increment(by: cost.total)
         } else {
             metrics.unpriced.increment()
+        }
+    }
+
+    /// The latest reading of each window (labelled by provider and window, never the account), its
+    /// projected exhaustion, and refusals.
+    func record(_ reading: RateLimitReading, of exchange: Exchange) {
+        let at = exchange.startedAt.addingTimeInterval(exchange.timings.upstreamHeaders ?? 0)
+        let refused = exchange.status == 429 || reading.status == "rejected"
+        for window in reading.windows {
+            let labels = [("provider", exchange.provider), ("window", windows.value(window.name))]
+            if let used = window.used { registry.makeGauge(descriptor: MetricNames.limitUsed, labels: labels).set(used) }
+            if let reset = window.resetsAt { registry.makeGauge(descriptor: MetricNames.limitReset, labels: labels).set(reset.timeIntervalSince1970) }
+            let rejections = registry.makeCounter(descriptor: MetricNames.limitRejections, labels: labels)
+            if window.status == "rejected" || (refused && (window.name == reading.binding || window.exhausted)) { rejections.increment() }
+            let key = "\(exchange.provider)|\(window.name)"
+            let readings = limitReadings.withLock { all -> [(at: Date, window: RateLimitWindow)] in
+                var list = (all[key] ?? []).filter { Projection.sameReset($0.window.resetsAt, window.resetsAt) } + [(at, window)]
+                if list.count > 64 { list.removeFirst(list.count - 64) }
+                all[key] = list
+                return list
+            }
+            let projection = Projection.of(readings: readings, now: at)
+            registry.makeGauge(descriptor: MetricNames.limitExhaustion, labels: labels)
+                .set(projection.kind == .runsOut ? projection.exhaustsAt!.timeIntervalSince1970 : projection.kind == .exhausted ? at.timeIntervalSince1970 : 0)
         }
     }
 

@@ -1,0 +1,107 @@
+"""Rate-limit windows as the providers report them, through the official SDKs and `ccglass serve`:
+`ccglass limits`, and `/metrics`. The mock sends each provider's real header families."""
+import json
+import subprocess
+import time
+import urllib.request
+from datetime import datetime
+
+import anthropic
+import openai
+import pytest
+
+from conftest import binary, fake_key
+from mock_upstream import (anthropic_key_headers, anthropic_message, anthropic_stream_events, chat_completion, claude_plan_headers,
+                           json_reply, openai_ratelimit_headers, stream_reply)
+
+
+def limits(proxy):
+    result = subprocess.run([binary(), "limits", "--json", "--data-dir", str(proxy.home)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def metrics(proxy):
+    with urllib.request.urlopen(proxy.url + "/metrics", timeout=10) as r:
+        return r.read().decode()
+
+
+def sample(text, name, **labels):
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    lines = [l for l in text.splitlines() if l.startswith(name + "{") and all(f'{k}="{v}"' in l for k, v in labels.items())]
+    assert len(lines) == 1, (name, want, [l for l in text.splitlines() if l.startswith(name)])
+    line = lines[0]
+    return float(line.rsplit(" ", 1)[1])
+
+
+def epoch(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def settle(proxy, count):
+    proxy.wait_exchange(count=count)
+    deadline = time.time() + 5
+    while len(proxy.rows()) < count and time.time() < deadline:
+        time.sleep(0.05)  # the history writes in batches
+
+
+def test_a_claude_plans_windows_show_their_use_reset_and_refusals(proxy, mock):
+    token = "sk-ant-oat01-" + fake_key("plan")  # Claude Code signed in to a plan sends its OAuth token as a bearer
+    now = time.time()
+    five_reset, seven_reset = now + 2 * 3600, now + 3 * 86400
+    mock.enqueue(stream_reply(anthropic_stream_events(), headers=claude_plan_headers(0.62, 0.97, five_reset, seven_reset)),
+                 stream_reply(anthropic_stream_events(), headers=claude_plan_headers(0.83, 1.04, five_reset, seven_reset, status="allowed_warning", claim="seven_day")),
+                 json_reply({"type": "error", "error": {"type": "rate_limit_error", "message": "This request would exceed your account's rate limit."}},
+                            status=429, headers=claude_plan_headers(1.0, 1.04, five_reset, seven_reset, status="rejected", only_binding=True)
+                            + [("retry-after", "3600")]))
+    sdk = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", auth_token=token, max_retries=0)
+    for _ in range(2):
+        with sdk.messages.with_streaming_response.create(model="claude-sonnet-4-5", max_tokens=50, stream=True,
+                                                         messages=[{"role": "user", "content": "hi"}]) as raw:
+            assert "message_stop" in "".join(raw.iter_lines())
+    # The SDK sees the headers as Anthropic sent them.
+    assert raw.headers["anthropic-ratelimit-unified-7d-utilization"] == "1.04"
+    with pytest.raises(anthropic.RateLimitError):
+        sdk.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
+    settle(proxy, 3)
+    report = limits(proxy)
+    windows = {w["name"]: w for w in report["windows"]}
+    assert set(windows) == {"five_hour", "seven_day"}, windows
+    five, seven = windows["five_hour"], windows["seven_day"]
+    # The refusal carried only the binding 5-hour window: it is used up and refused once. The weekly
+    # window keeps its reading from the response before, past 100 % as plans allow, where its own
+    # status said `rejected` (counted) while the request went through on the plan's overage.
+    assert five["used"] == 1.0 and five["rejections"] == 1 and five["binding"] and five["projection"]["kind"] == "exhausted"
+    assert seven["used"] == 1.04 and seven["rejections"] == 1 and seven["status"] == "rejected" and not seven["binding"]
+    assert five["account"] == "…" + token[-4:] and token not in json.dumps(report)
+    assert abs(epoch(five["resetsAt"]) - int(five_reset)) < 1
+    text = subprocess.run([binary(), "limits", "--data-dir", str(proxy.home)], capture_output=True, text=True, timeout=60).stdout
+    assert "five_hour *" in text and "100%" in text and "104%" in text and "used up" in text
+    m = metrics(proxy)
+    assert sample(m, "ccglass_ratelimit_utilization_ratio", provider="anthropic", window="five_hour") == 1.0
+    assert sample(m, "ccglass_ratelimit_utilization_ratio", provider="anthropic", window="seven_day") == 1.04
+    assert sample(m, "ccglass_ratelimit_reset_timestamp_seconds", provider="anthropic", window="seven_day") == int(seven_reset)
+    assert sample(m, "ccglass_ratelimit_rejections_total", provider="anthropic", window="five_hour") == 1
+    assert sample(m, "ccglass_ratelimit_rejections_total", provider="anthropic", window="seven_day") == 1
+
+
+def test_api_key_limits_are_counts_left(proxy, mock):
+    mock.enqueue(json_reply(anthropic_message(), headers=anthropic_key_headers(input_tokens=(2_000_000, 1_500_000))),
+                 json_reply(chat_completion(), headers=openai_ratelimit_headers(tokens=(30000, 12000), reset_tokens="1m30s")))
+    anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key=fake_key("k"), max_retries=0).messages.create(
+        model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
+    sent = time.time()
+    openai.OpenAI(base_url=f"{proxy.url}/openai/v1", api_key=fake_key("o"), max_retries=0).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    settle(proxy, 2)
+    windows = {(w["provider"], w["name"]): w for w in limits(proxy)["windows"]}
+    anthropic_input = windows[("anthropic", "input_tokens")]
+    assert anthropic_input["used"] == 0.25 and anthropic_input["remaining"] == 1_500_000 and anthropic_input["limit"] == 2_000_000
+    tokens = windows[("openai", "tokens")]
+    assert tokens["used"] == pytest.approx(0.6) and abs(epoch(tokens["resetsAt"]) - (sent + 90)) < 5
+    assert sample(metrics(proxy), "ccglass_ratelimit_utilization_ratio", provider="openai", window="tokens") == pytest.approx(0.6)
+
+
+def test_no_readings_say_so(proxy):
+    result = subprocess.run([binary(), "limits", "--data-dir", str(proxy.home)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "No rate-limit readings yet" in result.stdout
