@@ -32,7 +32,10 @@ import Testing
     @Test func tooFewReadingsOrAnotherPeriodSaySoInsteadOfGuessing() throws {
         let reset = t0.addingTimeInterval(5 * 3600)
         #expect(Projection.of(readings: [reading(0, 0.5, reset: reset)], now: t0).kind == .unknown)
-        #expect(Projection.of(readings: [reading(0, 0.5, reset: reset), reading(2, 0.6, reset: reset)], now: t0).kind == .unknown)
+        #expect(Projection.of(readings: [reading(0, 0.5, reset: reset), reading(2, 0.505, reset: reset)], now: t0).kind == .unknown)
+        // A burst: 10 points in 2 minutes is a pace (5 points a minute, so 40 points take 8 more).
+        let burst = Projection.of(readings: [reading(0, 0.5, reset: reset), reading(2, 0.6, reset: reset)], now: t0)
+        #expect(burst.kind == .runsOut && abs(burst.exhaustsAt!.timeIntervalSince(t0.addingTimeInterval(10 * 60))) < 1e-6)
         // The earlier reading belongs to the period before the last reset: it sets no pace.
         let earlier = reading(0, 0.9, reset: t0)
         let unknown = Projection.of(readings: [earlier, reading(60, 0.1, reset: reset)], now: t0.addingTimeInterval(3600))

@@ -22,7 +22,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 import rawhttp
 from conftest import Proxy
 from mock_upstream import (anthropic_error, anthropic_stream_events, anthropic_usage, chat_stream_chunks, chat_usage,
-                           json_reply, stream_reply)
+                           claude_plan_headers, json_reply, stream_reply)
 from prometheus_server import PrometheusServer, alert_rules, for_prometheus, grafana_exprs, left_of_threshold
 
 SESSION = "5b0c7a8e-1111-4222-8333-944455556666"
@@ -38,8 +38,11 @@ def traffic(proxy, mock):
                                         ("claude-sonnet-4-5-20250929", 9000)]):
         start = anthropic_usage(input_tokens=300 + i, output_tokens=1, cache_read=reuse, cache_5m=100)
         final = dict(start, output_tokens=40 + i)
+        # A Claude plan's 5-hour window climbing 10 points a request: at that pace it runs out long
+        # before its reset in two hours.
+        limits = claude_plan_headers(0.6 + 0.1 * i, 0.3, time.time() + 7200, time.time() + 86400 * 3)
         mock.enqueue(stream_reply(anthropic_stream_events(model=model, start_usage=start, final_usage=final,
-                                                          tool_use=tool if i == 0 else None), gap=0.01))
+                                                          tool_use=tool if i == 0 else None), gap=0.01, headers=limits))
         messages = [{"role": "user", "content": "list the files"}]
         if i == 1:
             messages += [{"role": "assistant", "content": [{"type": "tool_use", **tool}]},
@@ -119,6 +122,10 @@ def test_prometheus_scrapes_and_every_dashboard_and_alert_query_returns_data(pro
         while not any(a["labels"]["alertname"] == "CcglassErrorSpike" and a["state"] == "firing" for a in prometheus.alerts()):
             assert time.time() < deadline, prometheus.alerts()
             time.sleep(0.5)
+        # The plan's 5-hour window, projected from its readings, runs out before it resets.
+        [runs_out] = [a for a in prometheus.alerts() if a["labels"]["alertname"] == "CcglassRateLimitRunsOutBeforeReset"]
+        assert runs_out["state"] == "firing" and runs_out["labels"]["window"] == "five_hour", runs_out
+        assert {a["labels"]["window"] for a in prometheus.alerts() if a["labels"]["alertname"] == "CcglassRateLimitNearlyUsed"} == {"five_hour"}
     finally:
         prometheus.stop()
 

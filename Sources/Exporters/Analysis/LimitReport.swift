@@ -74,8 +74,10 @@ public struct Projection: Sendable, Codable, Equatable {
     /// The same in words, for people.
     public var note: String
 
-    /// Two readings at least this far apart are needed for a pace.
+    /// A pace needs two readings at least this far apart, or that far apart in utilization (beyond the
+    /// providers' rounding: a burst of parallel requests moves it in seconds).
     public static let minimumSpan: TimeInterval = 5 * 60
+    public static let minimumRise = 0.02
 
     /// `readings` oldest first, the latest last.
     public static func of(readings: [(at: Date, window: RateLimitWindow)], now: Date) -> Projection {
@@ -89,8 +91,10 @@ public struct Projection: Sendable, Codable, Equatable {
         let period = readings.filter { reading in
             reading.window.used != nil && sameReset(reading.window.resetsAt, last.window.resetsAt)
         }
-        guard let first = period.first, last.at.timeIntervalSince(first.at) >= minimumSpan else {
-            return Projection(kind: .unknown, note: "not enough data: a pace needs two readings of this window at least 5 minutes apart")
+        guard let first = period.first, last.at > first.at,
+              last.at.timeIntervalSince(first.at) >= minimumSpan || abs(used - first.window.used!) >= minimumRise else {
+            return Projection(kind: .unknown,
+                              note: "not enough data: a pace needs two readings of this window 5 minutes or 2 points apart")
         }
         let hours = last.at.timeIntervalSince(first.at) / 3600
         let perHour = (used - first.window.used!) / hours
