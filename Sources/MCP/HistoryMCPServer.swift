@@ -68,6 +68,10 @@ public enum HistoryMCPServer {
                 "required": .array(["id"]),
              ]),
              annotations: .init(readOnlyHint: true)),
+        Tool(name: "limits",
+             description: "The rate-limit windows of each account as the providers last reported them (a Claude plan's 5-hour and weekly windows, Codex's primary and secondary, API keys' per-minute counts): how much is used, when it resets, which one binds, how often it refused a request this week, and whether the current pace runs out before the reset. Check it before starting a long task.",
+             inputSchema: .object(["type": "object", "properties": .object([:])]),
+             annotations: .init(readOnlyHint: true)),
     ]
 
     /// Runs one tool call; a `HistoryTools.Failure` becomes a tool error the model reads.
@@ -94,6 +98,8 @@ public enum HistoryMCPServer {
             case "context_breakdown":
                 guard let id = arguments["id"]?.stringValue else { throw HistoryTools.Failure("`id` is required.") }
                 text = try tools.contextBreakdown(id: id)
+            case "limits":
+                text = try tools.limits()
             default:
                 throw HistoryTools.Failure("Unknown tool \(name).")
             }

@@ -102,6 +102,24 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
+    public func limits(now: Date = Date()) throws -> String {
+        let report = try store.limitReport(now: now)
+        guard !report.windows.isEmpty else {
+            throw Failure("No rate-limit readings yet: they arrive in the headers of each response through ccglass.")
+        }
+        var lines = ["Rate-limit windows, as last reported (\(Self.time(now)) now):"]
+        for window in report.windows {
+            var line = "- \(window.provider) \(window.account) \(window.name)\(window.binding ? " (binds now)" : ""): "
+            line += window.used.map { String(format: "%.0f%% used", $0 * 100) } ?? "utilization not reported"
+            if let remaining = window.remaining { line += ", \(Self.tokens(Int(remaining))) left" }
+            if let reset = window.resetsAt { line += reset > now ? ", resets \(Self.time(reset)) (in \(Projection.duration(reset.timeIntervalSince(now))))" : ", reset passed" }
+            if let status = window.status { line += ", status \(status)" }
+            if window.rejections > 0 { line += ", refused \(window.rejections) request\(window.rejections == 1 ? "" : "s") this week" }
+            lines.append(line + "; " + window.projection.note)
+        }
+        return capped(lines)
+    }
+
     public func contextBreakdown(id: String) throws -> String {
         let full = try resolve(id)
         guard let exchange = try store.exchange(id: full) else { throw Failure("Request \(full) has no stored body.") }

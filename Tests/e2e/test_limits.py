@@ -1,6 +1,8 @@
 """Rate-limit windows as the providers report them, through the official SDKs and `ccglass serve`:
 `ccglass limits`, and `/metrics`. The mock sends each provider's real header families."""
+import asyncio
 import json
+import os
 import subprocess
 import time
 import urllib.request
@@ -9,6 +11,8 @@ from datetime import datetime
 import anthropic
 import openai
 import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
 from conftest import binary, fake_key
 from mock_upstream import (anthropic_key_headers, anthropic_message, anthropic_stream_events, chat_completion, claude_plan_headers,
@@ -19,6 +23,18 @@ def limits(proxy):
     result = subprocess.run([binary(), "limits", "--json", "--data-dir", str(proxy.home)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def mcp_limits(home):
+    """The `limits` tool through `ccglass mcp`, as an agent calls it."""
+    async def call():
+        params = StdioServerParameters(command=binary(), args=["mcp", "--data-dir", str(home)], env=dict(os.environ))
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                result = await session.call_tool("limits", {})
+                return result.is_error, result.content[0].text
+    return asyncio.run(call())
 
 
 def metrics(proxy):
@@ -77,6 +93,9 @@ def test_a_claude_plans_windows_show_their_use_reset_and_refusals(proxy, mock):
     assert abs(epoch(five["resetsAt"]) - int(five_reset)) < 1
     text = subprocess.run([binary(), "limits", "--data-dir", str(proxy.home)], capture_output=True, text=True, timeout=60).stdout
     assert "five_hour *" in text and "100%" in text and "104%" in text and "used up" in text
+    failed, said = mcp_limits(proxy.home)
+    assert not failed and "five_hour (binds now): 100% used" in said and "refused 1 request this week" in said, said
+    assert "seven_day: 104% used" in said and token not in said
     m = metrics(proxy)
     assert sample(m, "ccglass_ratelimit_utilization_ratio", provider="anthropic", window="five_hour") == 1.0
     assert sample(m, "ccglass_ratelimit_utilization_ratio", provider="anthropic", window="seven_day") == 1.04
@@ -105,3 +124,5 @@ def test_api_key_limits_are_counts_left(proxy, mock):
 def test_no_readings_say_so(proxy):
     result = subprocess.run([binary(), "limits", "--data-dir", str(proxy.home)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "No rate-limit readings yet" in result.stdout
+    failed, said = mcp_limits(proxy.home)
+    assert failed and "No rate-limit readings yet" in said
