@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Proxy, binary, fake_key
-from mock_upstream import anthropic_stream_events, code_assist_sse_reply, default_reply, gemini_response, gemini_usage, json_reply, stream_reply
+from mock_upstream import anthropic_stream_events, claude_plan_headers, code_assist_sse_reply, default_reply, gemini_response, gemini_usage, json_reply, stream_reply
 
 STUB = r'''#!/usr/bin/env python3
 import json, os, signal, sys, time, urllib.request
@@ -376,8 +376,18 @@ def test_claude_code_signed_in_to_a_plan_costs_the_api_equivalent(claude_env, mo
     env, tmp = claude_env
     env = {k: v for k, v in env.items() if k != "ANTHROPIC_API_KEY"}
     token = "sk-ant-oat01-" + fake_key("claude-oauth")
+    resets = time.time() + 2 * 3600, time.time() + 3 * 86400
+
+    def plan_reply(record):  # the plan's windows on every answer: the 5-hour one at 86 %
+        reply = default_reply(record.path, record.body)
+        reply.headers += claude_plan_headers(0.86, 0.41, *resets, status="allowed_warning")
+        return reply
+    mock.enqueue(*[plan_reply] * 10)
     result = wrapped(dict(env, CLAUDE_CODE_OAUTH_TOKEN=token), "claude", "-p", "say hi", timeout=180, cwd=env["HOME"])
     assert result.returncode == 0, result.stderr
+    # The exit summary warns of the window past 80 %, and only of that one.
+    assert "ccglass: the anthropic five_hour window is 86% used (resets " in result.stderr, result.stderr
+    assert "seven_day window" not in result.stderr
     posts = [r for r in mock.received if r.method == "POST" and "/v1/messages" in r.path]
     assert posts and posts[-1].header("authorization") == "Bearer " + token  # the sign-in reached upstream
     rows = [r for r in history(env) if r["costUSD"]]

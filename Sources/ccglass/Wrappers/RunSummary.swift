@@ -40,7 +40,18 @@ enum RunSummary {
             text += String(format: " · slowest time to first token %.2f s", slowest.ttft!) + " (\(slowest.model ?? "?"))"
         }
         if let session = rows.last?.sessionKey { text += " · session \(session)" }
-        return text + "."
+        return ([text + "."] + limitWarnings(providers: Set(rows.map(\.provider)), history: history)).joined(separator: "\n")
+    }
+
+    /// One line per window of the providers this run used that is past 80 %: the wall is near.
+    static func limitWarnings(providers: Set<String>, history: HistoryStore, now: Date = Date()) -> [String] {
+        guard let report = try? history.limitReport(now: now) else { return [] }
+        return report.windows.filter { providers.contains($0.provider) && ($0.used ?? 0) >= 0.8 && ($0.resetsAt.map { $0 > now } ?? true) }
+            .map { window in
+                var line = String(format: "ccglass: the %@ %@ window is %.0f%% used", window.provider, window.name, window.used! * 100)
+                if let reset = window.resetsAt { line += " (resets \(Format.time(reset)), in \(Projection.duration(reset.timeIntervalSince(now))))" }
+                return line + "; " + window.projection.note + "."
+            }
     }
 
     static func tokens(_ n: Int) -> String {
