@@ -5,12 +5,13 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import Proxy, binary
-from mock_upstream import MockUpstream, responses_usage
+from mock_upstream import MockUpstream, codex_rate_limits_event, responses_usage
 from mock_websocket import MockWebSocket
 from test_dashboard import browser, click, console_errors, shot, wait  # noqa: F401 (browser is a fixture)
 
@@ -157,3 +158,27 @@ def test_the_dashboard_shows_a_codex_turn_with_the_conversation_it_continues(cod
         assert console_errors(browser) == []
     finally:
         proxy.stop()
+
+
+def test_codex_plan_windows_sent_in_the_stream_are_read(codex_env):
+    # chatgpt.com's Codex backend sends `codex.rate_limits` ahead of each response's events; Codex
+    # takes it in its stride, and ccglass keeps the windows.
+    now = time.time()
+    mock = MockWebSocket()
+
+    async def script(request, ws):
+        await ws.send(json.dumps(codex_rate_limits_event(35.0 + mock.responses * 10, 12.5, now + 3 * 3600, now + 5 * 86400)))
+        return await mock.stream(request, ws)
+    mock.script = script
+    stdout, output = run_codex(codex_env, mock)
+    assert "hi from ws" in stdout
+    sent = [e for e in recorded(codex_env) if e.get("transport") == "websocket"]
+    assert sent
+    rows = subprocess.run([binary(), "limits", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout
+    windows = {w["name"]: w for w in json.loads(rows)["windows"]}
+    assert set(windows) == {"primary", "secondary"}, windows
+    assert windows["primary"]["used"] == pytest.approx((35.0 + (len(sent) - 1) * 10) / 100)  # the newest response's reading
+    assert windows["primary"]["seconds"] == 300 * 60 and windows["secondary"]["used"] == 0.125
+    assert windows["primary"]["binding"] and windows["primary"]["provider"] == "openai"
+    # Each response rose 10 points: a pace, projected against the 3-hour reset.
+    assert windows["primary"]["projection"]["kind"] in ("runs_out", "lasts"), windows["primary"]
