@@ -109,11 +109,11 @@ public struct HistoryTools: Sendable {
         }
         var lines = ["Rate-limit windows, as last reported (\(Self.time(now)) now):"]
         for window in report.windows {
-            var line = "- \(window.provider) \(window.account) \(window.name)\(window.binding ? " (binds now)" : ""): "
-            line += window.used.map { String(format: "%.0f%% used", $0 * 100) } ?? "utilization not reported"
-            if let remaining = window.remaining { line += ", \(Self.tokens(Int(remaining))) left" }
-            if let reset = window.resetsAt { line += reset > now ? ", resets \(Self.time(reset)) (in \(Projection.duration(reset.timeIntervalSince(now))))" : ", reset passed" }
-            if let status = window.status { line += ", status \(status)" }
+            var line = "- \(window.provider) \(window.account) \(window.reading.name)\(window.binding ? " (binds now)" : ""): "
+            line += window.reading.used.map { String(format: "%.0f%% used", $0 * 100) } ?? "utilization not reported"
+            if let remaining = window.reading.remaining { line += ", \(Self.tokens(Int(remaining))) left" }
+            if let reset = window.reading.resetsAt { line += reset > now ? ", resets \(Self.time(reset)) (in \(Projection.duration(reset.timeIntervalSince(now))))" : ", reset passed" }
+            if let status = window.reading.status { line += ", status \(status)" }
             if window.rejections > 0 { line += ", refused \(window.rejections) request\(window.rejections == 1 ? "" : "s") this week" }
             lines.append(line + "; " + window.projection.note)
         }

@@ -20,8 +20,8 @@ struct LimitsCommand: ParsableCommand {
         }
         var table = TextTable(["provider", "account", "window", "used", "resets", "status", "refused 7d", "at this pace"])
         for window in report.windows {
-            table.add([window.provider, window.account, window.name + (window.binding ? " *" : ""), Self.used(window),
-                       window.resetsAt.map { Self.reset($0, now: report.generatedAt) } ?? "-", window.status ?? "-",
+            table.add([window.provider, window.account, window.reading.name + (window.binding ? " *" : ""), Self.used(window),
+                       window.reading.resetsAt.map { Self.reset($0, now: report.generatedAt) } ?? "-", window.reading.status ?? "-",
                        "\(window.rejections)", window.projection.note])
         }
         print(table.render())
@@ -29,11 +29,11 @@ struct LimitsCommand: ParsableCommand {
     }
 
     static func used(_ window: LimitReport.Window) -> String {
-        if let used = window.used {
-            let remaining = window.remaining.map { " (\(Format.tokens(Int($0))) left)" } ?? ""
+        if let used = window.reading.used {
+            let remaining = window.reading.remaining.map { " (\(Format.tokens(Int($0))) left)" } ?? ""
             return String(format: "%.0f%%", used * 100) + remaining
         }
-        return window.remaining.map { "\(Format.tokens(Int($0))) left" } ?? "-"
+        return window.reading.remaining.map { "\(Format.tokens(Int($0))) left" } ?? "-"
     }
 
     static func reset(_ date: Date, now: Date) -> String {

@@ -64,10 +64,10 @@ import Testing
         store.write([.finished(plan(0, five: 0.2)), .finished(plan(60, five: 0.4)), .finished(plan(70, five: 1.0, status: 429))], failures: failures)
         let rows = try store.rateLimits(since: t0.addingTimeInterval(-LimitReport.span))
         let report = LimitReport.of(latest: rows.latest, history: rows.history, rejections: rows.rejections, now: t0.addingTimeInterval(4200))
-        #expect(report.windows.map(\.name) == ["five_hour", "seven_day"])
+        #expect(report.windows.map(\.reading.name) == ["five_hour", "seven_day"])
         let five = report.windows[0]
-        #expect(five.account == "…oatX" && five.used == 1.0 && five.binding && five.rejections == 1 && five.projection.kind == .exhausted)
-        #expect(report.windows[1].used == 0.3 && report.windows[1].rejections == 0)
+        #expect(five.account == "…oatX" && five.reading.used == 1.0 && five.binding && five.rejections == 1 && five.projection.kind == .exhausted)
+        #expect(report.windows[1].reading.used == 0.3 && report.windows[1].rejections == 0)
         #expect(report.windows[1].seenAt == t0.addingTimeInterval(3600))  // the refusal did not report it
         #expect(failures.count(.store) == 0)
     }

@@ -175,10 +175,10 @@ def test_codex_plan_windows_sent_in_the_stream_are_read(codex_env):
     sent = [e for e in recorded(codex_env) if e.get("transport") == "websocket"]
     assert sent
     rows = subprocess.run([binary(), "limits", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout
-    windows = {w["name"]: w for w in json.loads(rows)["windows"]}
+    windows = {w["reading"]["name"]: w for w in json.loads(rows)["windows"]}
     assert set(windows) == {"primary", "secondary"}, windows
-    assert windows["primary"]["used"] == pytest.approx((35.0 + (len(sent) - 1) * 10) / 100)  # the newest response's reading
-    assert windows["primary"]["seconds"] == 300 * 60 and windows["secondary"]["used"] == 0.125
+    assert windows["primary"]["reading"]["used"] == pytest.approx((35.0 + (len(sent) - 1) * 10) / 100)  # the newest response's reading
+    assert windows["primary"]["reading"]["seconds"] == 300 * 60 and windows["secondary"]["reading"]["used"] == 0.125
     assert windows["primary"]["binding"] and windows["primary"]["provider"] == "openai"
     # Each response rose 10 points: a pace, projected against the 3-hour reset.
     assert windows["primary"]["projection"]["kind"] in ("runs_out", "lasts"), windows["primary"]

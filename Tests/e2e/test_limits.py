@@ -81,16 +81,16 @@ def test_a_claude_plans_windows_show_their_use_reset_and_refusals(proxy, mock):
         sdk.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
     settle(proxy, 3)
     report = limits(proxy)
-    windows = {w["name"]: w for w in report["windows"]}
+    windows = {w["reading"]["name"]: w for w in report["windows"]}
     assert set(windows) == {"five_hour", "seven_day"}, windows
     five, seven = windows["five_hour"], windows["seven_day"]
     # The refusal carried only the binding 5-hour window: it is used up and refused once. The weekly
     # window keeps its reading from the response before, past 100 % as plans allow, where its own
     # status said `rejected` (counted) while the request went through on the plan's overage.
-    assert five["used"] == 1.0 and five["rejections"] == 1 and five["binding"] and five["projection"]["kind"] == "exhausted"
-    assert seven["used"] == 1.04 and seven["rejections"] == 1 and seven["status"] == "rejected" and not seven["binding"]
+    assert five["reading"]["used"] == 1.0 and five["rejections"] == 1 and five["binding"] and five["projection"]["kind"] == "exhausted"
+    assert seven["reading"]["used"] == 1.04 and seven["rejections"] == 1 and seven["reading"]["status"] == "rejected" and not seven["binding"]
     assert five["account"] == "…" + token[-4:] and token not in json.dumps(report)
-    assert abs(epoch(five["resetsAt"]) - int(five_reset)) < 1
+    assert abs(epoch(five["reading"]["resetsAt"]) - int(five_reset)) < 1
     text = subprocess.run([binary(), "limits", "--data-dir", str(proxy.home)], capture_output=True, text=True, timeout=60).stdout
     assert "five_hour *" in text and "100%" in text and "104%" in text and "used up" in text
     failed, said = mcp_limits(proxy.home)
@@ -113,11 +113,11 @@ def test_api_key_limits_are_counts_left(proxy, mock):
     openai.OpenAI(base_url=f"{proxy.url}/openai/v1", api_key=fake_key("o"), max_retries=0).chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     settle(proxy, 2)
-    windows = {(w["provider"], w["name"]): w for w in limits(proxy)["windows"]}
+    windows = {(w["provider"], w["reading"]["name"]): w for w in limits(proxy)["windows"]}
     anthropic_input = windows[("anthropic", "input_tokens")]
-    assert anthropic_input["used"] == 0.25 and anthropic_input["remaining"] == 1_500_000 and anthropic_input["limit"] == 2_000_000
+    assert anthropic_input["reading"]["used"] == 0.25 and anthropic_input["reading"]["remaining"] == 1_500_000 and anthropic_input["reading"]["limit"] == 2_000_000
     tokens = windows[("openai", "tokens")]
-    assert tokens["used"] == pytest.approx(0.6) and abs(epoch(tokens["resetsAt"]) - (sent + 90)) < 5
+    assert tokens["reading"]["used"] == pytest.approx(0.6) and abs(epoch(tokens["reading"]["resetsAt"]) - (sent + 90)) < 5
     assert sample(metrics(proxy), "ccglass_ratelimit_utilization_ratio", provider="openai", window="tokens") == pytest.approx(0.6)
 
 

@@ -7,14 +7,9 @@ public struct LimitReport: Sendable, Codable, Equatable {
     public struct Window: Sendable, Codable, Equatable {
         public var provider: String
         public var account: String
-        public var name: String
-        public var used: Double?
-        public var resetsAt: Date?
-        public var status: String?
-        public var limit: Double?
-        public var remaining: Double?
-        public var seconds: Double?
-        /// It bound the latest response.
+        /// Its latest reading.
+        public var reading: RateLimitWindow
+        /// It bound the account's newest response.
         public var binding: Bool
         /// When the latest reading arrived.
         public var seenAt: Date
@@ -37,9 +32,7 @@ public struct LimitReport: Sendable, Codable, Equatable {
         for row in latest { newest["\(row.provider)|\(row.account)"] = max(newest["\(row.provider)|\(row.account)"] ?? row.at, row.at) }
         let windows = latest.map { row -> Window in
             let key = HistoryStore.limitKey(row.provider, row.account, row.window.name)
-            let w = row.window
-            return Window(provider: row.provider, account: row.account, name: w.name, used: w.used, resetsAt: w.resetsAt, status: w.status,
-                          limit: w.limit, remaining: w.remaining, seconds: w.seconds,
+            return Window(provider: row.provider, account: row.account, reading: row.window,
                           binding: row.binding && row.at == newest["\(row.provider)|\(row.account)"], seenAt: row.at,
                           rejections: rejections[key] ?? 0,
                           projection: Projection.of(readings: (readings[key] ?? [row]).map { ($0.at, $0.window) }, now: now))

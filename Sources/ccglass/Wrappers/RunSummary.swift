@@ -46,10 +46,10 @@ enum RunSummary {
     /// One line per window of the providers this run used that is past 80 %: the wall is near.
     static func limitWarnings(providers: Set<String>, history: HistoryStore, now: Date = Date()) -> [String] {
         guard let report = try? history.limitReport(now: now) else { return [] }
-        return report.windows.filter { providers.contains($0.provider) && ($0.used ?? 0) >= 0.8 && ($0.resetsAt.map { $0 > now } ?? true) }
+        return report.windows.filter { providers.contains($0.provider) && ($0.reading.used ?? 0) >= 0.8 && ($0.reading.resetsAt.map { $0 > now } ?? true) }
             .map { window in
-                var line = String(format: "ccglass: the %@ %@ window is %.0f%% used", window.provider, window.name, window.used! * 100)
-                if let reset = window.resetsAt { line += " (resets \(Format.time(reset)), in \(Projection.duration(reset.timeIntervalSince(now))))" }
+                var line = String(format: "ccglass: the %@ %@ window is %.0f%% used", window.provider, window.reading.name, window.reading.used! * 100)
+                if let reset = window.reading.resetsAt { line += " (resets \(Format.time(reset)), in \(Projection.duration(reset.timeIntervalSince(now))))" }
                 return line + "; " + window.projection.note + "."
             }
     }
