@@ -45,6 +45,8 @@ import Testing
         ]))
         #expect(reading.status == "rejected" && reading.binding == "seven_day" && reading.retryAfter == 3600)
         #expect(reading.windows.count == 1 && reading.window("seven_day")?.exhausted == true)
+        #expect(reading.refused(by: reading.window("seven_day")!, status: 429))
+        #expect(!reading.refused(by: RateLimitWindow(name: "five_hour", used: 0.4), status: 429))  // not the wall it hit
     }
 
     @Test func anAPIKeysLimitsAreCountsWithRFC3339Resets() throws {

@@ -69,11 +69,10 @@ extension HistoryStore {
     /// the windows that refused it, so hitting the wall is counted per window.
     private func insertRateLimits(_ exchange: Exchange, _ db: Database) throws {
         guard let reading = exchange.rateLimits, !reading.windows.isEmpty else { return }
-        let at = exchange.startedAt.addingTimeInterval(exchange.timings.upstreamHeaders ?? 0).timeIntervalSince1970
-        let refused = exchange.status == 429 || reading.status == "rejected"
+        let at = exchange.respondedAt.timeIntervalSince1970
         for window in reading.windows {
             let binding = window.name == reading.binding
-            let rejected = window.status == "rejected" || (refused && (binding || window.exhausted))
+            let rejected = reading.refused(by: window, status: exchange.status)
             try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO rate_limit(exchange_id, window, at, provider, account, used, resets_at, status, limit_value,
                     remaining, seconds, binding, rejected)

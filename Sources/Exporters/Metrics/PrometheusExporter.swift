@@ -156,14 +156,13 @@ public final class PrometheusExporter: ExchangeSink {
     /// The latest reading of each window (labelled by provider and window, never the account), its
     /// projected exhaustion, and refusals.
     func record(_ reading: RateLimitReading, of exchange: Exchange) {
-        let at = exchange.startedAt.addingTimeInterval(exchange.timings.upstreamHeaders ?? 0)
-        let refused = exchange.status == 429 || reading.status == "rejected"
+        let at = exchange.respondedAt
         for window in reading.windows {
             let labels = [("provider", exchange.provider), ("window", windows.value(window.name))]
             if let used = window.used { registry.makeGauge(descriptor: MetricNames.limitUsed, labels: labels).set(used) }
             if let reset = window.resetsAt { registry.makeGauge(descriptor: MetricNames.limitReset, labels: labels).set(reset.timeIntervalSince1970) }
             let rejections = registry.makeCounter(descriptor: MetricNames.limitRejections, labels: labels)
-            if window.status == "rejected" || (refused && (window.name == reading.binding || window.exhausted)) { rejections.increment() }
+            if reading.refused(by: window, status: exchange.status) { rejections.increment() }
             let key = "\(exchange.provider)|\(window.name)"
             let readings = limitReadings.withLock { all -> [(at: Date, window: RateLimitWindow)] in
                 var list = (all[key] ?? []).filter { Projection.sameReset($0.window.resetsAt, window.resetsAt) } + [(at, window)]

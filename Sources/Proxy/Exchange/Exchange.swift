@@ -101,11 +101,13 @@ public struct Exchange: Sendable, Codable, Equatable {
     /// the stream sent laid over. A WebSocket's upgrade headers are as old as the connection, so its
     /// exchanges take only the stream's.
     public var rateLimits: RateLimitReading? {
-        let arrived = startedAt.addingTimeInterval(timings.upstreamHeaders ?? 0)
-        let fromHeaders = transport == .webSocket ? nil : RateLimitReading(headers: responseHeaders, at: arrived)
+        let fromHeaders = transport == .webSocket ? nil : RateLimitReading(headers: responseHeaders, at: respondedAt)
         guard let fromHeaders else { return response.rateLimits }
         return fromHeaders.merged(with: response.rateLimits)
     }
+
+    /// When upstream's answer arrived (its headers), the time a rate-limit reading is of.
+    public var respondedAt: Date { startedAt.addingTimeInterval(timings.upstreamHeaders ?? 0) }
 
     /// Whose limits those are: the ChatGPT account Codex names, else the credential's fingerprint (as
     /// recorded: its last four characters), else the provider alone.

@@ -101,7 +101,7 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
                 ?? fields["reset-after-seconds"].flatMap(Double.init).map { at.addingTimeInterval($0) }
             windows.append(RateLimitWindow(name: name, used: percent / 100, resetsAt: reset, seconds: minutes.map { $0 * 60 }))
         }
-        if binding == nil { binding = windows.filter { $0.used != nil }.max { $0.used! < $1.used! }?.name }
+        if binding == nil { binding = mostUsed }
         if isEmpty && notes.isEmpty { return nil }
     }
 
@@ -119,8 +119,18 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
                                            seconds: window.double("window_minutes").map { $0 * 60 }))
         }
         if let plan = object.string("plan_type") { notes["plan-type"] = plan }
-        binding = windows.filter { $0.used != nil }.max { $0.used! < $1.used! }?.name
+        binding = mostUsed
         if windows.isEmpty { return nil }
+    }
+
+    /// The window that binds when the provider does not say: the most used.
+    var mostUsed: String? { windows.filter { $0.used != nil }.max { $0.used! < $1.used! }?.name }
+
+    /// Whether `window` refused the response it came with (`status` its HTTP status): by its own
+    /// `rejected`, or as the binding or an exhausted window of a 429 or an overall `rejected`.
+    public func refused(by window: RateLimitWindow, status: Int?) -> Bool {
+        let refused = status == 429 || self.status == "rejected"
+        return window.status == "rejected" || (refused && (window.name == binding || window.exhausted))
     }
 
     /// This reading with `newer`'s windows laid over it (a stream's event is fresher than the headers).
