@@ -2,7 +2,8 @@ import Foundation
 import Proxy
 
 /// Every rate-limit window ccglass has seen, per provider and account: its latest reading, how often it
-/// refused a request, and when it would run out at the pace of its recent readings.
+/// refused a request, and when it would run out at the pace of its recent readings; and the state of
+/// the budgets the user set.
 public struct LimitReport: Sendable, Codable, Equatable {
     public struct Window: Sendable, Codable, Equatable {
         public var provider: String
@@ -20,6 +21,13 @@ public struct LimitReport: Sendable, Codable, Equatable {
 
     public var generatedAt: Date
     public var windows: [Window]
+    public var budgets: [BudgetState]
+
+    public init(generatedAt: Date, windows: [Window] = [], budgets: [BudgetState] = []) {
+        self.generatedAt = generatedAt
+        self.windows = windows
+        self.budgets = budgets
+    }
 
     /// How long a window's history is kept in view: the longest window a plan has.
     public static let span: TimeInterval = 7 * 86400
@@ -133,9 +141,11 @@ public struct Projection: Sendable, Codable, Equatable {
 }
 
 extension HistoryStore {
-    /// The limit report as of `now`, from the last week of readings.
-    public func limitReport(now: Date = Date()) throws -> LimitReport {
+    /// The limit report as of `now`, from the last week of readings, with `budgets`' state.
+    public func limitReport(now: Date = Date(), budgets: Budgets = Budgets(), calendar: BudgetCalendar = BudgetCalendar()) throws -> LimitReport {
         let rows = try rateLimits(since: now.addingTimeInterval(-LimitReport.span))
-        return LimitReport.of(latest: rows.latest, history: rows.history, rejections: rows.rejections, now: now)
+        var report = LimitReport.of(latest: rows.latest, history: rows.history, rejections: rows.rejections, now: now)
+        report.budgets = try budgetStates(budgets, now: now, calendar: calendar)
+        return report
     }
 }
