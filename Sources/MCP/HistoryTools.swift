@@ -9,11 +9,15 @@ public struct HistoryTools: Sendable {
     let prices: PriceTable
     /// The session "my requests" means when the caller names none.
     let currentSession: @Sendable () throws -> String?
+    /// The user's budgets, read at each call (so an edit of config.json shows at once).
+    let budgets: @Sendable () throws -> Budgets
     static let cap = 12_000
 
-    public init(store: HistoryStore, prices: PriceTable, currentSession: @escaping @Sendable () throws -> String?) {
+    public init(store: HistoryStore, prices: PriceTable, budgets: @escaping @Sendable () throws -> Budgets = { Budgets() },
+                currentSession: @escaping @Sendable () throws -> String?) {
         self.store = store
         self.prices = prices
+        self.budgets = budgets
         self.currentSession = currentSession
     }
 
@@ -103,11 +107,12 @@ public struct HistoryTools: Sendable {
     }
 
     public func limits(now: Date = Date()) throws -> String {
-        let report = try store.limitReport(now: now)
-        guard !report.windows.isEmpty else {
-            throw Failure("No rate-limit readings yet: they arrive in the headers of each response through ccglass.")
+        let report = try store.limitReport(now: now, budgets: try budgets())
+        guard !report.windows.isEmpty || !report.budgets.isEmpty else {
+            throw Failure("No rate-limit readings yet: they arrive in the headers of each response through ccglass. No budgets are set either (\"budgets\" in config.json).")
         }
         var lines = ["Rate-limit windows, as last reported (\(Self.time(now)) now):"]
+        if report.windows.isEmpty { lines.append("- none reported yet") }
         for window in report.windows {
             var line = "- \(window.provider) \(window.account) \(window.reading.name)\(window.binding ? " (binds now)" : ""): "
             line += window.reading.used.map { String(format: "%.0f%% used", $0 * 100) } ?? "utilization not reported"
@@ -116,6 +121,12 @@ public struct HistoryTools: Sendable {
             if let status = window.reading.status { line += ", status \(status)" }
             if window.rejections > 0 { line += ", refused \(window.rejections) request\(window.rejections == 1 ? "" : "s") this week" }
             lines.append(line + "; " + window.projection.note)
+        }
+        if !report.budgets.isEmpty {
+            lines.append("Budgets the user set (they only warn; nothing is blocked):")
+            for budget in report.budgets {
+                lines.append("- \(budget.summary)\(budget.crossed ? " — CROSSED" : "")\(budget.resetsAt.map { "; a new period starts \(Self.time($0))" } ?? "")")
+            }
         }
         return capped(lines)
     }

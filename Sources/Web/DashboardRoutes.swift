@@ -10,15 +10,17 @@ public struct Dashboard: Sendable {
     let recent: RecentExchanges
     let history: HistoryStore?
     let prices: PriceTable
+    let budgets: Budgets
     /// Claude Code's session titles, remembered between the dashboard's requests.
     let titles = SessionTitles()
 
-    public init(access: DashboardAccess, bus: ExchangeBus, recent: RecentExchanges, history: HistoryStore?, prices: PriceTable) {
+    public init(access: DashboardAccess, bus: ExchangeBus, recent: RecentExchanges, history: HistoryStore?, prices: PriceTable, budgets: Budgets = Budgets()) {
         self.access = access
         self.bus = bus
         self.recent = recent
         self.history = history
         self.prices = prices
+        self.budgets = budgets
     }
 
     public func register(on router: Router<BasicRequestContext>) {
@@ -108,6 +110,9 @@ public struct Dashboard: Sendable {
                 let (models, clients) = try history?.facets() ?? ([], [])
                 return try JSONResponse.encode(["models": models, "clients": clients])
             }
+        }
+        api.get("limits") { _, _ -> Response in
+            try await answer { try JSONResponse.encode(try history?.limitReport(budgets: budgets) ?? LimitReport(generatedAt: Date(), windows: [])) }
         }
         api.get("live") { _, _ in LiveFeed(bus: bus, history: history).response() }
     }

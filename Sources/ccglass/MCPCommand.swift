@@ -17,7 +17,7 @@ struct MCPCommand: AsyncParsableCommand {
         let store = try HistoryStore(url: HistoryStore.defaultURL(home: home))
         let environment = ProcessInfo.processInfo.environment
         let (prices, _) = PriceTable.load(home: home)
-        let tools = HistoryTools(store: store, prices: prices) {
+        let tools = HistoryTools(store: store, prices: prices, budgets: { try Budgets.load(home: home) }) {
             // The caller's session: named outright, else the newest of this wrapper run, else the newest of all
             // (an agent asking about itself has just sent the newest request).
             if let session = environment["CCGLASS_SESSION"], !session.isEmpty { return session }

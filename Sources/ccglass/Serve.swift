@@ -50,6 +50,8 @@ struct ListenerOptions: ParsableArguments {
     var logLevel: String = "info"
 
     @OptionGroup(title: "OpenTelemetry") var telemetry: TelemetryOptions
+
+    @OptionGroup(title: "Budgets (over <data dir>/config.json; they only warn)") var budgetOptions: BudgetOptions
 }
 
 /// Where spans and metrics go besides `/metrics`.

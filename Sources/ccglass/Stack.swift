@@ -19,6 +19,8 @@ struct Stack {
     let history: HistoryStore?
     /// The dashboard's access token (`<home>/token`).
     let token: String
+    /// What the user set as budgets: watched, never enforced.
+    let budgets: Budgets
 
     init(options: ListenerOptions, runID: String? = nil) throws {
         self.options = options
@@ -48,7 +50,9 @@ struct Stack {
         } catch {
             throw ValidationError("cannot load the CA certificates in \(caFile ?? "?"): \(error)")
         }
+        self.budgets = try options.budgetOptions.budgets(home: home)
         self.history = options.noHistory ? nil : Self.openHistory(home: home, logger: logger)
+        if !budgets.isEmpty && history == nil { logger.warning("budgets are not watched without the history (--no-history)") }
         self.token = DashboardAccess.token(home: home)
     }
 
@@ -80,11 +84,12 @@ struct Stack {
         router.add(middleware: UnknownRouteMiddleware(providers: context.providers.names))
         router.addHealthRoute(HealthReport(mode: mode, providers: context.providers.providers))
         let prometheus = PrometheusExporter(failures: context.failures)
+        if let history { prometheus.watch(budgets, history: history) }
         router.addMetricsRoute(prometheus)
         let recent = RecentExchanges()
         let address = ListenerAddress(extraHost: Self.isLoopback(options.host) ? nil : options.host)
         let access = DashboardAccess(token: token, address: address)
-        Dashboard(access: access, bus: context.bus, recent: recent, history: history, prices: context.prices).register(on: router)
+        Dashboard(access: access, bus: context.bus, recent: recent, history: history, prices: context.prices, budgets: budgets).register(on: router)
         var sinks: [any Service] = [sink(prometheus), sink(recent)]
         if let telemetry = try makeTraceExporter(prometheus: prometheus) { sinks.append(sink(telemetry)) }
         if let history {

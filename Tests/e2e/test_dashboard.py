@@ -12,7 +12,7 @@ import anthropic
 import pytest
 
 from conftest import ARTIFACTS, Proxy, ROOT
-from mock_upstream import anthropic_stream_events, anthropic_usage, stream_reply
+from mock_upstream import anthropic_key_headers, anthropic_stream_events, anthropic_usage, claude_plan_headers, stream_reply
 
 PROMPT = "Refactor the <b>flux</b> capacitor & explain why"
 
@@ -126,6 +126,57 @@ def test_signed_in_traffic_shows_its_cost_as_the_api_equivalent(proxy, mock, bro
     wait(browser, lambda d: "API-equivalent: signed in to a plan" in d.find_element(By.ID, "detail-body").text)
     shot(browser, "api-equivalent")
     assert console_errors(browser) == []
+
+
+def test_the_limits_panel_shows_each_window_and_budget_and_follows_new_readings(mock, browser, tmp_path):
+    import json
+    from selenium.webdriver.common.by import By
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.json").write_text(json.dumps({"budgets": {"daily": 0.05}}))
+    proxy = Proxy(home, {"anthropic": mock.url})
+    try:
+        token = "sk-ant-oat01-" + "p" * 40
+        five_reset, seven_reset = time.time() + 2 * 3600 + 600, time.time() + 3 * 86400
+        usage = anthropic_usage(input_tokens=10000, output_tokens=1000)  # $0.045 at Sonnet 4.5's API prices
+        mock.enqueue(stream_reply(anthropic_stream_events(start_usage=usage, final_usage=usage),
+                                  headers=claude_plan_headers(0.62, 1.04, five_reset, seven_reset, claim="seven_day")))
+        signed_in = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", auth_token=token, max_retries=0)
+        keyed = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="test-key-anthropic", max_retries=0)
+        signed_in.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "one"}])
+        proxy.wait_exchange(count=1)
+        browser.get(f"{proxy.url}/?token={proxy.token}")
+        panel = wait(browser, lambda d: d.find_element(By.ID, "limits-panel").is_displayed() and d.find_element(By.ID, "limits-panel"))
+
+        def window(name):
+            node = panel.find_element(By.CSS_SELECTOR, f'[data-window="anthropic|…pppp|{name}"]')
+            fill = node.find_element(By.CSS_SELECTOR, ".limit-fill")
+            return node.text, node.get_attribute("class").split(), browser.execute_script("return arguments[0].style.width", fill)
+        text, classes, style = window("five_hour")
+        assert "62%" in text and "resets in 2 h 10 min" in text and "binding" not in classes and style == "62%"
+        text, classes, style = window("seven_day")
+        # Past 100 %, as plans allow: the bar is full and red, and this window binds.
+        assert "104%" in text and "binds now" in text and "binding" in classes and style == "100%"
+        budget = panel.find_element(By.CSS_SELECTOR, '[data-budget="daily"]').text
+        assert "≈$0.045000 of $0.050000" in budget and "90% spent" in budget, budget
+        shot(browser, "limits")
+
+        # A new reading and a crossed budget show without a reload.
+        mock.enqueue(stream_reply(anthropic_stream_events(start_usage=usage, final_usage=usage),
+                                  headers=claude_plan_headers(0.83, 1.04, five_reset, seven_reset)))
+        signed_in.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "two"}])
+        wait(browser, lambda d: "83%" in d.find_element(By.CSS_SELECTOR, '[data-window="anthropic|…pppp|five_hour"]').text, timeout=5)
+        wait(browser, lambda d: "crossed" in d.find_element(By.CSS_SELECTOR, '[data-budget="daily"]').text, timeout=5)
+        assert "binding" in browser.find_element(By.CSS_SELECTOR, '[data-window="anthropic|…pppp|five_hour"]').get_attribute("class").split()
+        # An API key's windows are counts left, beside the plan's.
+        mock.enqueue(stream_reply(anthropic_stream_events(), headers=anthropic_key_headers(input_tokens=(2_000_000, 1_500_000))))
+        keyed.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "three"}])
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-window$="|input_tokens"]'), timeout=5)
+        assert "25%" in browser.find_element(By.CSS_SELECTOR, '[data-window$="|input_tokens"]').text
+        shot(browser, "limits-live")
+        assert console_errors(browser) == []
+    finally:
+        proxy.stop()
 
 
 def test_diff_and_summary_views(proxy, mock, browser):

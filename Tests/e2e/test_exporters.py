@@ -89,7 +89,17 @@ def metric_sum(text, name, **labels):
     return total
 
 
-def test_prometheus_scrapes_and_every_dashboard_and_alert_query_returns_data(proxy, mock, tmp_path):
+@pytest.fixture
+def budgeted_proxy(mock, tmp_path):
+    """`ccglass serve` with a daily budget the traffic crosses and a weekly one it does not."""
+    upstreams = {name: mock.url for name in ("anthropic", "openai", "deepseek", "moonshot")}
+    p = Proxy(tmp_path / "home", upstreams, extra_args=["--budget-daily", "0.0001", "--budget-weekly", "1000"])
+    yield p
+    p.stop()
+
+
+def test_prometheus_scrapes_and_every_dashboard_and_alert_query_returns_data(budgeted_proxy, mock, tmp_path):
+    proxy = budgeted_proxy
     rules = copy.deepcopy(alert_rules())
     for rule in rules["groups"][0]["rules"]:
         if "alert" in rule:
@@ -126,6 +136,7 @@ def test_prometheus_scrapes_and_every_dashboard_and_alert_query_returns_data(pro
         [runs_out] = [a for a in prometheus.alerts() if a["labels"]["alertname"] == "CcglassRateLimitRunsOutBeforeReset"]
         assert runs_out["state"] == "firing" and runs_out["labels"]["window"] == "five_hour", runs_out
         assert {a["labels"]["window"] for a in prometheus.alerts() if a["labels"]["alertname"] == "CcglassRateLimitNearlyUsed"} == {"five_hour"}
+        assert {a["labels"]["budget"] for a in prometheus.alerts() if a["labels"]["alertname"] == "CcglassBudgetCrossed"} == {"daily"}
     finally:
         prometheus.stop()
 

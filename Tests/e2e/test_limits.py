@@ -126,3 +126,61 @@ def test_no_readings_say_so(proxy):
     assert result.returncode == 0 and "No rate-limit readings yet" in result.stdout
     failed, said = mcp_limits(proxy.home)
     assert failed and "No rate-limit readings yet" in said
+
+
+def test_a_crossed_daily_budget_shows_everywhere_and_changes_no_byte(mock, tmp_path):
+    from conftest import Proxy
+    from rawhttp import request
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.json").write_text(json.dumps({"budgets": {"daily": 0.05, "weekly": 10, "session": 1}}))
+    proxy = Proxy(home, {"anthropic": mock.url})
+    try:
+        # Each answer costs 10 000 × $3/M + 1 000 × $15/M = $0.045 on Sonnet 4.5: the second passes $0.05.
+        reply = anthropic_message(usage={"input_tokens": 10000, "output_tokens": 1000})
+        body = b'{"model":"claude-sonnet-4-5",  "max_tokens":50,\n "messages":[{"role":"user","content":"hi \\u00e9"}]}'
+        headers = [("content-type", "application/json"), ("x-api-key", fake_key("budget")), ("anthropic-version", "2023-06-01")]
+        for turn in range(2):
+            mock.enqueue(json_reply(reply))
+            status, _, _, got, error = request(proxy.url, "POST", "/anthropic/v1/messages", headers, body)
+            # Crossing the budget changes nothing on the wire: the same request went up, the same answer came back.
+            assert status == 200 and error is None and got == json.dumps(reply).encode()
+            assert mock.received[-1].body == body
+            settle(proxy, turn + 1)
+            if turn == 0:
+                daily = {b["period"]: b for b in limits(proxy)["budgets"]}["daily"]
+                assert daily["spentUSD"] == pytest.approx(0.045) and not daily["crossed"]
+        budgets = {b["period"]: b for b in limits(proxy)["budgets"]}
+        assert set(budgets) == {"daily", "weekly", "session"}
+        daily, weekly, session = budgets["daily"], budgets["weekly"], budgets["session"]
+        assert daily["spentUSD"] == pytest.approx(0.09) and daily["used"] == pytest.approx(1.8) and daily["crossed"]
+        assert daily["limitUSD"] == 0.05 and epoch(daily["resetsAt"]) > time.time()
+        assert weekly["spentUSD"] == pytest.approx(0.09) and not weekly["crossed"]
+        assert session["spentUSD"] == pytest.approx(0.09) and session["session"]
+        text = subprocess.run([binary(), "limits", "--data-dir", str(home)], capture_output=True, text=True, timeout=60).stdout
+        assert "daily" in text and "$0.090000" in text and "180% CROSSED" in text, text
+        # A flag takes the file's place.
+        flagged = subprocess.run([binary(), "limits", "--json", "--budget-daily", "1", "--data-dir", str(home)],
+                                 capture_output=True, text=True, timeout=60)
+        assert {b["period"]: b for b in json.loads(flagged.stdout)["budgets"]}["daily"]["crossed"] is False
+        failed, said = mcp_limits(home)
+        assert not failed and "daily budget: $0.090000 of $0.050000 (180%) — CROSSED" in said, said
+        m = metrics(proxy)
+        assert sample(m, "ccglass_budget_used_ratio", budget="daily") == pytest.approx(1.8)
+        assert sample(m, "ccglass_budget_spent_usd", budget="weekly") == pytest.approx(0.09)
+        assert sample(m, "ccglass_budget_limit_usd", budget="session") == 1
+        answer = proxy.get_json("/api/limits")
+        assert {b["period"] for b in answer["budgets"] if b["crossed"]} == {"daily"}
+    finally:
+        proxy.stop()
+
+
+def test_a_malformed_budget_config_is_one_clear_line(mock, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.json").write_text('{"budgets": {"daily": "five dollars"}}')
+    result = subprocess.run([binary(), "serve", "--port", "0", "--data-dir", str(home)], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "config.json" in result.stderr and "budgets" in result.stderr, result.stderr
+    (home / "config.json").write_text('{"budgets": {"monthly": 5}}')
+    result = subprocess.run([binary(), "limits", "--data-dir", str(home)], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and 'unknown budget "monthly"' in result.stderr, result.stderr

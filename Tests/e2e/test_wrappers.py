@@ -361,11 +361,15 @@ def history(env):
 def test_claude_code_print_mode_is_recorded_with_its_session(claude_env, mock):
     env, tmp = claude_env
     session = str(uuid.uuid4())
-    result = wrapped(env, "claude", "-p", "say hi", "--session-id", session, timeout=180, cwd=env["HOME"])
+    # A session budget of half a hundredth of a cent: this run crosses it, and is only told so.
+    result = wrapped(env, "claude", "--budget-session", "0.00005", "-p", "say hi", "--session-id", session, timeout=180, cwd=env["HOME"])
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Hello there!\n"
+    assert "of $0.000050 (" in result.stderr and f"in session {session} is crossed (budgets only warn" in result.stderr, result.stderr
+    assert "ccglass: session budget: $0.0" in result.stderr
     posts = [r for r in mock.received if r.method == "POST"]
     assert posts and posts[0].header("x-claude-code-session-id") == session
+    assert all(b"budget" not in r.body for r in posts)
     rows = history(env)
     assert rows and all(r["sessionKey"] == session for r in rows)
     assert rows[-1]["client"] == "claude-code" and rows[-1]["prompt"] == "say hi"
@@ -383,11 +387,15 @@ def test_claude_code_signed_in_to_a_plan_costs_the_api_equivalent(claude_env, mo
         reply.headers += claude_plan_headers(0.86, 0.41, *resets, status="allowed_warning")
         return reply
     mock.enqueue(*[plan_reply] * 10)
+    Path(env["CCGLASS_HOME"]).mkdir(exist_ok=True)
+    (Path(env["CCGLASS_HOME"]) / "config.json").write_text(json.dumps({"budgets": {"daily": 0.00005, "weekly": 100}}))
     result = wrapped(dict(env, CLAUDE_CODE_OAUTH_TOKEN=token), "claude", "-p", "say hi", timeout=180, cwd=env["HOME"])
     assert result.returncode == 0, result.stderr
     # The exit summary warns of the window past 80 %, and only of that one.
     assert "ccglass: the anthropic five_hour window is 86% used (resets " in result.stderr, result.stderr
     assert "seven_day window" not in result.stderr
+    # The daily budget from config.json is crossed, at the API-equivalent; the weekly one is not.
+    assert "ccglass: daily budget: ≈$0.0" in result.stderr and "of $0.000050 (" in result.stderr and "weekly budget" not in result.stderr
     posts = [r for r in mock.received if r.method == "POST" and "/v1/messages" in r.path]
     assert posts and posts[-1].header("authorization") == "Bearer " + token  # the sign-in reached upstream
     rows = [r for r in history(env) if r["costUSD"]]

@@ -32,6 +32,12 @@ enum MetricNames {
                                                      helpText: "When a rate-limit window runs out at the pace of its recent readings (Unix time); 0 when it lasts to its reset or the pace is unknown.") }
     static var limitRejections: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_ratelimit_rejections", unitName: "total",
                                                      helpText: "Requests a rate-limit window refused (a 429, or the provider's rejected status).") }
+    static var budgetLimit: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_budget_limit", unitName: "usd",
+                                                 helpText: "A budget the user set (config.json or --budget-*), in US dollars; ccglass only watches it.") }
+    static var budgetSpent: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_budget_spent", unitName: "usd",
+                                                 helpText: "US dollars spent in a budget's period (today, this week from Monday, today's costliest session), signed-in traffic at its API-equivalent.") }
+    static var budgetUsed: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_budget_used", unitName: "ratio",
+                                                helpText: "Fraction of a budget spent; 1 or more is crossed.") }
     static var otlpBatches: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_otlp_batches", unitName: "total",
                                                   helpText: "OTLP push batches by signal and result; dropped batches were not delivered.") }
 }
@@ -51,6 +57,8 @@ public final class PrometheusExporter: ExchangeSink {
     /// Each window's readings of its current period, for its pace (a few dozen per window at most).
     private let limitReadings = Mutex<[String: [(at: Date, window: RateLimitWindow)]]>([:])
     private let reportedFailures = Mutex<[FailureLog.Kind: Int]>([:])
+    /// The budgets to show and the history that knows what was spent (by every ccglass process).
+    private let budgets = Mutex<(Budgets, HistoryStore)?>(nil)
 
     public init(failures: FailureLog) {
         self.failures = failures
@@ -72,8 +80,31 @@ public final class PrometheusExporter: ExchangeSink {
         }
     }
 
-    /// The exposition text, failure counters brought up to date first.
-    public func render() -> String {
+    /// Exposes `budgets`' state, read from `history` at each render.
+    public func watch(_ budgets: Budgets, history: HistoryStore) {
+        guard !budgets.isEmpty else { return }
+        self.budgets.withLock { $0 = (budgets, history) }
+    }
+
+    /// The exposition text, failure counters and budgets brought up to date first. Budgets read the
+    /// history: call it off the forwarding loops.
+    public func render(now: Date = Date()) -> String {
+        if let watched = budgets.withLock({ $0 }) {
+            do {
+                let states = try watched.1.budgetStates(watched.0, now: now)
+                for period in BudgetState.Period.allCases {
+                    guard let limit = watched.0[period] else { continue }
+                    // No session today is a session budget with nothing spent.
+                    let state = states.first { $0.period == period }
+                    let labels = [("budget", period.rawValue)]
+                    registry.makeGauge(descriptor: MetricNames.budgetLimit, labels: labels).set(limit)
+                    registry.makeGauge(descriptor: MetricNames.budgetSpent, labels: labels).set(state?.spentUSD ?? 0)
+                    registry.makeGauge(descriptor: MetricNames.budgetUsed, labels: labels).set(state?.used ?? 0)
+                }
+            } catch {
+                failures.record(.store, "cannot read the budgets' spending from the history: \(error)")
+            }
+        }
         let current = failures.snapshot
         reportedFailures.withLock { reported in
             for (kind, count) in current where count > reported[kind, default: 0] {

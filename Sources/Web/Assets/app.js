@@ -2,6 +2,7 @@
 import { el, tokens, usd, cost, API_EQUIVALENT, seconds, percent, time, cacheWrite, api } from "./format.js";
 import { drawCost, drawCacheHit, drawLatency } from "./charts.js";
 import { initDetail, openDetail } from "./detail.js";
+import { loadLimits, scheduleLimits, startLimitClock } from "./limits.js";
 
 const PAGE = 200;
 const state = { rows: [], byId: new Map(), filters: { session: "", model: "", client: "" }, selected: null, view: "requests" };
@@ -166,6 +167,7 @@ function connectLive() {
     const row = JSON.parse(event.data);
     const isNew = !state.byId.has(row.id);
     upsert(row, isNew);
+    if (row.phase === "finished") scheduleLimits();
     if (isNew && row.sessionKey && !document.querySelector(`#session option[value="${CSS.escape(row.sessionKey)}"]`)) loadFilters().catch(() => {});
   });
 }
@@ -227,6 +229,7 @@ function init() {
   for (const b of document.querySelectorAll(".bar .tabs button")) b.addEventListener("click", () => switchView(b.dataset.view));
   document.getElementById("more").addEventListener("click", () => loadMore().catch(reportError));
   Promise.all([load(), loadFilters()]).then(connectLive).catch(reportError);
+  loadLimits().then(startLimitClock).catch(() => {});
 }
 
 init();

@@ -4,7 +4,7 @@ import Proxy
 
 /// The paragraph printed when a wrapped agent exits: what the run sent and what it cost.
 enum RunSummary {
-    static func paragraph(runID: String, history: HistoryStore?, waitForDaemon: Bool) async -> String {
+    static func paragraph(runID: String, history: HistoryStore?, waitForDaemon: Bool, budgets: Budgets = Budgets()) async -> String {
         guard let history else { return "ccglass: no history available, so no summary for this run." }
         var rows = (try? history.exchanges(run: runID)) ?? []
         if waitForDaemon {
@@ -40,7 +40,15 @@ enum RunSummary {
             text += String(format: " · slowest time to first token %.2f s", slowest.ttft!) + " (\(slowest.model ?? "?"))"
         }
         if let session = rows.last?.sessionKey { text += " · session \(session)" }
-        return ([text + "."] + limitWarnings(providers: Set(rows.map(\.provider)), history: history)).joined(separator: "\n")
+        let sessions = rows.map(\.sessionKey).filter { !$0.isEmpty }
+        return ([text + "."] + limitWarnings(providers: Set(rows.map(\.provider)), history: history)
+                + budgetWarnings(budgets, sessions: Array(NSOrderedSet(array: sessions)) as! [String], history: history)).joined(separator: "\n")
+    }
+
+    /// One line per budget this run's spending is past: today's, this week's, or a session of the run's.
+    static func budgetWarnings(_ budgets: Budgets, sessions: [String], history: HistoryStore, now: Date = Date()) -> [String] {
+        guard !budgets.isEmpty, let states = try? history.budgetStates(budgets, now: now, sessions: sessions) else { return [] }
+        return states.filter(\.crossed).map { "ccglass: \($0.summary) is crossed (budgets only warn; no request was held back)." }
     }
 
     /// One line per window of the providers this run used that is past 80 %: the wall is near.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Exporters
 import Foundation
 
 /// ccglass's own options for a wrapped agent. They go before the agent's arguments
@@ -12,6 +13,8 @@ struct WrapperOptions {
     var noMCP = false
     var noSettingsOverride = false
     var noDaemon = false
+    /// `--budget-*` flags, over config.json's.
+    var budgets = Budgets()
     var agentArguments: [String] = []
 
     static let help = """
@@ -23,6 +26,8 @@ struct WrapperOptions {
           --no-mcp                 do not register the ccglass MCP server with the agent (Claude Code, Codex, Gemini)
           --no-settings-override   do not pass --settings to Claude Code
           --no-daemon              always run a private listener, even when `ccglass serve` is up
+          --budget-daily USD       warn when today's spending passes USD (also --budget-weekly, --budget-session;
+                                   default: "budgets" in <data dir>/config.json). Never blocks a request.
           --                       end of ccglass options
         """
 
@@ -45,6 +50,10 @@ struct WrapperOptions {
             case "--no-mcp": options.noMCP = true
             case "--no-settings-override": options.noSettingsOverride = true
             case "--no-daemon": options.noDaemon = true
+            case "--budget-daily", "--budget-weekly", "--budget-session":
+                let flag = arguments[index]
+                guard let usd = Double(try value(flag)), usd > 0, usd.isFinite else { throw ValidationError("\(flag) needs a positive number of US dollars") }
+                options.budgets[BudgetState.Period(rawValue: String(flag.dropFirst("--budget-".count)))!] = usd
             case "--":
                 index += 1
                 break parsing

@@ -20,6 +20,12 @@ struct WrapperRun {
         }
         let upstreams = try await detectUpstreams()
         let home = Home.directory(override: options.dataDir)
+        let budgets: Budgets
+        do {
+            budgets = try Budgets.load(home: home).overridden(by: options.budgets)
+        } catch let error as Budgets.ConfigError {
+            throw ValidationError(error.description)
+        }
 
         // Share a running `ccglass serve` when it sends this provider where we would; else listen privately.
         var listenerBase: String
@@ -32,6 +38,9 @@ struct WrapperRun {
         } else {
             var arguments = ["--port", "0", "--log-level", "warning"]
             if let dataDir = options.dataDir { arguments += ["--data-dir", dataDir] }
+            for period in BudgetState.Period.allCases {
+                if let usd = budgets[period] { arguments += ["--budget-\(period.rawValue)", String(usd)] }
+            }
             for upstream in upstreams { arguments += ["--upstream", "\(upstream.provider)=\(upstream.url.absoluteString)"] }
             let privateStack = try Stack(options: try ListenerOptions.parse(arguments), runID: runID)
             let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -95,7 +104,7 @@ struct WrapperRun {
             _ = try? await server.value
         }
         if !options.quiet {
-            note(await RunSummary.paragraph(runID: runID, history: stack?.history ?? Self.openStore(home: home), waitForDaemon: stack == nil))
+            note(await RunSummary.paragraph(runID: runID, history: stack?.history ?? Self.openStore(home: home), waitForDaemon: stack == nil, budgets: budgets))
         }
         return code
     }
