@@ -89,18 +89,18 @@ public struct HistoryTools: Sendable {
         var lines = ["Cache report for session \(key): \(report.exchanges) requests",
                      String(format: "efficiency %.1f%% (read %@, written %@, uncached %@)", (report.efficiency ?? 0) * 100,
                             Self.tokens(report.cacheReadTokens), Self.tokens(report.cacheWriteTokens), Self.tokens(report.uncachedTokens)),
-                     "lost to misses: \(Self.tokens(report.lostTokens)) tokens, \(Self.usd(report.lostUSD))\(report.unpricedMisses > 0 ? " (+\(report.unpricedMisses) unpriced)" : "")"]
+                     "lost to misses: \(Self.tokens(report.lostTokens)) tokens, \(Self.usd(report.lostUSD, apiEquivalent: report.lostAPIEquivalentUSD))\(report.unpricedMisses > 0 ? " (+\(report.unpricedMisses) unpriced)" : "")"]
         if !report.topCauses.isEmpty {
             lines.append("top causes:")
             for cause in report.topCauses.prefix(5) {
-                lines.append("- \(cause.kind.rawValue)\(cause.block.map { " at \($0)" } ?? ""): \(cause.misses) miss\(cause.misses == 1 ? "" : "es"), \(Self.tokens(cause.lostTokens)) tokens, \(Self.usd(cause.lostUSD))")
+                lines.append("- \(cause.kind.rawValue)\(cause.block.map { " at \($0)" } ?? ""): \(cause.misses) miss\(cause.misses == 1 ? "" : "es"), \(Self.tokens(cause.lostTokens)) tokens, \(Self.usd(cause.lostUSD, apiEquivalent: cause.lostAPIEquivalentUSD))")
             }
         }
         let misses = report.events.filter { $0.verdict == "miss" }
         if !misses.isEmpty {
             lines.append("misses (newest last):")
             for event in misses.suffix(20) {
-                lines.append("- \(Self.time(event.startedAt)) id \(event.exchangeID) · \(event.model ?? "?") · expected \(Self.tokens(event.expectedReadTokens)) read, got \(Self.tokens(event.cacheReadTokens)) · \(event.lostUSD.map(Self.usd) ?? "unpriced") · \(event.cause?.detail ?? "")")
+                lines.append("- \(Self.time(event.startedAt)) id \(event.exchangeID) · \(event.model ?? "?") · expected \(Self.tokens(event.expectedReadTokens)) read, got \(Self.tokens(event.cacheReadTokens)) · \(event.lostUSD.map { Self.usd($0, apiEquivalent: event.apiEquivalent ? $0 : 0) } ?? "unpriced") · \(event.cause?.detail ?? "")")
             }
         }
         return capped(lines)

@@ -22,13 +22,13 @@ struct CacheCommand: ParsableCommand {
         print(String(format: "cache efficiency %.1f%%  (read %@ · written %@ · uncached %@)", (report.efficiency ?? 0) * 100,
                      Format.tokens(report.cacheReadTokens), Format.tokens(report.cacheWriteTokens), Format.tokens(report.uncachedTokens)))
         let misses = report.events.filter { $0.verdict == "miss" }
-        print("misses: \(misses.count) · \(Format.tokens(report.lostTokens)) tokens not read from cache · lost \(Format.usd(report.lostUSD))"
+        print("misses: \(misses.count) · \(Format.tokens(report.lostTokens)) tokens not read from cache · lost \(Format.usd(report.lostUSD, apiEquivalent: report.lostAPIEquivalentUSD))"
               + (report.unpricedMisses > 0 ? " (+\(report.unpricedMisses) unpriced)" : ""))
         if !report.topCauses.isEmpty {
             print("\ntop causes:")
             var table = TextTable(["cause", "where", "misses", "tokens", "lost"])
             for cause in report.topCauses {
-                table.add([cause.kind.rawValue, cause.block ?? "-", "\(cause.misses)", Format.tokens(cause.lostTokens), Format.usd(cause.lostUSD)])
+                table.add([cause.kind.rawValue, cause.block ?? "-", "\(cause.misses)", Format.tokens(cause.lostTokens), Format.usd(cause.lostUSD, apiEquivalent: cause.lostAPIEquivalentUSD)])
             }
             print(table.render())
         }
@@ -38,7 +38,7 @@ struct CacheCommand: ParsableCommand {
             for event in misses {
                 table.add([Format.time(event.startedAt), String(event.exchangeID.suffix(12)), event.model ?? "-",
                            Format.tokens(event.expectedReadTokens), Format.tokens(event.cacheReadTokens), Format.tokens(event.cacheWriteTokens),
-                           event.lostUSD.map(Format.usd) ?? "unpriced", event.cause?.detail ?? ""])
+                           event.lostUSD.map { Format.usd($0, apiEquivalent: event.apiEquivalent ? $0 : 0) } ?? "unpriced", event.cause?.detail ?? ""])
             }
             print(table.render())
         }

@@ -233,6 +233,8 @@ def test_cache_and_context_explain_a_gemini_cli_session(tmp_path):
         assert miss["lostTokens"] == 6400 - 0
         # Lost tokens cost the plain input rate instead of the cache-read rate (Gemini 2.5 Pro, ≤200k).
         assert miss["lostUSD"] == pytest.approx(6400 * (1.25 - 0.125) / 1e6, abs=1e-9)
+        # Signed in (Code Assist), so what was lost is the API-equivalent, and says so.
+        assert miss["apiEquivalent"] and report["lostAPIEquivalentUSD"] == pytest.approx(report["lostUSD"])
         for exchange in exchanges:
             breakdown = json.loads(cli(proxy, "context", exchange["id"], "--json"))
             assert sum(p["tokens"] for p in breakdown["parts"]) == exchange["response"]["usage"]["inputTokens"]
@@ -243,6 +245,7 @@ def test_cache_and_context_explain_a_gemini_cli_session(tmp_path):
         assert ("tool_result", "read_file") in kinds and ("tool_use", "read_file") in kinds, kinds
         text = cli(proxy, "cache", "cli-session-9")
         assert "prefix_changed" in text and miss["cause"]["block"] in text, text
+        assert "lost ≈$0.0072" in text, text
     finally:
         proxy.stop()
         mock.close()

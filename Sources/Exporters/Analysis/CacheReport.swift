@@ -19,6 +19,8 @@ public struct CacheReport: Sendable, Codable, Equatable {
     public var lostTokens: Int
     /// What those cost beyond a cache read, at each model's rates.
     public var lostUSD: Double
+    /// The part of `lostUSD` lost on signed-in traffic: its API-equivalent, not money billed.
+    public var lostAPIEquivalentUSD: Double = 0
     /// Misses whose model has no price (their dollars are not in `lostUSD`).
     public var unpricedMisses: Int
     public var events: [Event]
@@ -37,6 +39,8 @@ public struct CacheReport: Sendable, Codable, Equatable {
         public var expectedReadTokens: Int
         public var lostTokens: Int
         public var lostUSD: Double?
+        /// Signed-in traffic: `lostUSD` is its API-equivalent.
+        public var apiEquivalent: Bool = false
         public var cause: Cause?
     }
 
@@ -59,6 +63,7 @@ public struct CacheReport: Sendable, Codable, Equatable {
         public var misses: Int
         public var lostTokens: Int
         public var lostUSD: Double
+        public var lostAPIEquivalentUSD: Double = 0
     }
 
     /// Analyses `exchanges` (one session, any order).
@@ -88,6 +93,7 @@ public struct CacheReport: Sendable, Codable, Equatable {
                     event.lostTokens = lost
                     event.cause = cause(previous, previousPieces, exchange, pieces)
                     event.lostUSD = dollars(lost: lost, usage: usage, exchange: exchange, prices: prices)
+                    event.apiEquivalent = exchange.billing == .subscription
                 } else {
                     event.verdict = "hit"
                 }
@@ -95,7 +101,12 @@ public struct CacheReport: Sendable, Codable, Equatable {
             previousByThread[thread] = (exchange, pieces)
             if event.verdict == "miss" {
                 report.lostTokens += event.lostTokens
-                if let usd = event.lostUSD { report.lostUSD += usd } else { report.unpricedMisses += 1 }
+                if let usd = event.lostUSD {
+                    report.lostUSD += usd
+                    if event.apiEquivalent { report.lostAPIEquivalentUSD += usd }
+                } else {
+                    report.unpricedMisses += 1
+                }
             }
             report.events.append(event)
         }
@@ -109,6 +120,7 @@ public struct CacheReport: Sendable, Codable, Equatable {
             total.misses += 1
             total.lostTokens += event.lostTokens
             total.lostUSD += event.lostUSD ?? 0
+            if event.apiEquivalent { total.lostAPIEquivalentUSD += event.lostUSD ?? 0 }
             totals[key] = total
         }
         report.topCauses = totals.values.sorted { ($0.lostUSD, $0.lostTokens) > ($1.lostUSD, $1.lostTokens) }

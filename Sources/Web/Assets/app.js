@@ -114,10 +114,10 @@ async function renderCachePanel() {
   panel.hidden = false;
   panel.replaceChildren(
     el("b", { text: "Prompt cache" }),
-    ` · efficiency ${r.efficiency === undefined ? "–" : Math.round(r.efficiency * 100) + "%"} · ${misses.length} misses · ${tokens(r.lostTokens)} tokens not read from cache · ${usd(r.lostUSD)} lost`,
+    ` · efficiency ${r.efficiency === undefined ? "–" : Math.round(r.efficiency * 100) + "%"} · ${misses.length} misses · ${tokens(r.lostTokens)} tokens not read from cache · ${cost(r.lostUSD, r.lostAPIEquivalentUSD)} lost`,
     r.topCauses.length ? el("table", {}, el("tr", {}, ["cause", "where", "misses", "lost"].map((h) => el("th", { text: h }))),
       r.topCauses.slice(0, 5).map((c) => el("tr", {}, el("td", { text: c.kind.replace("_", " ") }), el("td", { text: c.block || "" }),
-        el("td", { text: c.misses }), el("td", { text: usd(c.lostUSD) })))) : null);
+        el("td", { text: c.misses }), el("td", { text: cost(c.lostUSD, c.lostAPIEquivalentUSD) })))) : null);
 }
 
 function renderCharts() {
