@@ -36,9 +36,11 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                "CZstd",
             ],
             resources: [.copy("Resources/pricing.json")]
         ),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "Exporters",
             dependencies: [
@@ -87,7 +89,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ccglass-fuzz", dependencies: ["Proxy"]),
-        .testTarget(name: "ProxyTests", dependencies: ["Proxy"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Proxy", "CZstd"]),
         .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Proxy"]),
     ]
 )

@@ -37,6 +37,8 @@ enum RequestView {
         for header in exchange.requestHeaders {
             let name = header.name.lowercased()
             if ["host", "content-length", "connection", "accept-encoding"].contains(name) { continue }
+            // The body was recorded decoded: replayed as it is, it is no longer compressed.
+            if name == "content-encoding" && exchange.requestContentEncoding != nil { continue }
             let variable: String? = name == "x-api-key" ? "$ANTHROPIC_API_KEY"
                 : name == "authorization" ? "Bearer $API_KEY"
                 : SecretRedaction.isSecret(header: name) ? "$SECRET" : nil

@@ -71,8 +71,14 @@ streams["ratelimits"] = [header_block(claude_plan_headers(0.83, 1.04, 1780003600
                          header_block(anthropic_key_headers()), header_block(openai_ratelimit_headers(reset_tokens="1m30.5s")),
                          header_block(codex_headers(42.5, 12, 1780010000, 1780400000)),
                          json.dumps(codex_rate_limits_event(40, 5, 1780009000, 1780600000)).encode()]
+import zstandard  # noqa: E402
+# The first byte picks the coding (0 zstd, 1 gzip, 2 deflate): Codex's zstd bodies, streamed and whole.
+bodies = streams["request"][:2]
+streams["requestcoding"] = [b"\x00" + zstandard.ZstdCompressor().compress(b) for b in bodies] + [
+    b"\x00" + zstandard.ZstdCompressor(write_content_size=False).compress(bodies[0]),
+    b"\x01" + gzip.compress(bodies[0]), b"\x02" + zlib.compress(bodies[1])]
 for target, seeds in streams.items():
     (out / target).mkdir(parents=True, exist_ok=True)
     for i, seed in enumerate(seeds):
-        (out / target / f"seed-{i}").write_bytes(b"\x07" + seed)
+        (out / target / f"seed-{i}").write_bytes(seed if target == "requestcoding" else b"\x07" + seed)
 print(f"seeded {sum(len(s) for s in streams.values())} inputs in {out}")

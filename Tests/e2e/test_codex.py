@@ -228,8 +228,16 @@ def test_codex_signed_in_with_chatgpt_reaches_the_codex_backend_and_its_plan_hea
     assert all(r.header("authorization") == "Bearer " + token and r.header("chatgpt-account-id") == ACCOUNT for r in turns)
     streamed = [e for e in recorded(codex_env) if e["method"] == "POST" and e["target"].endswith("/responses")]
     assert streamed and all(e["provider"] == "chatgpt" and e["outcome"] == "ok" for e in streamed)
+    # Those bodies go up zstd-compressed, byte for byte as Codex sent them; ccglass reads them decoded.
+    assert all(r.header("content-encoding") == "zstd" and r.decoded() != r.body for r in turns)
+    assert all(e["requestContentEncoding"] == "zstd" and e["request"]["model"] == "gpt-5.6-sol" for e in streamed), streamed[0]["request"]
+    assert any(e["requestBytes"] == len(r.body) for e in streamed for r in turns)
+    raw = subprocess.run([binary(), "export", streamed[-1]["id"], "--format", "raw"], env=codex_env, capture_output=True, check=True).stdout
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    assert b"content-encoding" not in head.lower() and rest.startswith(b'{"model":"gpt-5.6-sol"'), head
     rows = json.loads(subprocess.run([binary(), "requests", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout)
     assert all(r["apiEquivalent"] for r in rows if r.get("costUSD"))  # a plan, not billed per token
+    assert any(r.get("prompt") == "say hi" for r in rows), rows
     assert " API-equivalent" in output
     report = json.loads(subprocess.run([binary(), "limits", "--json"], env=codex_env, capture_output=True, text=True, check=True).stdout)
     windows = {w["reading"]["name"]: w for w in report["windows"]}

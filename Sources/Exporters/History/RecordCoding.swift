@@ -58,6 +58,7 @@ enum RecordCoding {
         headers("requestHeaders", e.requestHeaders, &w)
         headers("responseHeaders", e.responseHeaders, &w)
         w.field("requestBody", e.requestBody.base64EncodedString())
+        w.field("requestContentEncoding", e.requestContentEncoding)
         w.field("responseBody", e.responseBody.base64EncodedString())
         w.field("responseBodyTruncated", e.responseBodyTruncated)
         w.key("request")

@@ -41,8 +41,10 @@ public struct Exchange: Sendable, Codable, Equatable {
     public var earlier: Prompt?
     public var requestHeaders: [HeaderField]
     public var responseHeaders: [HeaderField] = []
-    /// The request body exactly as forwarded.
+    /// The request body exactly as forwarded, or decoded when it came compressed (`requestContentEncoding`).
     public var requestBody: Data = Data()
+    /// The `Content-Encoding` the request body was sent in, when `requestBody` holds it decoded.
+    public var requestContentEncoding: String?
     /// The response body exactly as received (still compressed if it was), up to the capture limit.
     public var responseBody: Data = Data()
     public var responseBodyTruncated = false

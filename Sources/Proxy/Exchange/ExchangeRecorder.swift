@@ -73,17 +73,31 @@ final class ExchangeRecorder: Sendable {
     }
 
     private func parseRequest() {
-        let (body, format, target) = state.withLock { ($0.requestBody, $0.exchange.format, $0.exchange.target) }
+        var (body, format, target, headers) = state.withLock { ($0.requestBody, $0.exchange.format, $0.exchange.target, $0.exchange.requestHeaders) }
+        var decodedFrom: String?
+        var undecodable = false
+        if let coding = headers.first(where: { $0.name.lowercased() == "content-encoding" })?.value {
+            do {
+                if let decoded = try RequestBodyCoding.decode(body, contentEncoding: coding) {
+                    body = decoded
+                    decodedFrom = coding
+                }
+            } catch {
+                undecodable = true
+                context.failures.record(.decode, "\(error)")
+            }
+        }
         var prompt: Prompt?
         if let format {
             prompt = format.prompt(body: body, path: Substring(target))
-            if prompt == nil, !body.isEmpty {
+            if prompt == nil, !body.isEmpty, !undecodable {
                 context.failures.record(.parse, "a \(format.rawValue) request body was not JSON; forwarded unchanged, recorded unparsed")
             }
         }
         let summary = prompt?.summary ?? RequestSummary(parsed: false)
         state.withLock {
             $0.exchange.requestBody = body
+            $0.exchange.requestContentEncoding = decodedFrom
             $0.exchange.request = summary
             $0.exchange.sessionID = SessionIdentity.session(headers: $0.exchange.requestHeaders, request: summary)
             // The body's word first: a WebSocket's header describes only the request that opened it.

@@ -29,7 +29,7 @@ final class ContentDecoder {
     }
 
     /// Inflates `chunk` and hands every decoded piece to `output`.
-    func decode(_ chunk: ByteBuffer, output: (ByteBuffer) -> Void) throws {
+    func decode(_ chunk: ByteBuffer, output: (ByteBuffer) throws -> Void) throws {
         var input = chunk
         var outputPending = false
         while input.readableBytes > 0 || outputPending {
@@ -41,15 +41,15 @@ final class ContentDecoder {
                     var none = Self.noInput
                     try inflater.inflate(from: &none, to: &window)
                 }
-                emit(output)
+                try emit(output)
                 outputPending = false
                 // A gzip member ended with more after it: the next member starts here.
                 if input.readableBytes > 0 { try inflater.reset() }
             } catch let error as CompressNIOError where error == .bufferOverflow {
-                emit(output)
+                try emit(output)
                 outputPending = true
             } catch let error as CompressNIOError where error == .inputBufferOverflow {
-                emit(output)
+                try emit(output)
                 outputPending = false
             } catch let error as CompressNIOError where error == .corruptData && algorithm == .zlib && !sawOutput {
                 // `deflate` without the zlib header: start over as raw deflate.
@@ -67,10 +67,10 @@ final class ContentDecoder {
         return buffer
     }()
 
-    private func emit(_ output: (ByteBuffer) -> Void) {
+    private func emit(_ output: (ByteBuffer) throws -> Void) rethrows {
         guard window.readableBytes > 0 else { return }
         sawOutput = true
-        output(window)
+        try output(window)
     }
 }
 

@@ -4,7 +4,7 @@ import NIOCore
 /// Feeds arbitrary bytes to the parsers that read untrusted input on the forwarding path. Used by the
 /// libFuzzer targets (`scripts/fuzz`) and by the tests that replay every input they ever crashed on.
 public enum FuzzHarness {
-    public static let targets = ["sse", "anthropic", "chat", "responses", "gemini", "request", "gzip", "json", "websocket", "ratelimits"]
+    public static let targets = ["sse", "anthropic", "chat", "responses", "gemini", "request", "gzip", "json", "websocket", "ratelimits", "requestcoding"]
 
     public static func run(_ target: String, _ bytes: [UInt8]) {
         // The first byte picks where to cut the stream, so chunk boundaries are fuzzed too.
@@ -74,6 +74,13 @@ public enum FuzzHarness {
             let at = Date(timeIntervalSince1970: 1_780_000_000)
             let reading = RateLimitReading(headers: headers, at: at)
             _ = reading?.merged(with: JSON.object(bytes.dropFirst()).flatMap { RateLimitReading(codexEvent: $0, at: at) })
+        case "requestcoding":
+            // A compressed request body as the recorder inflates it: the first byte picks the coding.
+            let codings = ["zstd", "gzip", "deflate"]
+            let coding = codings[bytes.isEmpty ? 0 : Int(bytes[0]) % codings.count]
+            if let body = try? RequestBodyCoding.decode(Data(bytes.dropFirst()), contentEncoding: coding) {
+                precondition(body.count <= RequestBodyCoding.limit)
+            }
         default:
             preconditionFailure("unknown fuzz target \(target); known: \(targets.joined(separator: ", "))")
         }
