@@ -36,7 +36,9 @@ struct Bench {
             // Flags after `--` go to `ccglass serve` (e.g. `-- --no-history` to see what recording costs).
             let serveFlags = arguments.firstIndex(of: "--").map { Array(arguments[($0 + 1)...]) } ?? []
             let against = arguments.firstIndex(of: "--against").flatMap { arguments.dropFirst($0 + 1).first }
-            try await Comparison.run(quick: quick, latencyOnly: arguments.contains("latency"), serveFlags: serveFlags, against: against)
+            let promptBytes = (arguments.firstIndex(of: "--prompt-kb").flatMap { arguments.dropFirst($0 + 1).first }.flatMap(Int.init) ?? 0) << 10
+            try await Comparison.run(quick: quick, latencyOnly: arguments.contains("latency"), serveFlags: serveFlags, against: against,
+                                     promptBytes: promptBytes)
         }
     }
 }
@@ -48,6 +50,7 @@ let usage = """
       ccglass-bench [--quick] [-- serve flags]    latency, throughput and memory against peers
       ccglass-bench latency [-- serve flags]      only time to first byte at concurrency 1, more samples
       … --against PATH                            also run another ccglass build, for an A/B in one run
+      … --prompt-kb N                             requests carry an N KB prompt (default: a chatty turn's few words)
       ccglass-bench load [CONNECTIONS] [SECONDS]  sustained concurrent streams: errors, recording, RSS
       ccglass-bench store [--quick]               history size, insert rate, report latency
       ccglass-bench parse                         what parsing costs: request bodies by size, streamed events

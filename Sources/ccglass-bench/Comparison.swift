@@ -14,7 +14,7 @@ enum Comparison {
     /// `latencyOnly`: just time to first byte at concurrency 1, with more samples in more rounds (to
     /// compare builds of ccglass on a noisy machine).
     /// `against`: another ccglass binary measured in the same run (an A/B of two builds).
-    static func run(quick: Bool, latencyOnly: Bool = false, serveFlags: [String], against: String? = nil) async throws {
+    static func run(quick: Bool, latencyOnly: Bool = false, serveFlags: [String], against: String? = nil, promptBytes: Int = 0) async throws {
         let upstream = await LocalUpstream.start(events: 20, gap: .zero)
         let upstreamURL = "http://127.0.0.1:\(upstream.port)"
         let ccglass = try CCGlassProcess.start(upstream: upstreamURL, extraArguments: serveFlags)
@@ -37,14 +37,15 @@ enum Comparison {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let load = Load(client: client)
+        let load = Load(client: client, promptBytes: promptBytes)
 
         print("ccglass-bench: mock upstream on :\(upstream.port); ccglass (pid \(ccglass.pid)) on :\(ccglass.port)"
               + (serveFlags.isEmpty ? "" : " with \(serveFlags.joined(separator: " "))")
               + (other.map { "; against: \($0.binary.path) (pid \($0.pid)) on :\($0.port)" } ?? "")
               + peers.map { "; \($0.name) \($0.version) (pid \($0.pid)) on :\($0.port)" }.joined()
               + (peers.isEmpty ? "; no peer proxies installed (mitmdump, haproxy, socat)" : ""))
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores\n")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; shape: \(load.streamBody.utf8.count) B requests, "
+              + "answers with a Claude plan's \(MockUpstream.planHeaders.count) rate-limit headers\n")
 
         for path in paths { _ = try await load.ttfb(url: path.url, streaming: true, concurrency: 8, total: 400) }
 

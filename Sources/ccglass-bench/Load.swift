@@ -5,15 +5,25 @@ import NIOCore
 /// Drives requests and measures what a client would notice.
 struct Load {
     let client: HTTPClient
-    static let streamBody = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"bench"}]}"#
-    static let plainBody = #"{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"bench"}]}"#
+    /// The prompt of every request: a chatty turn's few words, or `--prompt-kb` of text (an agent's turn).
+    var prompt = "bench"
+    var streamBody: String { #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"\#(prompt)"}]}"# }
+    var plainBody: String { #"{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"\#(prompt)"}]}"# }
+
+    init(client: HTTPClient, promptBytes: Int = 0) {
+        self.client = client
+        if promptBytes > 0 {
+            let line = "The function reads the configuration file and returns the parsed settings. "
+            prompt = String(String(repeating: line, count: promptBytes / line.utf8.count + 1).prefix(promptBytes))
+        }
+    }
 
     func request(_ url: String, streaming: Bool) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "x-api-key", value: "sk-bench-not-a-key")
-        request.body = .bytes(ByteBuffer(string: streaming ? Self.streamBody : Self.plainBody))
+        request.body = .bytes(ByteBuffer(string: streaming ? streamBody : plainBody))
         return request
     }
 
