@@ -24,7 +24,7 @@ struct UsageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "usage", abstract: "Tokens, cache-hit rate and cost from the history.")
 
     @OptionGroup var history: HistoryOptions
-    @Option(help: "Group by day, session, model, provider or client.") var by: String = "day"
+    @Option(help: "Group by day, session, model, provider, client, or agent (main and each subagent, per session).") var by: String = "day"
     @Option(help: "Only exchanges from this date on (YYYY-MM-DD, ISO 8601, or 7d / 12h ago).") var since: String?
     @Option(help: "Only exchanges before this date.") var until: String?
     @Flag(help: "JSON for scripts.") var json = false
@@ -78,9 +78,9 @@ struct RequestsCommand: ParsableCommand {
         let rows = try history.open().recent(limit: limit, session: session)
         if json { return try printJSON(rows) }
         guard !rows.isEmpty else { return print("No exchanges yet.") }
-        var table = TextTable(["time", "id", "model", "status", "in", "out", "cache read", "cost", "ttft", "prompt"])
+        var table = TextTable(["time", "id", "agent", "model", "status", "in", "out", "cache read", "cost", "ttft", "prompt"])
         for row in rows {
-            table.add([Format.time(row.startedAt), String(row.id.suffix(12)), row.model ?? "-",
+            table.add([Format.time(row.startedAt), String(row.id.suffix(12)), Self.agent(row), row.model ?? "-",
                        row.status.map { "\($0)" + (row.outcome == "ok" ? "" : " \(row.outcome ?? "")") } ?? (row.outcome ?? row.phase),
                        row.usage.map { Format.tokens($0.inputTokens) } ?? "-", row.usage.map { Format.tokens($0.outputTokens) } ?? "-",
                        row.usage.map { Format.tokens($0.cacheReadTokens) } ?? "-", row.costUSD.map { Format.usd($0, apiEquivalent: row.apiEquivalent ? $0 : 0) } ?? (row.usage == nil ? "-" : "unpriced"),
@@ -88,6 +88,14 @@ struct RequestsCommand: ParsableCommand {
         }
         print(table.render())
         if rows.contains(where: { $0.apiEquivalent && $0.costUSD != nil }) { print(Format.apiEquivalentNote) }
+    }
+
+    /// "main", "└ a1b2c3d4" for a subagent (two marks deep for a nested one), and what a request was
+    /// for when it was not an ordinary turn.
+    static func agent(_ row: ExchangeRow) -> String {
+        let who = row.agentID.map { (row.parentAgentID == nil ? "└ " : "  └ ") + String($0.prefix(9)) } ?? (row.client == "claude-code" ? "main" : "-")
+        guard let kind = row.requestKind, kind != "turn" else { return who }
+        return "\(who) [\(kind.replacingOccurrences(of: "_", with: " "))]"
     }
 }
 

@@ -139,10 +139,12 @@ import Testing
         e.responseBodyTruncated = true
         e.outcome = .providerError
         e.errorMessage = "boom"
+        e.agent = AgentRef(id: "a0123456789abcdef", parent: "ab1dc19fb980eca3b")
+        e.requestContentEncoding = "zstd"
         let ours = try #require(JSON.object(Array(RecordCoding.json(e).utf8)))
         let codable = try #require(JSON.object(Array(try JSONEncoder().encode(e))))
         #expect(JSON.text(ours) == JSON.text(codable))
-        #expect(Set(codable.keys).count == 30, "every stored property of Exchange is in the record")
+        #expect(Set(codable.keys).count == 32, "every stored property of Exchange is in the record")
         #expect(try RecordCoding.decode(RecordCoding.encode(e)) == e)
     }
 }

@@ -93,6 +93,7 @@ extension HistoryStore {
         case .model: (bucketGroup, exchangeGroup) = ("model", HistorySchema.model("exchange"))
         case .provider: (bucketGroup, exchangeGroup) = ("provider", "provider")
         case .client: (bucketGroup, exchangeGroup) = ("client", "client")
+        case .agent: return try usageByAgent(since: since, until: until)
         }
         let from = since?.timeIntervalSince1970 ?? 0
         let to = until?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude
@@ -117,12 +118,34 @@ extension HistoryStore {
                 )
                 GROUP BY grp ORDER BY grp
                 """, arguments: [wholeFrom, wholeTo, from, wholeFrom, wholeTo, to])
-            .map { row in
-                UsageRow(group: row[0] ?? "", requests: row[1], errors: row[2], inputTokens: row[3], outputTokens: row[4],
-                         cacheReadTokens: row[5], cacheWrite5mTokens: row[6], cacheWrite1hTokens: row[7],
-                         reasoningTokens: row[8], costUSD: row[9], unpricedRequests: row[10], apiEquivalentUSD: row[11])
-            }
+            .map(Self.usageRow)
         }
+    }
+
+    /// Per session and agent: the buckets do not keep the agent, so this sums the exchanges themselves.
+    func usageByAgent(since: Date?, until: Date?) throws -> [UsageRow] {
+        let values = HistorySchema.contribution("exchange").values
+        let names = HistorySchema.bucketSums
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT grp, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
+                    SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd), SUM(unpriced),
+                    TOTAL(api_equivalent_usd)
+                FROM (
+                    SELECT session_key || ' · ' || CASE WHEN agent_id IS NULL THEN 'main' ELSE 'subagent ' || agent_id END AS grp,
+                        \(zip(values, names).map { "\($0) AS \($1)" }.joined(separator: ", "))
+                    FROM exchange WHERE phase = 'finished' AND started_at >= ? AND started_at < ?
+                )
+                GROUP BY grp ORDER BY grp
+                """, arguments: [since?.timeIntervalSince1970 ?? 0, until?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
+            .map(Self.usageRow)
+        }
+    }
+
+    static func usageRow(_ row: Row) -> UsageRow {
+        UsageRow(group: row[0] ?? "", requests: row[1], errors: row[2], inputTokens: row[3], outputTokens: row[4],
+                 cacheReadTokens: row[5], cacheWrite5mTokens: row[6], cacheWrite1hTokens: row[7],
+                 reasoningTokens: row[8], costUSD: row[9], unpricedRequests: row[10], apiEquivalentUSD: row[11])
     }
 
     /// Sessions, most recently active first, with their totals.
@@ -231,6 +254,7 @@ extension HistoryStore {
                                     cacheWrite1hTokens: row["cache_write_1h_tokens"], reasoningTokens: row["reasoning_tokens"]) : nil,
             costUSD: row["cost_usd"], apiEquivalent: row["api_equivalent"] ?? false, ttft: row["ttft"], duration: row["duration"],
             requestBytes: row["request_bytes"], responseBytes: row["response_bytes"], prompt: row["prompt_preview"],
-            toolNames: (row["tool_names"] as String?)?.split(separator: ",").map(String.init) ?? [])
+            toolNames: (row["tool_names"] as String?)?.split(separator: ",").map(String.init) ?? [],
+            agentID: row["agent_id"], parentAgentID: row["parent_agent_id"], requestKind: row["request_kind"])
     }
 }

@@ -26,6 +26,11 @@ public struct ExchangeRow: Sendable, Codable, Equatable {
     public var prompt: String?
     /// Tools the model called in its answer.
     public var toolNames: [String]
+    /// The subagent that sent it, and the one that started that subagent; nil for a main agent.
+    public var agentID: String?
+    public var parentAgentID: String?
+    /// What it was sent for: turn, compaction, post_compaction, count_tokens (Claude Code), or Codex's kinds.
+    public var requestKind: String?
 }
 
 extension ExchangeRow {
@@ -35,7 +40,8 @@ extension ExchangeRow {
                   sessionKey: e.sessionKey ?? "", model: e.model, status: e.status,
                   outcome: e.outcome?.rawValue, errorType: e.errorType, errorMessage: e.errorMessage, usage: e.usage,
                   costUSD: e.cost?.total, apiEquivalent: e.billing?.apiEquivalent ?? false, ttft: e.timings.firstByte, duration: e.timings.end, requestBytes: e.requestBytes,
-                  responseBytes: e.responseBytes, prompt: e.request.lastPrompt, toolNames: e.response.toolCalls.map(\.name))
+                  responseBytes: e.responseBytes, prompt: e.request.lastPrompt, toolNames: e.response.toolCalls.map(\.name),
+                  agentID: e.agent?.id, parentAgentID: e.agent?.parent, requestKind: e.requestKind)
     }
 }
 
@@ -86,6 +92,8 @@ public struct UsageRow: Sendable, Codable, Equatable {
 /// What `usage` groups by.
 public enum UsageGrouping: String, Sendable, CaseIterable {
     case day, session, model, provider, client
+    /// `main`, or `subagent <id>`, per session (`<session> · <agent>`): from the exchanges themselves.
+    case agent
 }
 
 /// An agent session: its exchanges share Claude Code's session id, a wrapper run, or a client and a gap

@@ -151,6 +151,16 @@ enum HistorySchema {
                 CREATE INDEX rate_limit_window ON rate_limit(provider, account, window, at);
                 """)
         }
+        // Which agent sent each request (Claude Code's subagents) and what for (turn, compaction, …,
+        // Codex's request kinds), for per-agent usage. Earlier rows stay main agent, kind unknown.
+        migrator.registerMigration("v6 agents and request kinds") { db in
+            try db.execute(sql: """
+                ALTER TABLE exchange ADD COLUMN agent_id TEXT;
+                ALTER TABLE exchange ADD COLUMN parent_agent_id TEXT;
+                ALTER TABLE exchange ADD COLUMN request_kind TEXT;
+                CREATE INDEX exchange_agent ON exchange(session_key, agent_id) WHERE agent_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 

@@ -52,6 +52,13 @@ enum RecordCoding {
         w.field("sessionID", e.sessionID)
         w.field("runID", e.runID)
         w.field("transport", e.transport?.rawValue)
+        if let agent = e.agent {
+            w.key("agent")
+            w.beginObject()
+            w.field("id", agent.id)
+            w.field("parent", agent.parent)
+            w.endObject()
+        }
         w.field("turnID", e.turnID)
         w.field("requestKind", e.requestKind)
         w.field("continues", e.continues)

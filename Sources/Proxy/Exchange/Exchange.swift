@@ -31,6 +31,8 @@ public struct Exchange: Sendable, Codable, Equatable {
     public var transport: Transport?
     /// The agent's own turn id (Codex `turn_id`), when it names one.
     public var turnID: String?
+    /// The subagent that sent it (Claude Code's `Agent` tool); nil for a main agent and other clients.
+    public var agent: AgentRef?
     /// What the agent sent it for, in its own words (Codex `request_kind`: prewarm, turn, compaction, review).
     public var requestKind: String?
     /// The exchange whose response this request continues (`previous_response_id`), when ccglass saw

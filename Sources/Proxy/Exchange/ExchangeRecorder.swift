@@ -104,6 +104,10 @@ final class ExchangeRecorder: Sendable {
             let turn = $0.exchange.transport == nil ? CodexTurnMetadata(headers: $0.exchange.requestHeaders) : nil
             $0.exchange.turnID = summary.turnID ?? turn?.turnID
             $0.exchange.requestKind = summary.requestKind ?? turn?.requestKind
+            if $0.exchange.client == ClaudeCodeStructure.client {
+                $0.exchange.agent = ClaudeCodeStructure.agent(headers: $0.exchange.requestHeaders)
+                $0.exchange.requestKind = prompt.map { ClaudeCodeStructure.purpose(of: $0).rawValue } ?? $0.exchange.requestKind
+            }
             $0.exchange.continues = prompt?.previousResponseID.flatMap { answered?.exchange(answering: $0) }
         }
     }

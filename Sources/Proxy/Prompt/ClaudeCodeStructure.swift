@@ -1,0 +1,75 @@
+import Foundation
+
+/// Where a Claude Code request sits in its session, read from the wire alone: which agent sent it and
+/// what for. Each rule is the shape Claude Code 2.1.332 sends (Tests/Fixtures/claude-code has one real
+/// request of each); a later version's change is an edit of one constant here.
+public enum ClaudeCodeStructure {
+    /// The client name ClientIdentity gives Claude Code's requests.
+    public static let client = "claude-code"
+    /// A subagent's requests carry its id; one started by a subagent also its parent's (2.1.332).
+    static let agentHeader = "x-claude-code-agent-id"
+    static let parentHeader = "x-claude-code-parent-agent-id"
+    /// A subagent's first system block (the billing line) ends so (2.1.332).
+    static let subagentMark = "cc_is_subagent=true;"
+    /// The text block that ends a compaction request's last user message (2.1.332).
+    static let compactionStart = "CRITICAL: Respond with TEXT ONLY. Do NOT call any tools."
+    /// In it when a reply without `<summary>` is asked for again (2.1.332).
+    static let retryMark = "For this reply only:"
+    /// In it for a `/compact <instructions>` (2.1.332).
+    static let manualMark = "Additional Instructions:"
+    /// How the first request after a compaction starts its conversation (2.1.332).
+    static let continuationStart = "This session is being continued from a previous conversation that ran out of context."
+
+    /// What a request was sent for; `requestKind` on the exchange, beside Codex's own kinds.
+    public enum Purpose: String, Sendable, CaseIterable {
+        case turn
+        case compaction
+        case compactionManual = "compaction_manual"
+        case compactionRetry = "compaction_retry"
+        case postCompaction = "post_compaction"
+        case countTokens = "count_tokens"
+
+        public var isCompaction: Bool { self == .compaction || self == .compactionManual || self == .compactionRetry }
+    }
+
+    /// The subagent that sent a request, from its headers; nil for the main agent.
+    public static func agent(headers: [HeaderField]) -> AgentRef? {
+        func value(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name }.map { $0.value.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        guard let id = value(agentHeader) else { return nil }
+        return AgentRef(id: id, parent: value(parentHeader))
+    }
+
+    /// A subagent's request says so in its system prompt too, when a header was lost on the way.
+    public static func isSubagent(_ prompt: Prompt) -> Bool {
+        prompt.system.first.map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix(subagentMark) } ?? false
+    }
+
+    public static func purpose(of prompt: Prompt) -> Purpose {
+        if prompt.operation == "count_tokens" { return .countTokens }
+        if let last = prompt.messages.last(where: { $0.role == .user }),
+           let start = last.blocks.lastIndex(where: { $0.kind == .text && $0.text.hasPrefix(compactionStart) }) {
+            let ask = last.blocks[start...].filter { $0.kind == .text }.map(\.text).joined(separator: "\n")
+            if ask.contains(retryMark) { return .compactionRetry }
+            return ask.contains(manualMark) ? .compactionManual : .compaction
+        }
+        if let first = prompt.messages.first(where: { $0.role == .user }),
+           first.blocks.contains(where: { $0.kind == .text && $0.text.hasPrefix(continuationStart) }) {
+            return .postCompaction
+        }
+        return .turn
+    }
+}
+
+/// A subagent, as its requests name it.
+public struct AgentRef: Sendable, Codable, Equatable {
+    public var id: String
+    /// The subagent that started it; nil when the main agent did.
+    public var parent: String?
+
+    public init(id: String, parent: String? = nil) {
+        self.id = id
+        self.parent = parent
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import Proxy
+
+/// Claude Code 2.1.332's real requests: which agent sent each, and what for.
+@Suite struct ClaudeCodeStructureTests {
+    static func fixture(_ name: String) throws -> (prompt: Prompt, headers: [HeaderField]) {
+        let data = try Data(contentsOf: PromptTests.fixtures.appendingPathComponent(name))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let headers = try #require(object["headers"] as? [[String]]).map { HeaderField($0[0], $0[1]) }
+        let (body, path) = try PromptTests.claudeCode(name)
+        return (try #require(WireFormatKind.anthropicMessages.prompt(body: body, path: Substring(path))), headers)
+    }
+
+    @Test func eachRealRequestHasItsAgentAndPurpose() throws {
+        let expected: [(String, String?, ClaudeCodeStructure.Purpose)] = [
+            ("messages-first-turn.json", nil, .turn),
+            ("messages-tool-result-turn.json", nil, .turn),
+            ("subagent-request.json", "ab1dc19fb980eca3b", .turn),
+            // The main agent's turn that gets the subagent's report back mentions its id, but is the main agent's.
+            ("subagent-hand-back-turn.json", nil, .turn),
+            ("compaction-request.json", nil, .compaction),
+            ("after-compaction-request.json", nil, .postCompaction),
+            ("count-tokens.json", nil, .countTokens),
+        ]
+        for (name, agent, purpose) in expected {
+            let (prompt, headers) = try Self.fixture(name)
+            #expect(ClaudeCodeStructure.agent(headers: headers)?.id == agent, "\(name)")
+            #expect(ClaudeCodeStructure.agent(headers: headers)?.parent == nil, "\(name)")
+            #expect(ClaudeCodeStructure.isSubagent(prompt) == (agent != nil), "\(name)")
+            #expect(ClaudeCodeStructure.purpose(of: prompt) == purpose, "\(name)")
+        }
+    }
+
+    @Test func aNestedSubagentNamesItsParentAndCompactionsSayWhichKind() throws {
+        let nested = ClaudeCodeStructure.agent(headers: [HeaderField("X-Claude-Code-Agent-Id", "a0123456789abcdef"),
+                                                         HeaderField("x-claude-code-parent-agent-id", " ab1dc19fb980eca3b ")])
+        #expect(nested == AgentRef(id: "a0123456789abcdef", parent: "ab1dc19fb980eca3b"))
+        var (prompt, _) = try Self.fixture("compaction-request.json")
+        let last = prompt.messages.count - 1
+        let ask = try #require(prompt.messages[last].blocks.last)
+        prompt.messages[last].blocks[prompt.messages[last].blocks.count - 1].text = ask.text + "\n\nAdditional Instructions:\nkeep the test names"
+        #expect(ClaudeCodeStructure.purpose(of: prompt) == .compactionManual)
+        prompt.messages[last].blocks.append(PromptBlock(kind: .text, type: "text", text: "For this reply only: answer with <summary>.", json: "\"\""))
+        #expect(ClaudeCodeStructure.purpose(of: prompt) == .compactionRetry)
+        // The instruction anywhere but the last user message is not a compaction (a user quoting it).
+        prompt.messages.append(PromptMessage(role: .user, blocks: [PromptBlock(kind: .text, type: "text", text: "thanks", json: "\"thanks\"")]))
+        #expect(ClaudeCodeStructure.purpose(of: prompt) == .turn)
+    }
+}
