@@ -85,3 +85,64 @@ def test_each_request_is_attributed_to_the_agent_that_sent_it(claude_env, mock):
         assert groups[f"subagent {agent}"]["outputTokens"] == upstream.usage[agent]["output"]
     table = subprocess.run([binary(), "requests"], env=env, capture_output=True, text=True, check=True).stdout
     assert f"└ {foreground[0][:9]}" in table and f"  └ {nested[0][:9]}" in table and " main " in table, table
+
+
+class CompactingUpstream:
+    """A session whose first turn reports a nearly full context (990 000 tokens, past Claude Code's
+    auto-compaction line for a 1M-token model), so Claude Code compacts; the first summary it is sent
+    lacks `<summary>`, so it asks once more."""
+
+    def __init__(self, summary_at_first=False):
+        self.compactions = 1 if summary_at_first else 0
+
+    def __call__(self, record):
+        body = json.loads(record.decoded() or b"{}")
+        if "/messages" not in record.path or "count_tokens" in record.path or not body.get("stream"):
+            return default_reply(record.path, record.body)
+        messages = body.get("messages", [])
+        model = body.get("model")
+        if "CRITICAL: Respond with TEXT ONLY" in json.dumps(messages[-1:]):
+            self.compactions += 1
+            usage = anthropic_usage(input_tokens=300, output_tokens=700, cache_read=989_900)
+            text = "<analysis>It ran echo.</analysis>" + ("\n<summary>The user ran echo hi.</summary>" if self.compactions > 1 else "")
+            return stream_reply(anthropic_stream_events(model=model, text=text, start_usage=usage, final_usage=usage))
+        if "This session is being continued" in json.dumps(messages[:1]):
+            usage = anthropic_usage(input_tokens=200, output_tokens=10, cache_5m=5000)
+            return stream_reply(anthropic_stream_events(model=model, text="done", start_usage=usage, final_usage=usage))
+        usage = anthropic_usage(input_tokens=100, output_tokens=30, cache_5m=989_900)
+        call = {"id": "toolu_echo", "name": "Bash", "input": {"command": "echo hi", "description": "say hi"}}
+        return stream_reply(anthropic_stream_events(model=model, text="Running.", tool_use=call, start_usage=usage, final_usage=usage))
+
+
+def test_an_auto_compaction_its_retry_and_the_request_after_are_marked_and_explain_the_cache(claude_env, mock):
+    env, _ = claude_env
+    mock.enqueue(*[CompactingUpstream()] * 40)
+    result = wrapped(env, "claude", "-p", "run echo hi", "--allowedTools", "Bash", timeout=240, cwd=env["HOME"])
+    assert result.returncode == 0, result.stderr
+    rows = [r for r in history(env) if r["usage"]]
+    kinds = [r.get("requestKind") for r in reversed(rows)]  # oldest first
+    assert kinds == ["turn", "compaction", "compaction_retry", "post_compaction"], kinds
+    posts = [r for r in mock.received if r.method == "POST" and "/v1/messages" in r.path and "count_tokens" not in r.path]
+    assert "fallback-credit-2026-06-01" in posts[1].header("anthropic-beta")  # the compaction's own beta, as observed
+    session = rows[0]["sessionKey"]
+    report = json.loads(subprocess.run([binary(), "cache", session, "--json"], env=env, capture_output=True, text=True, check=True).stdout)
+    verdicts = {e["exchangeID"]: e for e in report["events"]}
+    after = verdicts[next(r["id"] for r in rows if r.get("requestKind") == "post_compaction")]
+    # The request after the compaction writes the cache anew: named as the compaction's doing, not a prefix change.
+    assert after["verdict"] == "miss" and after["cause"]["kind"] == "compaction", after
+    assert after["lostTokens"] == 5200  # what it could have read of its own prompt: all of it
+    assert all(e["cause"]["kind"] != "prefix_changed" for e in report["events"] if e.get("cause")), report["events"]
+    table = subprocess.run([binary(), "requests"], env=env, capture_output=True, text=True, check=True).stdout
+    assert "main [compaction]" in table and "main [compaction retry]" in table and "main [post compaction]" in table, table
+
+
+def test_a_manual_compact_is_marked_manual(claude_env, mock):
+    env, _ = claude_env
+    first = wrapped(env, "claude", "-p", "say hi", "--session-id", "6f1d0c57-8a52-4e0b-9a55-2f0f0c6b7a11", timeout=240, cwd=env["HOME"])
+    assert first.returncode == 0, first.stderr
+    mock.enqueue(*[CompactingUpstream(summary_at_first=True)] * 40)
+    result = wrapped(env, "claude", "-p", "/compact keep the test names", "--resume", "6f1d0c57-8a52-4e0b-9a55-2f0f0c6b7a11",
+                     timeout=240, cwd=env["HOME"])
+    assert result.returncode == 0, result.stderr
+    kinds = [r.get("requestKind") for r in reversed(history(env)) if r["usage"]]
+    assert kinds.count("compaction_manual") == 1 and "compaction" not in kinds and "compaction_retry" not in kinds, kinds

@@ -49,6 +49,9 @@ public struct CacheReport: Sendable, Codable, Equatable {
             case modelChanged = "model_changed"
             case prefixChanged = "prefix_changed"
             case ttlExpired = "ttl_expired"
+            /// The agent rewrote its conversation into a summary (Claude Code's compaction): the prompt
+            /// after it shares no prefix with the one before.
+            case compaction
             case unknown
         }
         public var kind: Kind
@@ -73,6 +76,7 @@ public struct CacheReport: Sendable, Codable, Equatable {
         var report = CacheReport(session: session, exchanges: ordered.count, efficiency: nil, cacheReadTokens: 0, cacheWriteTokens: 0,
                                  uncachedTokens: 0, lostTokens: 0, lostUSD: 0, unpricedMisses: 0, events: [], topCauses: [])
         var previousByThread: [String: (Exchange, [PromptPiece])] = [:]
+        var previousByAgent: [String: (Exchange, [PromptPiece])] = [:]
         for exchange in ordered {
             let usage = exchange.usage!
             report.cacheReadTokens += usage.cacheReadTokens
@@ -83,10 +87,15 @@ public struct CacheReport: Sendable, Codable, Equatable {
             var event = Event(exchangeID: exchange.id, startedAt: exchange.startedAt, model: exchange.model, verdict: "cold",
                               cacheReadTokens: usage.cacheReadTokens, cacheWriteTokens: usage.cacheWriteTokens,
                               uncachedTokens: usage.uncachedInputTokens, expectedReadTokens: 0, lostTokens: 0, lostUSD: nil, cause: nil)
-            if let (previous, previousPieces) = previousByThread[thread] {
+            // A compaction starts a new conversation (a new first message): it is judged against the
+            // agent's request before it, for what it could have read of a prompt its own size.
+            let agent = exchange.agent?.id ?? "main"
+            let compacted = exchange.requestKind == ClaudeCodeStructure.Purpose.postCompaction.rawValue
+            if let (previous, previousPieces) = previousByThread[thread] ?? (compacted ? previousByAgent[agent] : nil) {
                 let before = previous.usage!
                 let explicit = previousPieces.contains { $0.breakpoint } || before.cacheWriteTokens > 0
                 event.expectedReadTokens = explicit ? before.cacheReadTokens + before.cacheWriteTokens : before.inputTokens
+                if compacted { event.expectedReadTokens = min(event.expectedReadTokens, usage.inputTokens) }
                 let lost = event.expectedReadTokens - usage.cacheReadTokens
                 if lost > 128 {
                     event.verdict = "miss"
@@ -99,6 +108,7 @@ public struct CacheReport: Sendable, Codable, Equatable {
                 }
             }
             previousByThread[thread] = (exchange, pieces)
+            previousByAgent[agent] = (exchange, pieces)
             if event.verdict == "miss" {
                 report.lostTokens += event.lostTokens
                 if let usd = event.lostUSD {
@@ -128,6 +138,11 @@ public struct CacheReport: Sendable, Codable, Equatable {
     }
 
     static func cause(_ previous: Exchange, _ before: [PromptPiece], _ current: Exchange, _ after: [PromptPiece]) -> Cause {
+        if let kind = current.requestKind.flatMap(ClaudeCodeStructure.Purpose.init(rawValue:)), kind == .postCompaction || kind.isCompaction {
+            return Cause(kind: .compaction, block: nil, detail: kind == .postCompaction
+                         ? "the conversation was compacted into a summary: the first request after it writes the cache anew"
+                         : "a compaction request: the conversation with the summary instruction appended")
+        }
         if let old = previous.model, let new = current.model, old != new {
             return Cause(kind: .modelChanged, block: nil, detail: "model changed from \(old) to \(new); each model has its own cache")
         }

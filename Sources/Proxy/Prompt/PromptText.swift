@@ -6,6 +6,7 @@ public enum PromptText {
         let trimmed = text.drop { $0.isWhitespace }
         return trimmed.hasPrefix("<system-reminder>") || trimmed.hasPrefix("<command-") || trimmed.hasPrefix("<local-command-")
             || trimmed.hasPrefix("Caveat: The messages below were generated")
+            || trimmed.hasPrefix(ClaudeCodeStructure.compactionStart)  // Claude Code's ask for a summary
     }
 
     /// The first `limit` characters, on one line (each run of line breaks one space, none at the ends).
