@@ -146,3 +146,30 @@ def test_a_manual_compact_is_marked_manual(claude_env, mock):
     assert result.returncode == 0, result.stderr
     kinds = [r.get("requestKind") for r in reversed(history(env)) if r["usage"]]
     assert kinds.count("compaction_manual") == 1 and "compaction" not in kinds and "compaction_retry" not in kinds, kinds
+
+
+def test_a_subagents_requests_are_labelled_in_metrics_and_spans_by_kind_never_by_id(proxy, mock):
+    import time
+    import urllib.request
+    import anthropic
+    from test_exporters import attrs, read_spans
+    headers = {"User-Agent": "claude-cli/2.1.332 (external, cli)", "X-Claude-Code-Session-Id": "sess-agents-1"}
+    main = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0, default_headers=headers)
+    sub = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0,
+                              default_headers=dict(headers, **{"x-claude-code-agent-id": "ab1dc19fb980eca3b"}))
+    for client in (main, sub, sub):
+        client.messages.create(model="claude-sonnet-4-5", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
+    proxy.wait_exchange(count=3)
+    with urllib.request.urlopen(proxy.url + "/metrics", timeout=10) as r:
+        metrics = r.read().decode()
+    requests = {kind: sum(float(l.rsplit(" ", 1)[1]) for l in metrics.splitlines()
+                          if l.startswith("ccglass_requests_total{") and f'agent_kind="{kind}"' in l) for kind in ("main", "subagent")}
+    assert requests == {"main": 1, "subagent": 2}, requests
+    assert "ab1dc19fb980eca3b" not in metrics  # an id is unbounded: never a label
+    deadline = time.time() + 10
+    while True:
+        chats = [s for s in read_spans(proxy.home) if s.name.startswith("chat ")]
+        if len(chats) == 3 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert sorted(attrs(s).get("gen_ai.agent.id", "main") for s in chats) == ["ab1dc19fb980eca3b", "ab1dc19fb980eca3b", "main"]

@@ -117,7 +117,7 @@ public final class PrometheusExporter: ExchangeSink {
 
     /// The label values of one exchange; all of them bounded.
     private struct SeriesKey: Hashable {
-        let operation, provider, otelProvider, requestModel, model, client, statusClass, billing: String
+        let operation, provider, otelProvider, requestModel, model, client, statusClass, billing, agentKind: String
         let errorType: String?
     }
 
@@ -141,12 +141,13 @@ public final class PrometheusExporter: ExchangeSink {
             overhead = registry.makeValueHistogram(descriptor: MetricNames.overhead, labels: [("provider", key.provider)],
                                                    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1])
             let traffic = [("provider", key.provider), ("model", key.model), ("client", key.client)]
-            requests = registry.makeCounter(descriptor: MetricNames.requests, labels: traffic + [("status_class", key.statusClass)])
+            // `agent_kind`: main or subagent (Claude Code's), never the subagent's id.
+            requests = registry.makeCounter(descriptor: MetricNames.requests, labels: traffic + [("status_class", key.statusClass), ("agent_kind", key.agentKind)])
             // `billing="subscription"`: what signed-in traffic would cost on the API, not a charge.
-            cost = registry.makeCounter(descriptor: MetricNames.cost, labels: traffic + [("billing", key.billing)])
+            cost = registry.makeCounter(descriptor: MetricNames.cost, labels: traffic + [("billing", key.billing), ("agent_kind", key.agentKind)])
             unpriced = registry.makeCounter(descriptor: MetricNames.unpriced, labels: [("provider", key.provider), ("model", key.model)])
             tokens = Dictionary(uniqueKeysWithValues: ["input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "reasoning"].map {
-                ($0, registry.makeCounter(descriptor: MetricNames.tokens, labels: traffic + [("type", $0)]))
+                ($0, registry.makeCounter(descriptor: MetricNames.tokens, labels: traffic + [("type", $0), ("agent_kind", key.agentKind)]))
             })
         }
     }
@@ -157,7 +158,8 @@ public final class PrometheusExporter: ExchangeSink {
         let key = SeriesKey(operation: exchange.operationName, provider: exchange.provider, otelProvider: exchange.providerOTelName,
                             requestModel: models.value(exchange.request.model), model: models.value(exchange.model),
                             client: exchange.client, statusClass: exchange.statusClass,
-                            billing: (exchange.billing ?? .perToken).rawValue, errorType: exchange.errorType)
+                            billing: (exchange.billing ?? .perToken).rawValue, agentKind: exchange.agent == nil ? "main" : "subagent",
+                            errorType: exchange.errorType)
         let metrics = series.withLock { cache in
             if let found = cache[key] { return found }
             let made = Series(key, registry)

@@ -79,6 +79,10 @@ struct SpanBuilder {
         }
         if exchange.request.stream == true { add(GenAI.timeToFirstChunk, exchange.timings.firstByte.map { .double($0) }) }
         add(GenAI.conversationID, exchange.sessionID.map { .string($0) })
+        // A Claude Code subagent's requests name it; its parent is the subagent that started it.
+        add(GenAI.agentID, exchange.agent.map { .string($0.id) })
+        add("ccglass.agent.parent_id", exchange.agent?.parent.map { .string($0) })
+        add("ccglass.request.kind", exchange.requestKind.map { .string($0) })
         add(GenAI.httpStatus, exchange.status.map { .int($0) })
         add(GenAI.errorType, exchange.errorType.map { .string($0) })
         if let usage = exchange.usage {
