@@ -68,6 +68,13 @@ public enum HistoryMCPServer {
                 "required": .array(["id"]),
              ]),
              annotations: .init(readOnlyHint: true)),
+        Tool(name: "agent_breakdown",
+             description: "A Claude Code session's main agent and each subagent it started (type, description, parent, background or not), with each one's requests, tokens and cost, costliest first: which subagent burned the tokens.",
+             inputSchema: .object([
+                "type": "object",
+                "properties": .object(["session": .object(["type": "string", "description": "Session id; defaults to the current session."])]),
+             ]),
+             annotations: .init(readOnlyHint: true)),
         Tool(name: "limits",
              description: "The rate-limit windows of each account as the providers last reported them (a Claude plan's 5-hour and weekly windows, Codex's primary and secondary, API keys' per-minute counts): how much is used, when it resets, which one binds, how often it refused a request this week, and whether the current pace runs out before the reset. Check it before starting a long task.",
              inputSchema: .object(["type": "object", "properties": .object([:])]),
@@ -100,6 +107,8 @@ public enum HistoryMCPServer {
                 text = try tools.contextBreakdown(id: id)
             case "limits":
                 text = try tools.limits()
+            case "agent_breakdown":
+                text = try tools.agentBreakdown(session: arguments["session"]?.stringValue)
             default:
                 throw HistoryTools.Failure("Unknown tool \(name).")
             }

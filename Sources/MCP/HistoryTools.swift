@@ -131,6 +131,27 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
+    public func agentBreakdown(session: String?) throws -> String {
+        guard let key = try session ?? currentSession() else { throw Failure("No sessions recorded yet.") }
+        let tree = try store.agentTree(session: key)
+        guard tree.agents.contains(where: { $0.requests > 0 }) else { throw Failure("No requests in session \(key).") }
+        let total = tree.agents.reduce(0) { $0 + $1.costUSD }
+        var lines = ["Agents of session \(key): the main agent and \(tree.agents.count - 1) subagent\(tree.agents.count == 2 ? "" : "s"), costliest first"]
+        for agent in tree.agents.sorted(by: { ($0.costUSD, $0.inputTokens) > ($1.costUSD, $1.inputTokens) }) {
+            var line = "- " + (agent.id.map { "subagent \($0)" } ?? "main agent")
+            if let type = agent.type { line += " (\(type))" }
+            if let description = agent.description { line += " \"\(description)\"" }
+            if let parent = agent.parent { line += ", started by subagent \(parent)" }
+            if agent.background == true { line += ", in the background" }
+            line += ": \(agent.requests) request\(agent.requests == 1 ? "" : "s"), \(Self.tokens(agent.inputTokens)) in, \(Self.tokens(agent.outputTokens)) out, "
+            line += Self.usd(agent.costUSD, apiEquivalent: agent.apiEquivalentUSD)
+            if total > 0 { line += String(format: " (%.0f%% of the session)", agent.costUSD / total * 100) }
+            if agent.compactions > 0 { line += ", \(agent.compactions) compaction\(agent.compactions == 1 ? "" : "s")" }
+            lines.append(line)
+        }
+        return capped(lines)
+    }
+
     public func contextBreakdown(id: String) throws -> String {
         let full = try resolve(id)
         guard let exchange = try store.exchange(id: full) else { throw Failure("Request \(full) has no stored body.") }

@@ -68,3 +68,47 @@ struct ContextCommand: ParsableCommand {
         print(table.render())
     }
 }
+
+/// `ccglass agents [SESSION]`: a Claude Code session's agents, as a tree, with what each spent.
+struct AgentsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "agents", abstract: "Show a session's main agent and subagents, with the tokens and cost of each.")
+
+    @OptionGroup var history: HistoryOptions
+    @Argument(help: "Session (default: the most recent one).") var session: String?
+    @Flag(help: "JSON for scripts.") var json = false
+
+    func run() throws {
+        let store = try history.open()
+        guard let key = try session ?? store.latestSessionKey() else { throw ValidationError("no sessions recorded yet") }
+        let tree = try store.agentTree(session: key)
+        if json { return try printJSON(tree) }
+        print("Session \(key): \(tree.agents.count - 1) subagent\(tree.agents.count == 2 ? "" : "s")")
+        var table = TextTable(["agent", "type", "description", "requests", "in", "out", "cache read", "cost"])
+        for agent in Self.depthFirst(tree.agents) {
+            let indent = String(repeating: "  ", count: agent.depth)
+            let name = agent.agent.id.map { "\(indent)└ \($0)" } ?? "main"
+            table.add([name + (agent.agent.background == true ? " (background)" : ""), agent.agent.type ?? "-",
+                       PromptText.preview(agent.agent.description ?? "", limit: 40), "\(agent.agent.requests)",
+                       Format.tokens(agent.agent.inputTokens), Format.tokens(agent.agent.outputTokens), Format.tokens(agent.agent.cacheReadTokens),
+                       Format.usd(agent.agent.costUSD, apiEquivalent: agent.agent.apiEquivalentUSD)
+                       + (agent.agent.compactions > 0 ? " · \(agent.agent.compactions) compaction\(agent.agent.compactions == 1 ? "" : "s")" : "")])
+        }
+        print(table.render())
+    }
+
+    /// Each agent under the one that started it.
+    static func depthFirst(_ agents: [AgentTree.Agent]) -> [(agent: AgentTree.Agent, depth: Int)] {
+        var out: [(AgentTree.Agent, Int)] = []
+        func visit(_ parent: String?, _ depth: Int) {
+            for agent in agents where agent.id != nil && agent.parent == parent {
+                out.append((agent, depth))
+                visit(agent.id, depth + 1)
+            }
+        }
+        if let main = agents.first(where: { $0.id == nil }) { out.append((main, 0)) }
+        visit(nil, 1)
+        // Subagents whose parent ccglass never saw still show, at the top level.
+        for agent in agents where agent.id != nil && !out.contains(where: { $0.0.id == agent.id }) { out.append((agent, 1)) }
+        return out
+    }
+}

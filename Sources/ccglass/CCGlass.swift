@@ -32,5 +32,5 @@ struct CCGlass: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Serve.self, ClaudeCommand.self, CodexCommand.self, GeminiCommand.self, DeepSeekCommand.self, KimiCommand.self, OpencodeCommand.self,
                       RunCommand.self, ProxyCommand.self, MCPCommand.self,
-                      UsageCommand.self, RequestsCommand.self, CacheCommand.self, ContextCommand.self, LimitsCommand.self, ExportCommand.self, RemoveCommand.self, PruneCommand.self])
+                      UsageCommand.self, RequestsCommand.self, CacheCommand.self, ContextCommand.self, AgentsCommand.self, LimitsCommand.self, ExportCommand.self, RemoveCommand.self, PruneCommand.self])
 }

@@ -32,6 +32,15 @@ import Testing
         }
     }
 
+    @Test func theHandBackNamesTheSubagentItReports() throws {
+        let (prompt, _) = try Self.fixture("subagent-hand-back-turn.json")
+        let result = try #require(prompt.messages.last?.blocks.first { $0.kind == .toolResult })
+        #expect(ClaudeCodeStructure.handedBackAgent(in: result.text) == "ab1dc19fb980eca3b")
+        let call = try #require(prompt.messages.flatMap(\.blocks).first { $0.kind == .toolUse })
+        #expect(call.toolName == ClaudeCodeStructure.agentTool && call.toolID == result.toolID)
+        #expect(ClaudeCodeStructure.handedBackAgent(in: "no id here") == nil)
+    }
+
     @Test func aNestedSubagentNamesItsParentAndCompactionsSayWhichKind() throws {
         let nested = ClaudeCodeStructure.agent(headers: [HeaderField("X-Claude-Code-Agent-Id", "a0123456789abcdef"),
                                                          HeaderField("x-claude-code-parent-agent-id", " ab1dc19fb980eca3b ")])

@@ -9,6 +9,23 @@ from conftest import binary
 from mock_upstream import anthropic_stream_events, anthropic_usage, default_reply, stream_reply
 from test_wrappers import claude_env, history, wrapped  # noqa: F401 (claude_env is a fixture)
 
+def mcp_call(env, tool, arguments=None):
+    """One tool of `ccglass mcp`, as the agent calls it."""
+    import asyncio
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    async def call():
+        params = StdioServerParameters(command=binary(), args=["mcp"], env=env)
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                result = await session.call_tool(tool, arguments or {})
+                assert not result.is_error, result.content[0].text
+                return result.content[0].text
+    return asyncio.run(call())
+
+
 FOREGROUND, NESTED, BACKGROUND = "FG: list the files and report.", "NESTED: count the lines.", "BG: check the tests."
 
 
@@ -85,6 +102,21 @@ def test_each_request_is_attributed_to_the_agent_that_sent_it(claude_env, mock):
         assert groups[f"subagent {agent}"]["outputTokens"] == upstream.usage[agent]["output"]
     table = subprocess.run([binary(), "requests"], env=env, capture_output=True, text=True, check=True).stdout
     assert f"└ {foreground[0][:9]}" in table and f"  └ {nested[0][:9]}" in table and " main " in table, table
+    # The session's tree: each subagent with the Agent call that started it.
+    tree = json.loads(subprocess.run([binary(), "agents", "--json"], env=env, capture_output=True, text=True, check=True).stdout)
+    agents = {a.get("id") or "main": a for a in tree["agents"]}
+    assert set(agents) == {"main", foreground[0], nested[0], background[0]}
+    fg, ne, bg = agents[foreground[0]], agents[nested[0]], agents[background[0]]
+    assert (fg["description"], fg["prompt"], fg["type"], fg["background"], fg.get("parent")) == ("Look around", FOREGROUND, "general-purpose", False, None)
+    assert (ne["description"], ne["parent"], ne["toolCallID"]) == ("Count lines", foreground[0], "toolu_nested")
+    assert (bg["description"], bg["background"], bg["toolCallID"]) == ("Check tests", True, "toolu_bg")
+    for agent, sent in ((a, upstream.usage[a]) for a in agents):
+        assert agents[agent]["requests"] == sent["requests"] and agents[agent]["inputTokens"] == sent["input"], agent
+    text = subprocess.run([binary(), "agents"], env=env, capture_output=True, text=True, check=True).stdout
+    assert f"  └ {foreground[0]}" in text and f"    └ {nested[0]}" in text and f"└ {background[0]} (background)" in text, text
+    said = mcp_call(env, "agent_breakdown")
+    assert f'subagent {nested[0]} (general-purpose) "Count lines", started by subagent {foreground[0]}' in said, said
+    assert said.index("main agent") < said.index(f"subagent {foreground[0]}")  # the main agent spent the most here
 
 
 class CompactingUpstream:

@@ -20,6 +20,19 @@ public enum ClaudeCodeStructure {
     /// How the first request after a compaction starts its conversation (2.1.332).
     static let continuationStart = "This session is being continued from a previous conversation that ran out of context."
 
+    /// The tool the main agent (or a subagent) starts a subagent with (2.1.332).
+    public static let agentTool = "Agent"
+    /// A subagent's report, as the `Agent` call's result, names it on a line of its own:
+    /// `agentId: ab1dc19fb980eca3b (use SendMessage …)`; a background one's launch result does too (2.1.332).
+    static let handBackMark = "agentId: "
+
+    /// The subagent a tool result names (its hand-back or its background launch), if any.
+    public static func handedBackAgent(in text: String) -> String? {
+        guard let range = text.range(of: handBackMark) else { return nil }
+        let id = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber }
+        return id.isEmpty ? nil : String(id)
+    }
+
     /// What a request was sent for; `requestKind` on the exchange, beside Codex's own kinds.
     public enum Purpose: String, Sendable, CaseIterable {
         case turn

@@ -1,0 +1,116 @@
+import Foundation
+import Proxy
+
+/// The agents of one Claude Code session: the main agent and each subagent, with what started it (the
+/// `Agent` tool call: its type, description, prompt and whether it ran in the background), its parent,
+/// and what it spent.
+public struct AgentTree: Sendable, Codable, Equatable {
+    public struct Agent: Sendable, Codable, Equatable {
+        /// nil for the main agent.
+        public var id: String?
+        public var parent: String?
+        /// From the `Agent` call that started it (`general-purpose`, `Explore`, `Plan`, …).
+        public var type: String?
+        public var description: String?
+        public var prompt: String?
+        public var background: Bool?
+        /// The exchange whose answer made the `Agent` call, and the call's id.
+        public var spawnedBy: String?
+        public var toolCallID: String?
+        public var requests = 0
+        public var inputTokens = 0
+        public var outputTokens = 0
+        public var cacheReadTokens = 0
+        public var costUSD = 0.0
+        public var apiEquivalentUSD = 0.0
+        /// Compaction requests it sent.
+        public var compactions = 0
+    }
+
+    public var session: String
+    /// The main agent first, then the subagents in the order they started.
+    public var agents: [Agent]
+
+    /// One `Agent` call an answer made.
+    struct Spawn {
+        var exchangeID: String
+        var callID: String
+        var caller: String?
+        var type, description, prompt: String?
+        var background: Bool?
+    }
+
+    public static func of(session: String, exchanges: [Exchange]) -> AgentTree {
+        let ordered = exchanges.filter { $0.phase == .finished }.sorted { $0.id < $1.id }
+        var spawns: [Spawn] = []
+        var handedBack: [String: String] = [:]  // Agent call id → the subagent id its result names
+        for exchange in ordered {
+            for call in exchange.response.toolCalls where call.name == ClaudeCodeStructure.agentTool {
+                let input = JSON.object(Array(call.arguments.utf8))
+                spawns.append(Spawn(exchangeID: exchange.id, callID: call.id, caller: exchange.agent?.id, type: input?.string("subagent_type"),
+                                    description: input?.string("description"), prompt: input?.string("prompt"),
+                                    background: input?.bool("run_in_background")))
+            }
+            for message in exchange.conversation?.messages ?? [] {
+                for block in message.blocks where block.kind == .toolResult {
+                    if let id = block.toolID, let agent = ClaudeCodeStructure.handedBackAgent(in: block.text) { handedBack[id] = agent }
+                }
+            }
+        }
+        var main = Agent()
+        var subagents: [String: Agent] = [:]
+        var order: [String] = []
+        var used = Set<String>()
+        for exchange in ordered {
+            guard let ref = exchange.agent else {
+                add(exchange, to: &main)
+                continue
+            }
+            if subagents[ref.id] == nil {
+                var agent = Agent(id: ref.id, parent: ref.parent)
+                // Its `Agent` call: the one whose result names it, else the caller's call with its prompt,
+                // else the caller's next call not yet matched.
+                let first = exchange.conversation?.userPrompts.first?.trimmingCharacters(in: .whitespacesAndNewlines)
+                let candidates = spawns.filter { !used.contains($0.callID) && $0.caller == ref.parent }
+                let spawn = spawns.first { handedBack[$0.callID] == ref.id }
+                    ?? candidates.first { $0.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) == first && first != nil }
+                    ?? candidates.first { $0.exchangeID < exchange.id }
+                if let spawn {
+                    used.insert(spawn.callID)
+                    agent.type = spawn.type
+                    agent.description = spawn.description
+                    agent.prompt = spawn.prompt
+                    agent.background = spawn.background
+                    agent.spawnedBy = spawn.exchangeID
+                    agent.toolCallID = spawn.callID
+                }
+                subagents[ref.id] = agent
+                order.append(ref.id)
+            }
+            add(exchange, to: &subagents[ref.id]!)
+        }
+        return AgentTree(session: session, agents: [main] + order.map { subagents[$0]! })
+    }
+
+    static func add(_ exchange: Exchange, to agent: inout Agent) {
+        agent.requests += 1
+        if let usage = exchange.usage {
+            agent.inputTokens += usage.inputTokens
+            agent.outputTokens += usage.outputTokens
+            agent.cacheReadTokens += usage.cacheReadTokens
+        }
+        if let cost = exchange.cost?.total {
+            agent.costUSD += cost
+            if exchange.billing == .subscription { agent.apiEquivalentUSD += cost }
+        }
+        if exchange.requestKind.flatMap(ClaudeCodeStructure.Purpose.init(rawValue:))?.isCompaction == true { agent.compactions += 1 }
+    }
+}
+
+extension HistoryStore {
+    /// The agent tree of `session`, from its stored exchanges.
+    public func agentTree(session: String, limit: Int = 100_000) throws -> AgentTree {
+        let ids = try recent(limit: limit, session: session).map(\.id)
+        return AgentTree.of(session: session, exchanges: try exchangesWithConversations(ids: ids))
+    }
+}
