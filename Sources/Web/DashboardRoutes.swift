@@ -83,6 +83,13 @@ public struct Dashboard: Sendable {
                 return try JSONResponse.encode(try history.cacheReport(session: key, prices: prices, limit: 1000))
             }
         }
+        api.get("sessions/:key/agents") { _, context -> Response in
+            let key = try context.parameters.require("key")
+            return try await answer {
+                guard let history else { return JSONResponse.error(.notFound, "no history") }
+                return try JSONResponse.encode(try history.agentTree(session: key, limit: 5000))
+            }
+        }
         api.get("sessions") { request, _ -> Response in
             let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1000)
             return try await answer { try JSONResponse.encode(try history?.sessions(limit: limit, titles: titles) ?? []) }

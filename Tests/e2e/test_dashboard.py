@@ -117,7 +117,7 @@ def test_signed_in_traffic_shows_its_cost_as_the_api_equivalent(proxy, mock, bro
     browser.get(f"{proxy.url}/?token={proxy.token}")
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr:not(.inflight)")) == 2)
     each = (1000 * 3 + 100 * 15) / 1e6  # $3 in, $15 out per million
-    costs = browser.execute_script("return [...document.querySelectorAll('#rows tr')].map(tr => [tr.children[11].textContent, tr.children[11].title])")
+    costs = browser.execute_script("return [...document.querySelectorAll('#rows tr')].map(tr => [tr.children[12].textContent, tr.children[12].title])")
     assert costs == [[f"≈${each:.6f}", "≈ API-equivalent: signed-in (subscription) traffic is not billed per token; this is what the API would charge for it."],
                      [f"${each:.6f}", ""]]
     totals = browser.find_element(By.ID, "totals").text
@@ -177,6 +177,40 @@ def test_the_limits_panel_shows_each_window_and_budget_and_follows_new_readings(
         assert console_errors(browser) == []
     finally:
         proxy.stop()
+
+
+def test_the_session_view_draws_the_agent_tree_and_marks_the_compaction(proxy, mock, browser):
+    import json
+    from selenium.webdriver.common.by import By
+    session = "dash-agents-1"
+    headers = {"User-Agent": "claude-cli/2.1.332 (external, cli)", "X-Claude-Code-Session-Id": session}
+    main = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0, default_headers=headers)
+    sub = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0,
+                              default_headers=dict(headers, **{"x-claude-code-agent-id": "ab1dc19fb980eca3b"}))
+    call = {"id": "toolu_agent1", "name": "Agent", "input": {"description": "Survey the repo", "prompt": "List the files and report.",
+                                                             "subagent_type": "Explore", "run_in_background": False}}
+    usage = anthropic_usage(input_tokens=1000, output_tokens=100)
+    mock.enqueue(stream_reply(anthropic_stream_events(tool_use=call, start_usage=usage, final_usage=usage)))
+    with main.messages.stream(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "look around"}]) as s:
+        s.get_final_message()
+    sub.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "List the files and report."}])
+    ask = "CRITICAL: Respond with TEXT ONLY. Do NOT call any tools.\n\nSummarise the conversation in <summary> tags."
+    main.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "look around"},
+                                                                                {"role": "assistant", "content": "Done."},
+                                                                                {"role": "user", "content": [{"type": "text", "text": ask}]}])
+    proxy.wait_exchange(count=3)
+    browser.get(f"{proxy.url}/?token={proxy.token}")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 3)
+    agents = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#rows td.agent")]
+    assert agents == ["maincompaction", "└ ab1dc19fb", "main"], agents  # the kind is a tag beside the agent
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'#session option[value="{session}"]'))
+    browser.execute_script(f"const s = document.getElementById('session'); s.value = '{session}'; s.dispatchEvent(new Event('change'));")
+    panel = wait(browser, lambda d: d.find_element(By.ID, "agents-panel").is_displayed() and d.find_element(By.ID, "agents-panel"))
+    sub_row = panel.find_element(By.CSS_SELECTOR, '[data-agent="ab1dc19fb980eca3b"]').text
+    assert "Explore" in sub_row and "Survey the repo" in sub_row and sub_row.endswith(" 1 12 5 $0.000111"), sub_row  # its one request, at the mock's default usage
+    assert "1 compaction" in panel.find_element(By.CSS_SELECTOR, '[data-agent="main"]').text
+    shot(browser, "agents")
+    assert console_errors(browser) == []
 
 
 def test_diff_and_summary_views(proxy, mock, browser):

@@ -25,6 +25,14 @@ function statusCell(row) {
   return el("td", { class: ok ? "status-ok" : "status-err", text: label, title: row.errorMessage || "" });
 }
 
+// "main", or a subagent's id indented under the agent that started it; a compaction marked.
+function agentCell(row) {
+  const who = row.agentID ? `${row.parentAgentID ? "\u00a0\u00a0" : ""}└ ${row.agentID.slice(0, 9)}` : row.client === "claude-code" ? "main" : "";
+  const kind = row.requestKind && row.requestKind !== "turn" ? row.requestKind.replace("_", " ") : "";
+  return el("td", { class: "agent" + (row.agentID ? " subagent" : ""), title: row.agentID ? `subagent ${row.agentID}${row.parentAgentID ? ", started by " + row.parentAgentID : ""}` : "" },
+    who, kind ? el("span", { class: "tag" + (kind.startsWith("compaction") || kind === "post compaction" ? " changed" : ""), text: kind }) : null);
+}
+
 function rowNode(row) {
   const u = row.usage;
   const estimated = u && u.outputEstimated;
@@ -33,6 +41,7 @@ function rowNode(row) {
     statusCell(row),
     el("td", { text: row.model || "–" }),
     el("td", { text: row.client }),
+    agentCell(row),
     el("td", { class: "num", text: seconds(row.ttft) }),
     el("td", { class: "num", text: seconds(row.duration) }),
     el("td", { class: "num", text: tokens(u?.inputTokens) }),
@@ -104,6 +113,26 @@ function renderTotals() {
       document.getElementById("totals").prepend(card(s.title || s.key, `${s.requests} requests in session · ${cost(s.costUSD, s.apiEquivalentUSD)} · started ${time(s.startedAt)}`));
     }).catch(() => {});
   }
+}
+
+async function renderAgentsPanel() {
+  const panel = document.getElementById("agents-panel");
+  if (!state.filters.session) { panel.hidden = true; return; }
+  const tree = await api(`/api/sessions/${encodeURIComponent(state.filters.session)}/agents`);
+  if (tree.agents.length < 2) { panel.hidden = true; return; }
+  const depth = (agent) => { let d = 0, p = agent.parent; while (p && d < 8) { d++; p = tree.agents.find((a) => a.id === p)?.parent; } return agent.id ? d + 1 : 0; };
+  const ordered = [tree.agents[0]];
+  const visit = (parent) => { for (const a of tree.agents) if (a.id && (a.parent || null) === parent) { ordered.push(a); visit(a.id); } };
+  visit(null);
+  for (const a of tree.agents) if (!ordered.includes(a)) ordered.push(a);
+  panel.hidden = false;
+  panel.replaceChildren(el("b", { text: "Agents" }), ` · the main agent and ${tree.agents.length - 1} subagents`,
+    el("table", { class: "agent-tree" }, el("tr", {}, ["agent", "type", "description", "requests", "in", "out", "cost"].map((h) => el("th", { text: h }))),
+      ordered.map((a) => el("tr", { "data-agent": a.id || "main" },
+        el("td", { text: a.id ? `${"\u00a0\u00a0".repeat(depth(a) - 1)}└ ${a.id}${a.background ? " (background)" : ""}` : "main" }),
+        el("td", { text: a.type || "" }), el("td", { text: a.description || "", title: a.prompt || "" }),
+        el("td", { text: a.requests }), el("td", { text: tokens(a.inputTokens) }), el("td", { text: tokens(a.outputTokens) }),
+        el("td", { text: cost(a.costUSD, a.apiEquivalentUSD) + (a.compactions ? ` · ${a.compactions} compaction${a.compactions > 1 ? "s" : ""}` : "") })))));
 }
 
 async function renderCachePanel() {
@@ -224,6 +253,7 @@ function init() {
       state.filters[id] = event.target.value;
       load().catch(reportError);
       renderCachePanel().catch(() => {});
+      renderAgentsPanel().catch(() => {});
     });
   }
   for (const b of document.querySelectorAll(".bar .tabs button")) b.addEventListener("click", () => switchView(b.dataset.view));
