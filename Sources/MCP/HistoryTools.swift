@@ -184,6 +184,8 @@ public struct HistoryTools: Sendable {
         }
         head += " · " + (row.costUSD.map { usd($0, apiEquivalent: row.apiEquivalent ? $0 : 0) } ?? (row.usage == nil ? "no usage" : "unpriced"))
         head += " · id \(row.id)"
+        if let agent = row.agentID { head += " · subagent \(agent)" + (row.parentAgentID.map { " (started by \($0))" } ?? "") }
+        if let kind = row.requestKind, kind != "turn" { head += " · \(kind.replacingOccurrences(of: "_", with: " "))" }
         var lines = [head]
         if let prompt = row.prompt { lines.append("   prompt: \"\(PromptText.preview(prompt, limit: 240))\"") }
         if !row.toolNames.isEmpty { lines.append("   tool calls: \(row.toolNames.joined(separator: ", "))") }

@@ -117,6 +117,8 @@ def test_each_request_is_attributed_to_the_agent_that_sent_it(claude_env, mock):
     said = mcp_call(env, "agent_breakdown")
     assert f'subagent {nested[0]} (general-purpose) "Count lines", started by subagent {foreground[0]}' in said, said
     assert said.index("main agent") < said.index(f"subagent {foreground[0]}")  # the main agent spent the most here
+    recent = mcp_call(env, "recent_requests", {"limit": 20})
+    assert f"· subagent {nested[0]} (started by {foreground[0]})" in recent, recent
 
 
 class CompactingUpstream:
@@ -164,6 +166,7 @@ def test_an_auto_compaction_its_retry_and_the_request_after_are_marked_and_expla
     assert after["verdict"] == "miss" and after["cause"]["kind"] == "compaction", after
     assert after["lostTokens"] == 5200  # what it could have read of its own prompt: all of it
     assert all(e["cause"]["kind"] != "prefix_changed" for e in report["events"] if e.get("cause")), report["events"]
+    assert "· compaction retry" in mcp_call(env, "recent_requests", {"limit": 10})
     table = subprocess.run([binary(), "requests"], env=env, capture_output=True, text=True, check=True).stdout
     assert "main [compaction]" in table and "main [compaction retry]" in table and "main [post compaction]" in table, table
 
