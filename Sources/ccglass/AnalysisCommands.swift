@@ -3,18 +3,29 @@ import Exporters
 import Foundation
 import Proxy
 
-/// `ccglass cache [SESSION]`: why the prompt cache missed, and what it cost.
-struct CacheCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cache", abstract: "Explain a session's prompt-cache misses and what they cost.")
-
+/// A session named on the command line, or the most recent one; and whether to answer in JSON.
+struct SessionSelection: ParsableArguments {
     @OptionGroup var history: HistoryOptions
     @Argument(help: "Session (default: the most recent one).") var session: String?
     @Flag(help: "JSON for scripts.") var json = false
 
-    func run() throws {
+    func open() throws -> (HistoryStore, String) {
         let store = try history.open()
         guard let key = try session ?? store.latestSessionKey() else { throw ValidationError("no sessions recorded yet") }
-        let (prices, _) = PriceTable.load(home: Home.directory(override: history.dataDir))
+        return (store, key)
+    }
+}
+
+/// `ccglass cache [SESSION]`: why the prompt cache missed, and what it cost.
+struct CacheCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cache", abstract: "Explain a session's prompt-cache misses and what they cost.")
+
+    @OptionGroup var selection: SessionSelection
+
+    func run() throws {
+        let (store, key) = try selection.open()
+        let json = selection.json
+        let (prices, _) = PriceTable.load(home: Home.directory(override: selection.history.dataDir))
         let report = try store.cacheReport(session: key, prices: prices)
         if json { return try printJSON(report) }
         guard report.exchanges > 0 else { return print("No exchanges with usage in session \(key).") }
@@ -73,15 +84,12 @@ struct ContextCommand: ParsableCommand {
 struct AgentsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "agents", abstract: "Show a session's main agent and subagents, with the tokens and cost of each.")
 
-    @OptionGroup var history: HistoryOptions
-    @Argument(help: "Session (default: the most recent one).") var session: String?
-    @Flag(help: "JSON for scripts.") var json = false
+    @OptionGroup var selection: SessionSelection
 
     func run() throws {
-        let store = try history.open()
-        guard let key = try session ?? store.latestSessionKey() else { throw ValidationError("no sessions recorded yet") }
+        let (store, key) = try selection.open()
         let tree = try store.agentTree(session: key)
-        if json { return try printJSON(tree) }
+        if selection.json { return try printJSON(tree) }
         print("Session \(key): \(tree.agents.count - 1) subagent\(tree.agents.count == 2 ? "" : "s")")
         var table = TextTable(["agent", "type", "description", "requests", "in", "out", "cache read", "cost"])
         for agent in Self.depthFirst(tree.agents) {

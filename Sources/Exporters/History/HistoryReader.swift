@@ -108,9 +108,7 @@ extension HistoryStore {
             """
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT grp, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
-                    SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd), SUM(unpriced),
-                    TOTAL(api_equivalent_usd)
+                SELECT grp, \(Self.groupTotals)
                 FROM (
                     SELECT \(bucketGroup) AS grp, \(sums) FROM usage_bucket WHERE bucket >= ? AND bucket < ?
                     UNION ALL \(sliver)
@@ -128,9 +126,7 @@ extension HistoryStore {
         let names = HistorySchema.bucketSums
         return try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT grp, SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
-                    SUM(cache_write_5m_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd), SUM(unpriced),
-                    TOTAL(api_equivalent_usd)
+                SELECT grp, \(Self.groupTotals)
                 FROM (
                     SELECT session_key || ' · ' || CASE WHEN agent_id IS NULL THEN 'main' ELSE 'subagent ' || agent_id END AS grp,
                         \(zip(values, names).map { "\($0) AS \($1)" }.joined(separator: ", "))
@@ -141,6 +137,12 @@ extension HistoryStore {
             .map(Self.usageRow)
         }
     }
+
+    /// The totals of one `grp` of bucket-shaped rows, in `usageRow`'s order.
+    static let groupTotals = """
+        SUM(requests), SUM(errors), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens), SUM(cache_write_5m_tokens),
+        SUM(cache_write_1h_tokens), SUM(reasoning_tokens), TOTAL(cost_usd), SUM(unpriced), TOTAL(api_equivalent_usd)
+        """
 
     static func usageRow(_ row: Row) -> UsageRow {
         UsageRow(group: row[0] ?? "", requests: row[1], errors: row[2], inputTokens: row[3], outputTokens: row[4],
