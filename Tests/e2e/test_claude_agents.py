@@ -117,6 +117,15 @@ def test_each_request_is_attributed_to_the_agent_that_sent_it(claude_env, mock):
     said = mcp_call(env, "agent_breakdown")
     assert f'subagent {nested[0]} (general-purpose) "Count lines", started by subagent {foreground[0]}' in said, said
     assert said.index("main agent") < said.index(f"subagent {foreground[0]}")  # the main agent spent the most here
+    # In the trace, each subagent's requests are children of the Agent tool span that started it.
+    from test_exporters import attrs, read_spans
+    spans = read_spans(env["CCGLASS_HOME"])
+    tool_span = {attrs(s)["gen_ai.tool.call.id"]: s.span_id for s in spans if s.name == "execute_tool Agent"}
+    assert set(tool_span) == {"toolu_fg", "toolu_nested", "toolu_bg"}, set(tool_span)
+    for agent, call in ((foreground[0], "toolu_fg"), (nested[0], "toolu_nested"), (background[0], "toolu_bg")):
+        chats = [s for s in spans if s.name.startswith("chat ") and attrs(s).get("gen_ai.agent.id") == agent]
+        assert chats and all(s.parent_span_id == tool_span[call] for s in chats), agent
+    assert all(not s.parent_span_id for s in spans if s.name.startswith("chat ") and "gen_ai.agent.id" not in attrs(s))
     recent = mcp_call(env, "recent_requests", {"limit": 20})
     assert f"· subagent {nested[0]} (started by {foreground[0]})" in recent, recent
 

@@ -5,11 +5,15 @@ import Proxy
 /// Turns finished exchanges into OpenTelemetry spans: one `chat {model}` CLIENT span per exchange, all
 /// spans of an agent session in one trace, and an `execute_tool {name}` span for each tool call,
 /// inferred from the `tool_use` in one response to the `tool_result` in the next request, so the agent
-/// loop reads as a timeline. Not thread-safe: one exporter task owns it.
+/// loop reads as a timeline. A Claude Code subagent's chat spans are children of the `Agent` tool span
+/// that started it. Not thread-safe: one exporter task owns it.
 struct SpanBuilder {
     /// Include prompts and completions (`gen_ai.input.messages`, …); off by default, as the spec says.
     var captureContent = false
     private var pending: [String: [String: PendingCall]] = [:]
+    /// Per session: the `Agent` calls made so far, and the call each subagent was started by.
+    private var agentCalls: [String: [AgentCall]] = [:]
+    private var subagentCalls: [String: [String: String]] = [:]
     private var sessionOrder: [String] = []
     static let maxSessions = 1000
 
@@ -17,6 +21,13 @@ struct SpanBuilder {
         let call: ToolCall
         let parentSpanID: String
         let issuedAt: Date
+    }
+
+    /// A Claude Code `Agent` call: the subagent it starts is a child of its tool span.
+    private struct AgentCall {
+        let callID: String
+        let caller: String?
+        let prompt: String?
     }
 
     init(captureContent: Bool = false) {
@@ -29,8 +40,9 @@ struct SpanBuilder {
         let spanID = Self.spanID(exchange.id)
         let start = exchange.startedAt
         let end = start.addingTimeInterval(exchange.timings.end ?? 0)
-        var spans = [chatSpan(exchange, traceID: traceID, spanID: spanID, end: end)]
         let session = exchange.sessionKey ?? ""
+        let parent = session.isEmpty ? nil : spawningCall(of: exchange, session: session).map { Self.spanID("tool:" + $0) }
+        var spans = [chatSpan(exchange, traceID: traceID, spanID: spanID, parentSpanID: parent, end: end)]
         if !session.isEmpty {
             var calls = pending[session] ?? [:]
             for id in exchange.request.toolResultIDs {
@@ -39,6 +51,11 @@ struct SpanBuilder {
             }
             for call in exchange.response.toolCalls where !call.id.isEmpty {
                 calls[call.id] = PendingCall(call: call, parentSpanID: spanID, issuedAt: end)
+                if call.name == ClaudeCodeStructure.agentTool {
+                    let prompt = JSON.object(Array(call.arguments.utf8))?.string("prompt").map { PromptText.preview($0, limit: 280) }
+                    agentCalls[session, default: []].append(AgentCall(callID: call.id, caller: exchange.agent?.id, prompt: prompt))
+                    if agentCalls[session]!.count > 256 { agentCalls[session]!.removeFirst() }
+                }
             }
             remember(session, calls)
         }
@@ -48,11 +65,28 @@ struct SpanBuilder {
     private mutating func remember(_ session: String, _ calls: [String: PendingCall]) {
         if pending.updateValue(calls, forKey: session) == nil {
             sessionOrder.append(session)
-            if sessionOrder.count > Self.maxSessions { pending.removeValue(forKey: sessionOrder.removeFirst()) }
+            if sessionOrder.count > Self.maxSessions {
+                let oldest = sessionOrder.removeFirst()
+                pending.removeValue(forKey: oldest)
+                agentCalls.removeValue(forKey: oldest)
+                subagentCalls.removeValue(forKey: oldest)
+            }
         }
     }
 
-    private func chatSpan(_ exchange: Exchange, traceID: String, spanID: String, end: Date) -> OTLP.Span {
+    /// The `Agent` call that started the subagent sending `exchange`: the one it was matched to before,
+    /// else its starter's call with the prompt it opens with, else its starter's oldest unmatched call.
+    private mutating func spawningCall(of exchange: Exchange, session: String) -> String? {
+        guard let agent = exchange.agent else { return nil }
+        if let known = subagentCalls[session]?[agent.id] { return known }
+        let taken = Set(subagentCalls[session]?.values.map { $0 } ?? [])
+        let candidates = (agentCalls[session] ?? []).filter { $0.caller == agent.parent && !taken.contains($0.callID) }
+        guard let call = candidates.first(where: { $0.prompt != nil && $0.prompt == exchange.request.firstPrompt }) ?? candidates.first else { return nil }
+        subagentCalls[session, default: [:]][agent.id] = call.callID
+        return call.callID
+    }
+
+    private func chatSpan(_ exchange: Exchange, traceID: String, spanID: String, parentSpanID: String?, end: Date) -> OTLP.Span {
         typealias KV = OTLP.KeyValue
         var attributes = [
             KV(GenAI.operationName, .string(exchange.operationName)),
@@ -100,7 +134,7 @@ struct SpanBuilder {
         if captureContent { attributes += SpanContent.attributes(exchange) }
         let failed = exchange.errorType != nil
         return OTLP.Span(
-            traceId: traceID, spanId: spanID, parentSpanId: nil,
+            traceId: traceID, spanId: spanID, parentSpanId: parentSpanID,
             name: "\(exchange.operationName) \(exchange.request.model ?? exchange.response.model ?? "unknown")",
             kind: 3, startTimeUnixNano: OTLP.nanos(exchange.startedAt), endTimeUnixNano: OTLP.nanos(end),
             attributes: attributes, status: failed ? OTLP.Status(code: 2, message: exchange.errorMessage) : nil)
