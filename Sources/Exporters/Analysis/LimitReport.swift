@@ -72,8 +72,52 @@ public struct Projection: Sendable, Codable, Equatable {
     public var usedAtReset: Double?
     /// Utilization gained per hour over the readings used.
     public var perHour: Double?
-    /// The same in words, for people.
-    public var note: String
+    /// The window's reset, as its latest reading gave it.
+    public var resetsAt: Date?
+    /// Why the kind is `unknown`, when it is.
+    var unknownBecause: String?
+
+    /// The same in words, for people. Made when read: `/metrics` projects every response and needs no
+    /// words (formatting a time is the costliest step of a projection).
+    public var note: String {
+        switch kind {
+        case .unknown: return unknownBecause ?? "not enough data"
+        case .reset: return "reset \(Self.clock(resetsAt ?? Date())); the next response starts a new window"
+        case .exhausted: return "used up" + (resetsAt.map { "; resets \(Self.clock($0))" } ?? "")
+        case .lasts:
+            guard let usedAtReset else { return "" }
+            if let perHour, perHour <= 0 { return "not rising; stays at \(Self.percent(usedAtReset)) until it resets" }
+            return "at this pace it reaches \(Self.percent(usedAtReset)) when it resets" + (resetsAt.map { " \(Self.clock($0))" } ?? "")
+        case .runsOut:
+            guard let exhaustsAt else { return "" }
+            let before = resetsAt.map { " \(Self.duration($0.timeIntervalSince(exhaustsAt))) before it resets" } ?? ""
+            return "at this pace it runs out \(Self.clock(exhaustsAt))\(before)"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, exhaustsAt, usedAtReset, perHour, resetsAt, note
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        exhaustsAt = try c.decodeIfPresent(Date.self, forKey: .exhaustsAt)
+        usedAtReset = try c.decodeIfPresent(Double.self, forKey: .usedAtReset)
+        perHour = try c.decodeIfPresent(Double.self, forKey: .perHour)
+        resetsAt = try c.decodeIfPresent(Date.self, forKey: .resetsAt)
+        unknownBecause = kind == .unknown ? try c.decodeIfPresent(String.self, forKey: .note) : nil
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encodeIfPresent(exhaustsAt, forKey: .exhaustsAt)
+        try c.encodeIfPresent(usedAtReset, forKey: .usedAtReset)
+        try c.encodeIfPresent(perHour, forKey: .perHour)
+        try c.encodeIfPresent(resetsAt, forKey: .resetsAt)
+        try c.encode(note, forKey: .note)
+    }
 
     /// A pace needs two readings at least this far apart, or that far apart in utilization (beyond the
     /// providers' rounding: a burst of parallel requests moves it in seconds).
@@ -82,42 +126,39 @@ public struct Projection: Sendable, Codable, Equatable {
 
     /// `readings` oldest first, the latest last.
     public static func of(readings: [(at: Date, window: RateLimitWindow)], now: Date) -> Projection {
-        guard let last = readings.last else { return Projection(kind: .unknown, note: "no readings") }
-        if let reset = last.window.resetsAt, reset <= now {
-            return Projection(kind: .reset, note: "reset \(clock(reset)); the next response starts a new window")
+        guard let last = readings.last else { return Projection(kind: .unknown, unknownBecause: "no readings") }
+        let reset = last.window.resetsAt
+        if let reset, reset <= now { return Projection(kind: .reset, resetsAt: reset) }
+        guard let used = last.window.used else {
+            return Projection(kind: .unknown, resetsAt: reset, unknownBecause: "the provider reports no utilization for this window")
         }
-        guard let used = last.window.used else { return Projection(kind: .unknown, note: "the provider reports no utilization for this window") }
-        if last.window.exhausted { return Projection(kind: .exhausted, note: "used up" + (last.window.resetsAt.map { "; resets \(clock($0))" } ?? "")) }
+        if last.window.exhausted { return Projection(kind: .exhausted, resetsAt: reset) }
         // The current period only: a window's readings before its last reset belong to another period.
         let period = readings.filter { reading in
-            reading.window.used != nil && sameReset(reading.window.resetsAt, last.window.resetsAt)
+            reading.window.used != nil && sameReset(reading.window.resetsAt, reset)
         }
         guard let first = period.first, last.at > first.at,
               last.at.timeIntervalSince(first.at) >= minimumSpan || abs(used - first.window.used!) >= minimumRise else {
-            return Projection(kind: .unknown,
-                              note: "not enough data: a pace needs two readings of this window 5 minutes or 2 points apart")
+            return Projection(kind: .unknown, resetsAt: reset,
+                              unknownBecause: "not enough data: a pace needs two readings of this window 5 minutes or 2 points apart")
         }
         let hours = last.at.timeIntervalSince(first.at) / 3600
         let perHour = (used - first.window.used!) / hours
-        guard perHour > 0 else {
-            return Projection(kind: .lasts, usedAtReset: used, perHour: perHour, note: "not rising; stays at \(percent(used)) until it resets")
-        }
+        guard perHour > 0 else { return Projection(kind: .lasts, usedAtReset: used, perHour: perHour, resetsAt: reset) }
         let exhaustsAt = last.at.addingTimeInterval((1 - used) / perHour * 3600)
-        if let reset = last.window.resetsAt, exhaustsAt >= reset {
-            let atReset = used + perHour * reset.timeIntervalSince(last.at) / 3600
-            return Projection(kind: .lasts, usedAtReset: atReset, perHour: perHour,
-                              note: "at this pace it reaches \(percent(atReset)) when it resets \(clock(reset))")
+        if let reset, exhaustsAt >= reset {
+            return Projection(kind: .lasts, usedAtReset: used + perHour * reset.timeIntervalSince(last.at) / 3600, perHour: perHour, resetsAt: reset)
         }
-        let before = last.window.resetsAt.map { " \(duration($0.timeIntervalSince(exhaustsAt))) before it resets" } ?? ""
-        return Projection(kind: .runsOut, exhaustsAt: exhaustsAt, perHour: perHour, note: "at this pace it runs out \(clock(exhaustsAt))\(before)")
+        return Projection(kind: .runsOut, exhaustsAt: exhaustsAt, perHour: perHour, resetsAt: reset)
     }
 
-    init(kind: Kind, exhaustsAt: Date? = nil, usedAtReset: Double? = nil, perHour: Double? = nil, note: String) {
+    init(kind: Kind, exhaustsAt: Date? = nil, usedAtReset: Double? = nil, perHour: Double? = nil, resetsAt: Date? = nil, unknownBecause: String? = nil) {
         self.kind = kind
         self.exhaustsAt = exhaustsAt
         self.usedAtReset = usedAtReset
         self.perHour = perHour
-        self.note = note
+        self.resetsAt = resetsAt
+        self.unknownBecause = unknownBecause
     }
 
     /// Resets a minute apart are one period (providers round them differently from response to response).

@@ -186,17 +186,34 @@ public final class PrometheusExporter: ExchangeSink {
         }
     }
 
+    /// One window's series, looked up in the registry once.
+    private struct WindowSeries {
+        let used, reset, exhaustion: Gauge
+        let rejections: Counter
+    }
+
+    private let windowSeries = Mutex<[String: WindowSeries]>([:])
+
     /// The latest reading of each window (labelled by provider and window, never the account), its
     /// projected exhaustion, and refusals.
     func record(_ reading: RateLimitReading, of exchange: Exchange) {
         let at = exchange.respondedAt
         for window in reading.windows {
-            let labels = [("provider", exchange.provider), ("window", windows.value(window.name))]
-            if let used = window.used { registry.makeGauge(descriptor: MetricNames.limitUsed, labels: labels).set(used) }
-            if let reset = window.resetsAt { registry.makeGauge(descriptor: MetricNames.limitReset, labels: labels).set(reset.timeIntervalSince1970) }
-            let rejections = registry.makeCounter(descriptor: MetricNames.limitRejections, labels: labels)
-            if reading.refused(by: window, status: exchange.status) { rejections.increment() }
-            let key = "\(exchange.provider)|\(window.name)"
+            let name = windows.value(window.name)
+            let key = "\(exchange.provider)|\(name)"
+            let series = windowSeries.withLock { cache in
+                if let found = cache[key] { return found }
+                let labels = [("provider", exchange.provider), ("window", name)]
+                let made = WindowSeries(used: registry.makeGauge(descriptor: MetricNames.limitUsed, labels: labels),
+                                        reset: registry.makeGauge(descriptor: MetricNames.limitReset, labels: labels),
+                                        exhaustion: registry.makeGauge(descriptor: MetricNames.limitExhaustion, labels: labels),
+                                        rejections: registry.makeCounter(descriptor: MetricNames.limitRejections, labels: labels))
+                cache[key] = made
+                return made
+            }
+            if let used = window.used { series.used.set(used) }
+            if let reset = window.resetsAt { series.reset.set(reset.timeIntervalSince1970) }
+            if reading.refused(by: window, status: exchange.status) { series.rejections.increment() }
             let readings = limitReadings.withLock { all -> [(at: Date, window: RateLimitWindow)] in
                 var list = (all[key] ?? []).filter { Projection.sameReset($0.window.resetsAt, window.resetsAt) } + [(at, window)]
                 if list.count > 64 { list.removeFirst(list.count - 64) }
@@ -204,8 +221,7 @@ public final class PrometheusExporter: ExchangeSink {
                 return list
             }
             let projection = Projection.of(readings: readings, now: at)
-            registry.makeGauge(descriptor: MetricNames.limitExhaustion, labels: labels)
-                .set(projection.kind == .runsOut ? projection.exhaustsAt!.timeIntervalSince1970 : projection.kind == .exhausted ? at.timeIntervalSince1970 : 0)
+            series.exhaustion.set(projection.kind == .runsOut ? projection.exhaustsAt!.timeIntervalSince1970 : projection.kind == .exhausted ? at.timeIntervalSince1970 : 0)
         }
     }
 
