@@ -32,11 +32,22 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
 
     /// `headers` of a response that arrived at `at` (relative resets count from then); nil when none
     /// speaks of rate limits.
+    /// The header families a reading is made of; every other header is passed over without a copy
+    /// (a response carries a dozen others, and /metrics and the history read each response).
+    static let families = ["anthropic-ratelimit-", "x-ratelimit-", "x-codex-", "retry-after"].map { Array($0.utf8) }
+
+    static func isRead(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        return families.contains { prefix in
+            utf8.count >= prefix.count && zip(utf8, prefix).allSatisfy { $0 | 0x20 == $1 }  // ASCII letters to lower case
+        }
+    }
+
     public init?(headers: [HeaderField], at: Date) {
         var unified: [String: [String: String]] = [:]
         var counted: [String: [String: String]] = [:]
         var codex: [String: [String: String]] = [:]
-        for header in headers {
+        for header in headers where Self.isRead(header.name) {
             let name = header.name.lowercased()
             let value = header.value.trimmingCharacters(in: .whitespaces)
             if let rest = name.dropPrefix("anthropic-ratelimit-unified-") {
