@@ -36,6 +36,16 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
     /// (a response carries a dozen others, and /metrics and the history read each response).
     static let families = ["anthropic-ratelimit-", "x-ratelimit-", "x-codex-", "retry-after"].map { Array($0.utf8) }
 
+    /// The value without the spaces and tabs around it (Foundation's trimming bridges to NSString: a
+    /// third of a reading's cost).
+    static func trimmed(_ value: String) -> String {
+        let utf8 = value.utf8
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        guard let first = utf8.firstIndex(where: { !blank($0) }), let last = utf8.lastIndex(where: { !blank($0) }) else { return "" }
+        if first == utf8.startIndex && utf8.index(after: last) == utf8.endIndex { return value }
+        return String(value[first...last])
+    }
+
     static func isRead(_ name: String) -> Bool {
         let utf8 = name.utf8
         return families.contains { prefix in
@@ -49,7 +59,7 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
         var codex: [String: [String: String]] = [:]
         for header in headers where Self.isRead(header.name) {
             let name = header.name.lowercased()
-            let value = header.value.trimmingCharacters(in: .whitespaces)
+            let value = Self.trimmed(header.value)
             if let rest = name.dropPrefix("anthropic-ratelimit-unified-") {
                 if let (window, field) = Self.split(rest, fields: ["utilization", "reset", "status", "surpassed-threshold"]) {
                     unified[window, default: [:]][field] = value
