@@ -125,6 +125,7 @@ def test_each_request_is_attributed_to_the_agent_that_sent_it(claude_env, mock):
     for agent, call in ((foreground[0], "toolu_fg"), (nested[0], "toolu_nested"), (background[0], "toolu_bg")):
         chats = [s for s in spans if s.name.startswith("chat ") and attrs(s).get("gen_ai.agent.id") == agent]
         assert chats and all(s.parent_span_id == tool_span[call] for s in chats), agent
+        assert all(attrs(s).get("gen_ai.agent.name") == "general-purpose" for s in chats), agent
     assert all(not s.parent_span_id for s in spans if s.name.startswith("chat ") and "gen_ai.agent.id" not in attrs(s))
     recent = mcp_call(env, "recent_requests", {"limit": 20})
     assert f"· subagent {nested[0]} (started by {foreground[0]})" in recent, recent

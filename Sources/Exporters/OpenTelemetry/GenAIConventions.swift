@@ -20,6 +20,7 @@ enum GenAI {
     static let reasoningTokens = "gen_ai.usage.reasoning.output_tokens"
     static let conversationID = "gen_ai.conversation.id"
     static let agentID = "gen_ai.agent.id"
+    static let agentName = "gen_ai.agent.name"
     static let inputMessages = "gen_ai.input.messages"
     static let outputMessages = "gen_ai.output.messages"
     static let systemInstructions = "gen_ai.system_instructions"

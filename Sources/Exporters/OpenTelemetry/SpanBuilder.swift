@@ -13,7 +13,7 @@ struct SpanBuilder {
     private var pending: [String: [String: PendingCall]] = [:]
     /// Per session: the `Agent` calls made so far, and the call each subagent was started by.
     private var agentCalls: [String: [AgentCall]] = [:]
-    private var subagentCalls: [String: [String: String]] = [:]
+    private var subagentCalls: [String: [String: AgentCall]] = [:]
     private var sessionOrder: [String] = []
     static let maxSessions = 1000
 
@@ -28,6 +28,8 @@ struct SpanBuilder {
         let callID: String
         let caller: String?
         let prompt: String?
+        /// The subagent's type (`general-purpose`, `Explore`, …): its spans' `gen_ai.agent.name`.
+        let type: String?
     }
 
     init(captureContent: Bool = false) {
@@ -41,8 +43,8 @@ struct SpanBuilder {
         let start = exchange.startedAt
         let end = start.addingTimeInterval(exchange.timings.end ?? 0)
         let session = exchange.sessionKey ?? ""
-        let parent = session.isEmpty ? nil : spawningCall(of: exchange, session: session).map { Self.spanID("tool:" + $0) }
-        var spans = [chatSpan(exchange, traceID: traceID, spanID: spanID, parentSpanID: parent, end: end)]
+        let spawn = session.isEmpty ? nil : spawningCall(of: exchange, session: session)
+        var spans = [chatSpan(exchange, traceID: traceID, spanID: spanID, spawn: spawn, end: end)]
         if !session.isEmpty {
             var calls = pending[session] ?? [:]
             for id in exchange.request.toolResultIDs {
@@ -52,8 +54,10 @@ struct SpanBuilder {
             for call in exchange.response.toolCalls where !call.id.isEmpty {
                 calls[call.id] = PendingCall(call: call, parentSpanID: spanID, issuedAt: end)
                 if call.name == ClaudeCodeStructure.agentTool {
-                    let prompt = JSON.object(Array(call.arguments.utf8))?.string("prompt").map { PromptText.preview($0, limit: 280) }
-                    agentCalls[session, default: []].append(AgentCall(callID: call.id, caller: exchange.agent?.id, prompt: prompt))
+                    let input = JSON.object(Array(call.arguments.utf8))
+                    agentCalls[session, default: []].append(AgentCall(callID: call.id, caller: exchange.agent?.id,
+                                                                      prompt: input?.string("prompt").map { PromptText.preview($0, limit: 280) },
+                                                                      type: input?.string("subagent_type")))
                     if agentCalls[session]!.count > 256 { agentCalls[session]!.removeFirst() }
                 }
             }
@@ -76,17 +80,17 @@ struct SpanBuilder {
 
     /// The `Agent` call that started the subagent sending `exchange`: the one it was matched to before,
     /// else its starter's call with the prompt it opens with, else its starter's oldest unmatched call.
-    private mutating func spawningCall(of exchange: Exchange, session: String) -> String? {
+    private mutating func spawningCall(of exchange: Exchange, session: String) -> AgentCall? {
         guard let agent = exchange.agent else { return nil }
         if let known = subagentCalls[session]?[agent.id] { return known }
-        let taken = Set(subagentCalls[session]?.values.map { $0 } ?? [])
+        let taken = Set(subagentCalls[session]?.values.map(\.callID) ?? [])
         let candidates = (agentCalls[session] ?? []).filter { $0.caller == agent.parent && !taken.contains($0.callID) }
         guard let call = candidates.first(where: { $0.prompt != nil && $0.prompt == exchange.request.firstPrompt }) ?? candidates.first else { return nil }
-        subagentCalls[session, default: [:]][agent.id] = call.callID
-        return call.callID
+        subagentCalls[session, default: [:]][agent.id] = call
+        return call
     }
 
-    private func chatSpan(_ exchange: Exchange, traceID: String, spanID: String, parentSpanID: String?, end: Date) -> OTLP.Span {
+    private func chatSpan(_ exchange: Exchange, traceID: String, spanID: String, spawn: AgentCall?, end: Date) -> OTLP.Span {
         typealias KV = OTLP.KeyValue
         var attributes = [
             KV(GenAI.operationName, .string(exchange.operationName)),
@@ -115,6 +119,7 @@ struct SpanBuilder {
         add(GenAI.conversationID, exchange.sessionID.map { .string($0) })
         // A Claude Code subagent's requests name it; its parent is the subagent that started it.
         add(GenAI.agentID, exchange.agent.map { .string($0.id) })
+        add(GenAI.agentName, spawn?.type.map { .string($0) })
         add("ccglass.agent.parent_id", exchange.agent?.parent.map { .string($0) })
         add("ccglass.request.kind", exchange.requestKind.map { .string($0) })
         add(GenAI.httpStatus, exchange.status.map { .int($0) })
@@ -134,7 +139,7 @@ struct SpanBuilder {
         if captureContent { attributes += SpanContent.attributes(exchange) }
         let failed = exchange.errorType != nil
         return OTLP.Span(
-            traceId: traceID, spanId: spanID, parentSpanId: parentSpanID,
+            traceId: traceID, spanId: spanID, parentSpanId: spawn.map { Self.spanID("tool:" + $0.callID) },
             name: "\(exchange.operationName) \(exchange.request.model ?? exchange.response.model ?? "unknown")",
             kind: 3, startTimeUnixNano: OTLP.nanos(exchange.startedAt), endTimeUnixNano: OTLP.nanos(end),
             attributes: attributes, status: failed ? OTLP.Status(code: 2, message: exchange.errorMessage) : nil)
