@@ -68,7 +68,7 @@ def test_tools_are_listed_with_schemas(proxy):
     results = asyncio.run(call_all(proxy.home))
     tools = results["tools"]
     assert set(tools) == {"recent_requests", "request_detail", "list_sessions", "usage_summary", "search_requests",
-                          "cache_report", "context_breakdown", "limits"}
+                          "cache_report", "context_breakdown", "limits", "agent_breakdown"}
     assert tools["request_detail"].input_schema["required"] == ["id"]
     assert tools["search_requests"].input_schema["properties"]["query"]["type"] == "string"
     assert "model" in tools["usage_summary"].input_schema["properties"]["by"]["enum"]
