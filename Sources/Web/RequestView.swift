@@ -22,7 +22,7 @@ enum RequestView {
         } else {
             object["requestText"] = String(decoding: exchange.requestBody.prefix(textCap), as: UTF8.self)
         }
-        let encoding = exchange.responseHeaders.first { $0.name.lowercased() == "content-encoding" }?.value
+        let encoding = exchange.responseHeaders.value(of: "content-encoding")
         let decoded = ResponseBodyText.decode(exchange.responseBody, contentEncoding: encoding) ?? exchange.responseBody
         object["responseText"] = String(decoding: decoded.prefix(textCap), as: UTF8.self)
         object["responseBodyTruncated"] = exchange.responseBodyTruncated

@@ -54,7 +54,7 @@ public enum ExchangeExport {
         var object: [String: Any] = (try JSONSerialization.jsonObject(with: HistoryStore.encoder.encode(exchange))) as? [String: Any] ?? [:]
         object["earlier"] = nil  // the exchange as recorded: `continues` links to the rest
         object["requestBody"] = bodyValue(exchange.requestBody, encoding: nil)
-        object["responseBody"] = bodyValue(exchange.responseBody, encoding: header("content-encoding", in: exchange.responseHeaders))
+        object["responseBody"] = bodyValue(exchange.responseBody, encoding: exchange.responseHeaders.value(of: "content-encoding"))
         object["startedAt"] = ISO8601DateFormatter().string(from: exchange.startedAt)
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
@@ -89,8 +89,8 @@ public enum ExchangeExport {
     }
 
     static func har(_ exchange: Exchange) throws -> Data {
-        let encoding = header("content-encoding", in: exchange.responseHeaders)
-        var content: [String: Any] = ["size": exchange.responseBytes, "mimeType": header("content-type", in: exchange.responseHeaders) ?? ""]
+        let encoding = exchange.responseHeaders.value(of: "content-encoding")
+        var content: [String: Any] = ["size": exchange.responseBytes, "mimeType": exchange.responseHeaders.value(of: "content-type") ?? ""]
         switch bodyValue(exchange.responseBody, encoding: encoding) {
         case let text as String: content["text"] = text
         case let wrapped as [String: String]:
@@ -108,7 +108,7 @@ public enum ExchangeExport {
                 "method": exchange.method, "url": exchange.upstreamURL, "httpVersion": "HTTP/1.1", "cookies": [],
                 "headers": requestHeaders(exchange).map { ["name": $0.name, "value": $0.value] },
                 "queryString": query,
-                "postData": ["mimeType": header("content-type", in: exchange.requestHeaders) ?? "application/json",
+                "postData": ["mimeType": exchange.requestHeaders.value(of: "content-type") ?? "application/json",
                              "text": String(decoding: exchange.requestBody, as: UTF8.self)],
                 "headersSize": -1, "bodySize": exchange.requestBytes,
             ] as [String: Any],
@@ -124,10 +124,6 @@ public enum ExchangeExport {
         let har: [String: Any] = ["log": ["version": "1.2", "creator": ["name": "ccglass", "version": CCGlassVersion.current],
                                           "entries": [entry]] as [String: Any]]
         return try JSONSerialization.data(withJSONObject: har, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    }
-
-    static func header(_ name: String, in headers: [HeaderField]) -> String? {
-        headers.first { $0.name.lowercased() == name }?.value
     }
 
     /// Text when the (decoded) body is UTF-8, else `{"base64": …}`.

@@ -181,6 +181,13 @@ public struct HeaderField: Sendable, Codable, Equatable {
     }
 }
 
+extension [HeaderField] {
+    /// The first value of the header `name` (lower case), names compared without case as HTTP does.
+    public func value(of name: String) -> String? {
+        first { $0.name.lowercased() == name }?.value
+    }
+}
+
 /// Offsets from the start of an exchange, in seconds.
 public struct Timings: Sendable, Codable, Equatable {
     /// Upstream's status line and headers arrived.

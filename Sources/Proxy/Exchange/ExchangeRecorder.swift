@@ -76,7 +76,7 @@ final class ExchangeRecorder: Sendable {
         var (body, format, target, headers) = state.withLock { ($0.requestBody, $0.exchange.format, $0.exchange.target, $0.exchange.requestHeaders) }
         var decodedFrom: String?
         var undecodable = false
-        if let coding = headers.first(where: { $0.name.lowercased() == "content-encoding" })?.value {
+        if let coding = headers.value(of: "content-encoding") {
             do {
                 if let decoded = try RequestBodyCoding.decode(body, contentEncoding: coding) {
                     body = decoded

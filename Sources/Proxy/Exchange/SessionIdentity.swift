@@ -9,7 +9,7 @@ public enum SessionIdentity {
     /// `session_id`, or the older `user_…_session_<uuid>`), else nil.
     public static func session(headers: [HeaderField], request: RequestSummary) -> String? {
         for name in Self.headers {
-            if let value = headers.first(where: { $0.name.lowercased() == name })?.value, !value.isEmpty {
+            if let value = headers.value(of: name), !value.isEmpty {
                 return value
             }
         }

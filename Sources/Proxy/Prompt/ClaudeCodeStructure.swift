@@ -48,7 +48,7 @@ public enum ClaudeCodeStructure {
     /// The subagent that sent a request, from its headers; nil for the main agent.
     public static func agent(headers: [HeaderField]) -> AgentRef? {
         func value(_ name: String) -> String? {
-            headers.first { $0.name.lowercased() == name }.map { $0.value.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            headers.value(of: name).map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         }
         guard let id = value(agentHeader) else { return nil }
         return AgentRef(id: id, parent: value(parentHeader))

@@ -30,8 +30,6 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
 
     public func window(_ name: String) -> RateLimitWindow? { windows.first { $0.name == name } }
 
-    /// `headers` of a response that arrived at `at` (relative resets count from then); nil when none
-    /// speaks of rate limits.
     /// The header families a reading is made of; every other header is passed over without a copy
     /// (a response carries a dozen others, and /metrics and the history read each response).
     static let families = ["anthropic-ratelimit-", "x-ratelimit-", "x-codex-", "retry-after"].map { Array($0.utf8) }
@@ -53,6 +51,8 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
         }
     }
 
+    /// `headers` of a response that arrived at `at` (relative resets count from then); nil when none
+    /// speaks of rate limits.
     public init?(headers: [HeaderField], at: Date) {
         var unified: [String: [String: String]] = [:]
         var counted: [String: [String: String]] = [:]
