@@ -34,11 +34,9 @@ enum RequestView {
     /// shell variables the user fills in (the only part the shell expands).
     static func curl(_ exchange: Exchange) -> String {
         var parts = ["curl", "-N", shellQuote(exchange.upstreamURL), "-X", exchange.method]
-        for header in exchange.requestHeaders {
+        for header in exchange.requestHeadersForBody {
             let name = header.name.lowercased()
             if ["host", "content-length", "connection", "accept-encoding"].contains(name) { continue }
-            // The body was recorded decoded: replayed as it is, it is no longer compressed.
-            if name == "content-encoding" && exchange.requestContentEncoding != nil { continue }
             let variable: String? = name == "x-api-key" ? "$ANTHROPIC_API_KEY"
                 : name == "authorization" ? "Bearer $API_KEY"
                 : SecretRedaction.isSecret(header: name) ? "$SECRET" : nil

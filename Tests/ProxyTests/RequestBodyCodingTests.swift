@@ -48,7 +48,8 @@ import Testing
         let compressed = Self.zstd(Self.body)
         let exchange = Exchange(id: ExchangeID.make(), startedAt: Date(), provider: Provider.presets[1], method: "POST", target: "/codex/responses",
                                 format: .openAIResponses, userAgent: "codex_exec/0.147.0",
-                                requestHeaders: [HeaderField("content-encoding", "zstd"), HeaderField("content-type", "application/json")])
+                                requestHeaders: [HeaderField("content-encoding", "zstd"), HeaderField("content-type", "application/json"),
+                                                 HeaderField("Content-Length", String(compressed.count))])
         let recorder = ExchangeRecorder(exchange: exchange, started: .now, context: context)
         recorder.requestChunk(ByteBuffer(bytes: compressed))
         recorder.requestEnded()
@@ -60,6 +61,8 @@ import Testing
         #expect(recorded.request.model == "gpt-5.5" && recorded.request.parsed)
         #expect(recorded.requestBody == Self.body && recorded.requestContentEncoding == "zstd")
         #expect(recorded.requestBytes == compressed.count)
+        // What an export or a replay sends with the decoded body: no coding, its own length.
+        #expect(recorded.requestHeadersForBody == [HeaderField("content-type", "application/json"), HeaderField("Content-Length", String(Self.body.count))])
         #expect(failures.count(.parse) == 0 && failures.count(.decode) == 0)
     }
 }

@@ -21,7 +21,7 @@ public enum ExchangeExport {
     /// compressed; a request ccglass kept decoded is written decoded, its headers saying so).
     static func raw(_ exchange: Exchange) -> Data {
         var out = Data("\(exchange.method) \(exchange.upstreamURL) HTTP/1.1\r\n".utf8)
-        for header in requestHeaders(exchange) { out.append(Data("\(header.name): \(header.value)\r\n".utf8)) }
+        for header in exchange.requestHeadersForBody { out.append(Data("\(header.name): \(header.value)\r\n".utf8)) }
         out.append(Data("\r\n".utf8))
         out.append(exchange.requestBody)
         out.append(Data("\r\n\r\n".utf8))
@@ -34,19 +34,6 @@ public enum ExchangeExport {
             out.append(Data("(no response: \(exchange.errorMessage ?? exchange.outcome?.rawValue ?? "in flight"))\r\n".utf8))
         }
         return out
-    }
-
-    /// The request's headers as they fit the stored body: one kept decoded loses its `Content-Encoding`
-    /// and gets its decoded length.
-    static func requestHeaders(_ exchange: Exchange) -> [HeaderField] {
-        guard exchange.requestContentEncoding != nil else { return exchange.requestHeaders }
-        return exchange.requestHeaders.compactMap { header in
-            switch header.name.lowercased() {
-            case "content-encoding": return nil
-            case "content-length": return HeaderField(header.name, String(exchange.requestBody.count))
-            default: return header
-            }
-        }
     }
 
     /// The record with bodies as text where they are text (decompressed), else base64.
@@ -106,7 +93,7 @@ public enum ExchangeExport {
             "time": (exchange.timings.end ?? 0) * 1000,
             "request": [
                 "method": exchange.method, "url": exchange.upstreamURL, "httpVersion": "HTTP/1.1", "cookies": [],
-                "headers": requestHeaders(exchange).map { ["name": $0.name, "value": $0.value] },
+                "headers": exchange.requestHeadersForBody.map { ["name": $0.name, "value": $0.value] },
                 "queryString": query,
                 "postData": ["mimeType": exchange.requestHeaders.value(of: "content-type") ?? "application/json",
                              "text": String(decoding: exchange.requestBody, as: UTF8.self)],

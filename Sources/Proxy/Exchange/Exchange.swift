@@ -110,6 +110,19 @@ public struct Exchange: Sendable, Codable, Equatable {
         return fromHeaders.merged(with: response.rateLimits)
     }
 
+    /// The request's headers as they fit `requestBody`: a body kept decoded loses its `Content-Encoding`
+    /// and gets its decoded length (what exports and a replayed cURL must send with it).
+    public var requestHeadersForBody: [HeaderField] {
+        guard requestContentEncoding != nil else { return requestHeaders }
+        return requestHeaders.compactMap { header in
+            switch header.name.lowercased() {
+            case "content-encoding": return nil
+            case "content-length": return HeaderField(header.name, String(requestBody.count))
+            default: return header
+            }
+        }
+    }
+
     /// When upstream's answer arrived (its headers), the time a rate-limit reading is of.
     public var respondedAt: Date { startedAt.addingTimeInterval(timings.upstreamHeaders ?? 0) }
 
