@@ -60,13 +60,14 @@ final class ExchangeRecorder: Sendable {
 
     /// Request bodies larger than this are parsed on the recording thread: a coding agent's prompt runs
     /// to hundreds of KB, and parsing it on a forwarding loop would stall the streams that loop serves.
-    /// Smaller ones stay here, where parsing costs less than the hop.
+    /// Smaller ones stay here, where parsing costs less than the hop; a compressed one always goes, as its
+    /// size says nothing of what it inflates to.
     static let offLoopParse = 16 << 10
 
     /// The request body is complete: parse it off the forwarding path.
     func requestEnded() {
         state.withLock { state in
-            state.requestParse = state.requestBody.count > Self.offLoopParse
+            state.requestParse = state.requestBody.count > Self.offLoopParse || state.exchange.requestHeaders.value(of: "content-encoding") != nil
                 ? Task(executorPreference: OffLoopExecutor.recording) { self.parseRequest() }
                 : Task { self.parseRequest() }
         }
@@ -103,11 +104,11 @@ final class ExchangeRecorder: Sendable {
             // The body's word first: a WebSocket's header describes only the request that opened it.
             let turn = $0.exchange.transport == nil ? CodexTurnMetadata(headers: $0.exchange.requestHeaders) : nil
             $0.exchange.turnID = summary.turnID ?? turn?.turnID
-            $0.exchange.requestKind = summary.requestKind ?? turn?.requestKind
-            if $0.exchange.client == ClaudeCodeStructure.client {
-                $0.exchange.agent = ClaudeCodeStructure.agent(headers: $0.exchange.requestHeaders)
-                $0.exchange.requestKind = prompt.map { ClaudeCodeStructure.purpose(of: $0).rawValue } ?? $0.exchange.requestKind
-            }
+            // Claude Code names no kind: its structure does (compaction, …); Codex says its own.
+            let claudeCode = $0.exchange.client == ClaudeCodeStructure.client
+            $0.exchange.requestKind = (claudeCode ? prompt.map { ClaudeCodeStructure.purpose(of: $0).rawValue } : nil)
+                ?? summary.requestKind ?? turn?.requestKind
+            if claudeCode { $0.exchange.agent = ClaudeCodeStructure.agent(headers: $0.exchange.requestHeaders) }
             $0.exchange.continues = prompt?.previousResponseID.flatMap { answered?.exchange(answering: $0) }
         }
     }
