@@ -75,25 +75,21 @@ public struct BudgetState: Sendable, Codable, Equatable {
         case daily, weekly, session
     }
 
-    public var period: Period
-    public var limitUSD: Double
+    public let period: Period
+    public let limitUSD: Double
     /// Everything priced in the period, signed-in traffic at its API-equivalent included.
-    public var spentUSD: Double
+    public let spentUSD: Double
     /// The part of `spentUSD` that is signed-in traffic's API-equivalent, not a charge.
-    public var apiEquivalentUSD: Double
+    public let apiEquivalentUSD: Double
     /// Where the period started: local midnight, Monday's, or the session's first request.
-    public var since: Date
+    public let since: Date
     /// When a new period starts (none for a session).
-    public var resetsAt: Date?
+    public let resetsAt: Date?
     /// The session a session budget is about: today's costliest.
-    public var session: String?
-
-    public var used: Double { spentUSD / limitUSD }
-    public var crossed: Bool { spentUSD >= limitUSD }
-
-    enum CodingKeys: String, CodingKey {
-        case period, limitUSD, spentUSD, apiEquivalentUSD, since, resetsAt, session, used, crossed
-    }
+    public let session: String?
+    /// `spentUSD / limitUSD`, and whether it reached 1: kept so the JSON says them.
+    public let used: Double
+    public let crossed: Bool
 
     public init(period: Period, limitUSD: Double, spentUSD: Double, apiEquivalentUSD: Double, since: Date, resetsAt: Date?, session: String?) {
         self.period = period
@@ -103,27 +99,8 @@ public struct BudgetState: Sendable, Codable, Equatable {
         self.since = since
         self.resetsAt = resetsAt
         self.session = session
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(period: try c.decode(Period.self, forKey: .period), limitUSD: try c.decode(Double.self, forKey: .limitUSD),
-                  spentUSD: try c.decode(Double.self, forKey: .spentUSD), apiEquivalentUSD: try c.decode(Double.self, forKey: .apiEquivalentUSD),
-                  since: try c.decode(Date.self, forKey: .since), resetsAt: try c.decodeIfPresent(Date.self, forKey: .resetsAt),
-                  session: try c.decodeIfPresent(String.self, forKey: .session))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(period, forKey: .period)
-        try c.encode(limitUSD, forKey: .limitUSD)
-        try c.encode(spentUSD, forKey: .spentUSD)
-        try c.encode(apiEquivalentUSD, forKey: .apiEquivalentUSD)
-        try c.encode(since, forKey: .since)
-        try c.encodeIfPresent(resetsAt, forKey: .resetsAt)
-        try c.encodeIfPresent(session, forKey: .session)
-        try c.encode(used, forKey: .used)
-        try c.encode(crossed, forKey: .crossed)
+        self.used = spentUSD / limitUSD
+        self.crossed = spentUSD >= limitUSD
     }
 
     /// "daily budget: $5.21 of $5.00 (104%)", marked ≈ when signed-in traffic makes up the spend.
