@@ -41,6 +41,18 @@ import Testing
         #expect(ClaudeCodeStructure.handedBackAgent(in: "no id here") == nil)
     }
 
+    /// Two `Agent` calls in one answer (parallel subagents): each subagent goes to the call whose prompt
+    /// it opens with, whatever order the subagents' first requests arrive in.
+    @Test func aSubagentIsMatchedToTheCallWhosePromptItOpensWith() throws {
+        let calls = [("toolu_a", "List the files\nand report."), ("toolu_b", "Count the lines.")]
+        #expect(ClaudeCodeStructure.spawningCall(among: calls, prompt: \.1, opening: "Count the lines.")?.0 == "toolu_b")
+        #expect(ClaudeCodeStructure.spawningCall(among: calls, prompt: \.1, opening: "List the files and report.")?.0 == "toolu_a")
+        // A prompt it does not recognise, or none: the oldest unmatched call.
+        #expect(ClaudeCodeStructure.spawningCall(among: calls, prompt: \.1, opening: "something else")?.0 == "toolu_a")
+        #expect(ClaudeCodeStructure.spawningCall(among: calls, prompt: \.1, opening: nil)?.0 == "toolu_a")
+        #expect(ClaudeCodeStructure.spawningCall(among: [(String, String)](), prompt: \.1, opening: "x") == nil)
+    }
+
     @Test func aNestedSubagentNamesItsParentAndCompactionsSayWhichKind() throws {
         let nested = ClaudeCodeStructure.agent(headers: [HeaderField("X-Claude-Code-Agent-Id", "a0123456789abcdef"),
                                                          HeaderField("x-claude-code-parent-agent-id", " ab1dc19fb980eca3b ")])

@@ -68,13 +68,11 @@ public struct AgentTree: Sendable, Codable, Equatable {
             }
             if subagents[ref.id] == nil {
                 var agent = Agent(id: ref.id, parent: ref.parent)
-                // Its `Agent` call: the one whose result names it, else the caller's call with its prompt,
-                // else the caller's next call not yet matched.
-                let first = exchange.conversation?.userPrompts.first?.trimmingCharacters(in: .whitespacesAndNewlines)
-                let candidates = spawns.filter { !used.contains($0.callID) && $0.caller == ref.parent }
+                // Its `Agent` call: the one whose result names it, else the rule among the earlier calls of
+                // its starter not yet matched.
+                let candidates = spawns.filter { !used.contains($0.callID) && $0.caller == ref.parent && $0.exchangeID < exchange.id }
                 let spawn = spawns.first { handedBack[$0.callID] == ref.id }
-                    ?? candidates.first { $0.prompt?.trimmingCharacters(in: .whitespacesAndNewlines) == first && first != nil }
-                    ?? candidates.first { $0.exchangeID < exchange.id }
+                    ?? ClaudeCodeStructure.spawningCall(among: candidates, prompt: \.prompt, opening: exchange.request.firstPrompt)
                 if let spawn {
                     used.insert(spawn.callID)
                     agent.type = spawn.type

@@ -56,7 +56,7 @@ struct SpanBuilder {
                 if call.name == ClaudeCodeStructure.agentTool {
                     let input = JSON.object(Array(call.arguments.utf8))
                     agentCalls[session, default: []].append(AgentCall(callID: call.id, caller: exchange.agent?.id,
-                                                                      prompt: input?.string("prompt").map { PromptText.preview($0, limit: 280) },
+                                                                      prompt: input?.string("prompt"),
                                                                       type: input?.string("subagent_type")))
                     if agentCalls[session]!.count > 256 { agentCalls[session]!.removeFirst() }
                 }
@@ -79,13 +79,15 @@ struct SpanBuilder {
     }
 
     /// The `Agent` call that started the subagent sending `exchange`: the one it was matched to before,
-    /// else its starter's call with the prompt it opens with, else its starter's oldest unmatched call.
+    /// else `ClaudeCodeStructure.spawningCall` among its starter's unmatched calls.
     private mutating func spawningCall(of exchange: Exchange, session: String) -> AgentCall? {
         guard let agent = exchange.agent else { return nil }
         if let known = subagentCalls[session]?[agent.id] { return known }
         let taken = Set(subagentCalls[session]?.values.map(\.callID) ?? [])
         let candidates = (agentCalls[session] ?? []).filter { $0.caller == agent.parent && !taken.contains($0.callID) }
-        guard let call = candidates.first(where: { $0.prompt != nil && $0.prompt == exchange.request.firstPrompt }) ?? candidates.first else { return nil }
+        guard let call = ClaudeCodeStructure.spawningCall(among: candidates, prompt: \.prompt, opening: exchange.request.firstPrompt) else {
+            return nil
+        }
         subagentCalls[session, default: [:]][agent.id] = call
         return call
     }

@@ -33,6 +33,14 @@ public enum ClaudeCodeStructure {
         return id.isEmpty ? nil : String(id)
     }
 
+    /// Which `Agent` call started a subagent, among its starter's calls not yet matched, oldest first:
+    /// the one whose prompt the subagent opens with (its first user text is the call's `prompt`,
+    /// 2.1.332), else the oldest. `opening` is the subagent's first prompt as summaries keep it.
+    public static func spawningCall<Call>(among calls: [Call], prompt: (Call) -> String?, opening: String?) -> Call? {
+        guard let opening else { return calls.first }
+        return calls.first { prompt($0).map { PromptText.preview($0, limit: RequestSummary.promptPreview) } == opening } ?? calls.first
+    }
+
     /// What a request was sent for; `requestKind` on the exchange, beside Codex's own kinds.
     public enum Purpose: String, Sendable, CaseIterable {
         case turn

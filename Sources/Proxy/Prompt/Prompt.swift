@@ -147,8 +147,8 @@ extension Prompt {
         summary.turnID = turnID
         summary.requestKind = requestKind
         let prompts = userPrompts
-        summary.firstPrompt = prompts.first.map { PromptText.preview($0, limit: 280) }
-        summary.lastPrompt = prompts.last.map { PromptText.preview($0, limit: 280) }
+        summary.firstPrompt = prompts.first.map { PromptText.preview($0, limit: RequestSummary.promptPreview) }
+        summary.lastPrompt = prompts.last.map { PromptText.preview($0, limit: RequestSummary.promptPreview) }
         summary.toolResultIDs = answeredToolCalls
         return summary
     }

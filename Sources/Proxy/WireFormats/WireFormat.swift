@@ -131,7 +131,8 @@ public struct RequestSummary: Sendable, Codable, Equatable {
     /// The agent's turn id and request kind, from the body (Codex over WebSocket).
     public var turnID: String?
     public var requestKind: String?
-    /// The conversation's first and latest prompts a person typed, shortened.
+    /// The conversation's first and latest prompts a person typed, shortened to `promptPreview` characters.
+    public static let promptPreview = 280
     public var firstPrompt: String?
     public var lastPrompt: String?
     /// Tool calls this request answers (the results after the model's last turn), by call id.
