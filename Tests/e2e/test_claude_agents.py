@@ -37,6 +37,7 @@ class DelegatingUpstream:
         self.usage = defaultdict(lambda: {"input": 0, "output": 0, "requests": 0})
         self.agents = {}  # the prompt each subagent was started with → its id and parent header
         self.turn = 0
+        self.handbacks = 0  # main-agent requests whose tool results name a subagent's id
 
     def __call__(self, record):
         body = json.loads(record.decoded() or b"{}")
@@ -49,6 +50,8 @@ class DelegatingUpstream:
         self.turn += 1
         usage = anthropic_usage(input_tokens=1000 + 10 * self.turn, output_tokens=20 + self.turn)
         key = agent or "main"
+        if agent is None and "agentId: " in text:
+            self.handbacks += 1
         self.usage[key]["input"] += usage["input_tokens"]
         self.usage[key]["output"] += usage["output_tokens"]
         self.usage[key]["requests"] += 1
@@ -91,8 +94,9 @@ def test_each_request_is_attributed_to_the_agent_that_sent_it(claude_env, mock):
         assert len(rows_of) == sent["requests"], agent
         assert sum(r["usage"]["inputTokens"] for r in rows_of) == sent["input"], agent
         assert sum(r["usage"]["outputTokens"] for r in rows_of) == sent["output"], agent
-    # The main agent's turns that carry a subagent's report (its id in the tool result) stay the main agent's.
-    assert len(by_agent["main"]) >= 3
+    # The main agent's turns that carry a subagent's report (its id in the tool result) stay the main
+    # agent's: there are such turns, and the main agent's row count above equals all it sent.
+    assert upstream.handbacks >= 2 and len(by_agent["main"]) >= 3
     # Per session and agent, `usage --by agent` sums the same.
     usage = json.loads(subprocess.run([binary(), "usage", "--by", "agent", "--json"], env=env, capture_output=True, text=True, check=True).stdout)
     groups = {row["group"].split(" · ")[1]: row for row in usage["rows"]}
