@@ -96,6 +96,20 @@ class Proxy:
                 raise AssertionError(f"only {len(found)} of {count} exchanges finished: {self.rows()}")
             time.sleep(0.05)
 
+    def wait_stored(self, count=1, timeout=10):
+        """Waits until the history on disk holds `count` finished exchanges: the dashboard API and
+        `wait_exchange` see an exchange in memory before the history writer's batch reaches the file."""
+        deadline = time.time() + timeout
+        while True:
+            result = subprocess.run([binary(), "requests", "--json", "--limit", "1000", "--data-dir", str(self.home)],
+                                    capture_output=True, text=True)
+            stored = json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip().startswith("[") else []
+            if sum(1 for row in stored if row["phase"] == "finished") >= count:
+                return stored
+            if time.time() > deadline:
+                raise AssertionError(f"only {len(stored)} of {count} exchanges in the history: {result.stderr}")
+            time.sleep(0.05)
+
     def stop(self, sig=signal.SIGTERM):
         if self.process.poll() is None:
             self.process.send_signal(sig)

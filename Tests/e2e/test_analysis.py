@@ -45,7 +45,9 @@ def session_traffic(proxy, mock):
     send(proxy, mock, body, read=0, write=24_000)                   # miss: prefix changed
     body = grow(body, 3)
     send(proxy, mock, body, read=0, write=26_000, model="claude-sonnet-4-5")  # miss: model switch
-    return proxy.wait_exchange(count=4)
+    exchanges = proxy.wait_exchange(count=4)
+    proxy.wait_stored(4)  # the reports below read the history
+    return exchanges
 
 
 def cli(proxy, *args):

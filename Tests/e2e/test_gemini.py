@@ -226,6 +226,7 @@ def test_cache_and_context_explain_a_gemini_cli_session(tmp_path):
             contents = contents + [{"role": "model", "parts": [{"functionCall": {"name": "read_file", "args": {"path": "setup.cfg"}}}]},
                                    {"role": "user", "parts": [{"functionResponse": {"name": "read_file", "response": {"output": "pytest==9\n" * 50}}}]}]
         exchanges = proxy.wait_exchange(count=3)
+        proxy.wait_stored(3)  # the reports below read the history
         report = json.loads(cli(proxy, "cache", "cli-session-9", "--json"))
         assert [e["verdict"] for e in report["events"]] == ["cold", "hit", "miss"], report
         miss = report["events"][2]

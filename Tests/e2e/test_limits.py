@@ -55,10 +55,9 @@ def epoch(text):
 
 
 def settle(proxy, count):
+    """`ccglass limits` reads the history: wait until the writer's batch is on disk."""
     proxy.wait_exchange(count=count)
-    deadline = time.time() + 5
-    while len(proxy.rows()) < count and time.time() < deadline:
-        time.sleep(0.05)  # the history writes in batches
+    proxy.wait_stored(count)
 
 
 def test_a_claude_plans_windows_show_their_use_reset_and_refusals(proxy, mock):

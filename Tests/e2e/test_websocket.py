@@ -68,6 +68,7 @@ def test_responses_over_websocket_reach_the_client_and_are_recorded(ws_mock, ws_
     assert ws_mock.messages == [create(kind="prewarm", turn="", generate=False), create()]
 
     prewarm, turn = sorted(ws_proxy.wait_exchange(count=2), key=lambda e: e["id"])
+    ws_proxy.wait_stored(2)  # the export below reads the history
     for exchange, sent in ((prewarm, ws_mock.messages[0]), (turn, ws_mock.messages[1])):
         assert exchange["transport"] == "websocket" and exchange["status"] == 101 and exchange["outcome"] == "ok"
         assert exchange["sessionID"] == SESSION and exchange["client"] != "unknown"
