@@ -111,7 +111,8 @@ import Testing
     @Test func handWrittenRecordMatchesCodable() throws {
         var e = StoreFixtures.exchange(body: Data(#"{"a":"\"quoted\"\n"}"#.utf8), session: "s \"1\"", run: "r")
         e.response.id = "msg_01"
-        e.response.toolCalls = [ToolCall(id: "t1", name: "Bash", arguments: #"{"command":"ls\tx"}"#)]
+        e.response.toolCalls = [ToolCall(id: "t1", name: "Bash", arguments: #"{"command":"ls\tx"}"#,
+                                         review: ToolReview(verdict: .flagged, detail: "Force-pushes \"main\"", rule: "soft_deny p[0]"))]
         e.response.text = "line\nbreak \u{01} control é"
         e.response.thinking = "hmm"
         e.response.error = ProviderError(type: "overloaded_error", message: "Overloaded")
@@ -130,6 +131,7 @@ import Testing
         e.request.firstPrompt = "first"
         e.request.lastPrompt = "last"
         e.request.toolResultIDs = ["a", "b"]
+        e.request.reviewMode = "auto"
         e.cost = Cost(input: 0.1, output: 1e-7, cacheRead: 0, cacheWrite5m: 0.000123456789, cacheWrite1h: 3, pricedAs: "anthropic:x")
         e.billing = .subscription
         e.timings.upstreamHeaders = 0.05

@@ -16,7 +16,11 @@ fixtures = Path(__file__).parents[1] / "Fixtures" / "claude-code"
 tool = {"id": "toolu_1", "name": "Bash", "input": {"command": "ls"}}
 streams = {
     "anthropic": [b"".join(sse(anthropic_stream_events(tool_use=tool, thinking="hmm", start_usage=anthropic_usage(10, 1, 5, 3, 2)))),
-                  json.dumps(anthropic_message(tool_use=tool)).encode(), json.dumps(anthropic_error()).encode()],
+                  json.dumps(anthropic_message(tool_use=tool)).encode(), json.dumps(anthropic_error()).encode(),
+                  # auto mode's verdicts on the final delta (AutoModeReview.swift)
+                  b"".join(sse(anthropic_stream_events(tool_use=tool, safeguard_results=[{"type": "dangerous_tool_use", "status": {
+                      "type": "available", "tool_uses": {"toolu_1": {"type": "evaluated", "outcome": "flagged", "explanation": "x",
+                                                                     "cited_rule": {"type": "soft_deny", "path": "p"}}}}}])))],
     "chat": [b"".join(sse(chat_stream_chunks(tool_call={"id": "c1", "name": "f", "arguments": {"a": 1}}))), json.dumps(chat_completion()).encode()],
     "responses": [b"".join(sse(responses_stream_events(function_call={"id": "c1", "name": "f", "arguments": {}}))), json.dumps(responses_object()).encode()],
 }
@@ -36,6 +40,8 @@ streams["request"] = [json.dumps(json.load(open(f))["body"]).encode() for f in s
         "generationConfig": {"thinkingConfig": {"include_thoughts": True}}}}).encode(),
     json.dumps({"model": "deepseek-chat", "messages": [{"role": "assistant", "reasoning_content": "r", "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "{}"}}]},
                                                        {"role": "tool", "tool_call_id": "c", "content": "ok"}]}).encode()]
+streams["request"].append(json.dumps({"model": "claude-opus-5-5", "messages": [{"role": "user", "content": "x"}], "safeguards": [
+    {"type": "dangerous_tool_use", "classifier_context": {"v": 1, "permission_mode": "auto", "refused_calls": ["toolu_1"]}}]}).encode())
 streams["gzip"] = [gzip.compress(s) for s in streams["sse"]] + [zlib.compress(streams["json"][0])]
 
 

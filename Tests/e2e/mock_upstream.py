@@ -91,9 +91,10 @@ def anthropic_usage(input_tokens=0, output_tokens=0, cache_read=0, cache_5m=0, c
 
 def anthropic_stream_events(model="claude-sonnet-4-5-20250929", text="Hello there!", start_usage=None,
                             final_usage=None, tool_use=None, thinking=None, msg_id="msg_01MockStream",
-                            stop_reason=None):
+                            stop_reason=None, safeguard_results=None):
     """The event list of a streamed Messages response. `final_usage` is what message_delta carries
-    (cumulative, as Anthropic sends it)."""
+    (cumulative, as Anthropic sends it); `safeguard_results` is auto mode's verdict on the tool calls,
+    carried by that same final delta."""
     start_usage = start_usage or anthropic_usage(input_tokens=12, output_tokens=1)
     final_usage = final_usage or {"output_tokens": 5}
     events = [("message_start", {"type": "message_start", "message": {
@@ -131,8 +132,10 @@ def anthropic_stream_events(model="claude-sonnet-4-5-20250929", text="Hello ther
                                                         "delta": {"type": "input_json_delta", "partial_json": piece}}))
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
     stop = stop_reason or ("tool_use" if tool_use else "end_turn")
-    events.append(("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
-                                      "usage": final_usage}))
+    delta = {"stop_reason": stop, "stop_sequence": None}
+    if safeguard_results is not None:
+        delta["safeguard_results"] = safeguard_results
+    events.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": final_usage}))
     events.append(("message_stop", {"type": "message_stop"}))
     return events
 

@@ -141,6 +141,7 @@ enum RecordCoding {
         w.field("firstPrompt", r.firstPrompt)
         w.field("lastPrompt", r.lastPrompt)
         w.field("toolResultIDs", r.toolResultIDs)
+        w.field("reviewMode", r.reviewMode)
         w.endObject()
     }
 
@@ -156,6 +157,14 @@ enum RecordCoding {
             w.field("id", call.id)
             w.field("name", call.name)
             w.field("arguments", call.arguments)
+            if let review = call.review {
+                w.key("review")
+                w.beginObject()
+                w.field("verdict", review.verdict.rawValue)
+                w.field("detail", review.detail)
+                w.field("rule", review.rule)
+                w.endObject()
+            }
             w.endObject()
         }
         w.endArray()

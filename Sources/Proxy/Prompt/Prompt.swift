@@ -19,6 +19,8 @@ public struct Prompt: Sendable, Equatable, Codable {
     /// The agent's turn and why it sent the request, when the body says (Codex `client_metadata`).
     public var turnID: String?
     public var requestKind: String?
+    /// The permission mode whose review of tool calls it asks for (`AutoModeReview`).
+    public var reviewMode: String?
     public var system: [PromptBlock] = []
     public var tools: [PromptTool] = []
     public var messages: [PromptMessage] = []
@@ -146,6 +148,7 @@ extension Prompt {
         summary.metadataUserID = metadataUserID
         summary.turnID = turnID
         summary.requestKind = requestKind
+        summary.reviewMode = reviewMode
         let prompts = userPrompts
         summary.firstPrompt = prompts.first.map { PromptText.preview($0, limit: RequestSummary.promptPreview) }
         summary.lastPrompt = prompts.last.map { PromptText.preview($0, limit: RequestSummary.promptPreview) }

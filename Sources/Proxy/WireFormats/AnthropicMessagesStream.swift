@@ -60,6 +60,9 @@ public struct AnthropicMessagesStream: WireFormat {
             }
         case "message_delta":
             if let reason = object.object("delta")?.string("stop_reason") { summary.finishReasons = [reason] }
+            if let delta = object.object("delta"), let verdicts = AutoModeReview.verdicts(in: delta) {
+                AutoModeReview.apply(verdicts, to: &summary.toolCalls)
+            }
             if let usage = object.object("usage") {
                 finalUsage = true
                 merge(usage)
@@ -96,6 +99,7 @@ public struct AnthropicMessagesStream: WireFormat {
             default: break
             }
         }
+        if let verdicts = AutoModeReview.verdicts(in: object) { AutoModeReview.apply(verdicts, to: &summary.toolCalls) }
         finalUsage = true
         if let usage = object.object("usage") {
             merge(usage)
@@ -185,6 +189,7 @@ extension AnthropicMessagesStream {
         prompt.temperature = request.double("temperature")
         prompt.topP = request.double("top_p")
         prompt.metadataUserID = request.object("metadata")?.string("user_id")
+        prompt.reviewMode = AutoModeReview.permissionMode(request: request)
         if let text = request.string("system") {
             prompt.system = [PromptJSON.text(text)]
         } else {

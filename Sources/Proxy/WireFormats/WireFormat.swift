@@ -137,6 +137,8 @@ public struct RequestSummary: Sendable, Codable, Equatable {
     public var lastPrompt: String?
     /// Tool calls this request answers (the results after the model's last turn), by call id.
     public var toolResultIDs: [String] = []
+    /// The permission mode whose review of tool calls it asked for (Claude Code's auto mode: `auto`).
+    public var reviewMode: String?
 
     public init(parsed: Bool) {
         self.parsed = parsed
@@ -149,11 +151,14 @@ public struct ToolCall: Sendable, Codable, Equatable {
     public var name: String
     /// Arguments as JSON text, as the model produced them.
     public var arguments: String
+    /// Auto mode's verdict on it, when the request asked for one (`AutoModeReview`).
+    public var review: ToolReview?
 
-    public init(id: String, name: String, arguments: String) {
+    public init(id: String, name: String, arguments: String, review: ToolReview? = nil) {
         self.id = id
         self.name = name
         self.arguments = arguments
+        self.review = review
     }
 }
 
