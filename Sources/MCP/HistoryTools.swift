@@ -54,7 +54,7 @@ public struct HistoryTools: Sendable {
         var lines = ["Sessions, most recently active first:"]
         for s in sessions {
             let hit = s.inputTokens > 0 ? String(format: "%.0f%%", Double(s.cacheReadTokens) / Double(s.inputTokens) * 100) : "-"
-            lines.append("- \(s.key)\(s.key == current ? " (current)" : "") · \"\(PromptText.preview(s.title ?? "(untitled)", limit: 80))\" · \(s.client ?? "?") · \(s.requests) requests\(s.errors > 0 ? " (\(s.errors) failed)" : "") · in \(Self.tokens(s.inputTokens)) (cache hit \(hit)) · out \(Self.tokens(s.outputTokens)) · \(Self.usd(s.costUSD, apiEquivalent: s.apiEquivalentUSD)) · last active \(Self.time(s.lastAt))")
+            lines.append("- \(s.key)\(s.key == current ? " (current)" : "") · \"\(PromptText.preview(s.title ?? "(untitled)", limit: 80))\" · \(s.client ?? "?") · \(s.requests) requests\(s.errors > 0 ? " (\(s.errors) failed)" : "") · in \(Self.tokens(s.inputTokens)) (cache hit \(hit)) · out \(Self.tokens(s.outputTokens)) · \(Self.usd(s.costUSD, apiEquivalent: s.apiEquivalentUSD)) · last active \(Self.time(s.lastAt))\(s.flaggedCalls > 0 ? " · \(s.flaggedCalls) tool call\(s.flaggedCalls == 1 ? "" : "s") flagged by auto mode" : "")")
         }
         return capped(lines)
     }
@@ -147,6 +147,7 @@ public struct HistoryTools: Sendable {
             line += Self.usd(agent.costUSD, apiEquivalent: agent.apiEquivalentUSD)
             if total > 0 { line += String(format: " (%.0f%% of the session)", agent.costUSD / total * 100) }
             if agent.compactions > 0 { line += ", \(agent.compactions) compaction\(agent.compactions == 1 ? "" : "s")" }
+            if agent.flaggedCalls > 0 { line += ", \(agent.flaggedCalls) tool call\(agent.flaggedCalls == 1 ? "" : "s") flagged by auto mode" }
             lines.append(line)
         }
         return capped(lines)
@@ -188,7 +189,10 @@ public struct HistoryTools: Sendable {
         if let kind = row.requestKind, kind != "turn" { head += " · \(kind.replacingOccurrences(of: "_", with: " "))" }
         var lines = [head]
         if let prompt = row.prompt { lines.append("   prompt: \"\(PromptText.preview(prompt, limit: 240))\"") }
-        if !row.toolNames.isEmpty { lines.append("   tool calls: \(row.toolNames.joined(separator: ", "))") }
+        if !row.toolNames.isEmpty {
+            lines.append("   tool calls: \(row.toolNames.joined(separator: ", "))"
+                         + (row.flaggedCalls > 0 ? " (\(row.flaggedCalls) flagged by auto mode's review and not run)" : ""))
+        }
         if let error = row.errorMessage, row.outcome != "ok" { lines.append("   error: \(PromptText.preview(error, limit: 200))") }
         return lines
     }

@@ -67,7 +67,8 @@ enum RequestDetail {
         if !exchange.response.thinking.isEmpty { lines.append("  thinking: \"\(PromptText.preview(exchange.response.thinking, limit: 500))\"") }
         if !exchange.response.text.isEmpty { lines.append("  text: \"\(PromptText.preview(exchange.response.text, limit: 2000))\"") }
         for call in exchange.response.toolCalls {
-            lines.append("  tool call \(call.name) (\(call.id)): \(PromptText.preview(call.arguments, limit: 300))")
+            lines.append("  tool call \(call.name) (\(call.id)): \(PromptText.preview(call.arguments, limit: 300))"
+                         + (call.review.map { " [auto mode: \($0.summary)]" } ?? (exchange.request.reviewMode != nil ? " [auto mode: no verdict]" : "")))
         }
         if !exchange.response.finishReasons.isEmpty { lines.append("  stop reason: \(exchange.response.finishReasons.joined(separator: ", "))") }
         return lines

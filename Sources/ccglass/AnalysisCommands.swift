@@ -99,7 +99,8 @@ struct AgentsCommand: ParsableCommand {
                        PromptText.preview(agent.agent.description ?? "", limit: 40), "\(agent.agent.requests)",
                        Format.tokens(agent.agent.inputTokens), Format.tokens(agent.agent.outputTokens), Format.tokens(agent.agent.cacheReadTokens),
                        Format.usd(agent.agent.costUSD, apiEquivalent: agent.agent.apiEquivalentUSD)
-                       + (agent.agent.compactions > 0 ? " · \(agent.agent.compactions) compaction\(agent.agent.compactions == 1 ? "" : "s")" : "")])
+                       + (agent.agent.compactions > 0 ? " · \(agent.agent.compactions) compaction\(agent.agent.compactions == 1 ? "" : "s")" : "")
+                       + (agent.agent.flaggedCalls > 0 ? " · ⚑ \(agent.agent.flaggedCalls) flagged" : "")])
         }
         print(table.render())
     }

@@ -84,10 +84,12 @@ struct RequestsCommand: ParsableCommand {
                        row.status.map { "\($0)" + (row.outcome == "ok" ? "" : " \(row.outcome ?? "")") } ?? (row.outcome ?? row.phase),
                        row.usage.map { Format.tokens($0.inputTokens) } ?? "-", row.usage.map { Format.tokens($0.outputTokens) } ?? "-",
                        row.usage.map { Format.tokens($0.cacheReadTokens) } ?? "-", row.costUSD.map { Format.usd($0, apiEquivalent: row.apiEquivalent ? $0 : 0) } ?? (row.usage == nil ? "-" : "unpriced"),
-                       row.ttft.map { String(format: "%.2fs", $0) } ?? "-", PromptText.preview(row.prompt ?? "", limit: 60)])
+                       row.ttft.map { String(format: "%.2fs", $0) } ?? "-",
+                       (row.flaggedCalls > 0 ? "⚑ \(row.flaggedCalls) flagged · " : "") + PromptText.preview(row.prompt ?? "", limit: 60)])
         }
         print(table.render())
         if rows.contains(where: { $0.apiEquivalent && $0.costUSD != nil }) { print(Format.apiEquivalentNote) }
+        if rows.contains(where: { $0.flaggedCalls > 0 }) { print("⚑ flagged: auto mode's review blocked tool calls of that answer; Claude Code did not run them.") }
     }
 
     /// "main", "└ a1b2c3d4" for a subagent (two marks deep for a nested one), and what a request was

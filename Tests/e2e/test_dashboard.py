@@ -330,3 +330,31 @@ def test_the_diff_tab_judges_the_cache_by_the_earlier_requests_breakpoint(proxy,
     text = wait(browser, lambda d: "cache prefix" in d.find_element(By.ID, "detail-body").text and d.find_element(By.ID, "detail-body").text)
     assert "cache prefix intact" in text and "1 unchanged" in text and "1 changed" in text
     assert console_errors(browser) == []
+
+
+def test_a_tool_call_auto_mode_flagged_is_marked_on_its_row_its_session_and_its_detail(proxy, mock, browser):
+    from selenium.webdriver.common.by import By
+    session = "dash-auto-mode-1"
+    headers = {"User-Agent": "claude-cli/2.1.332 (external, cli)", "X-Claude-Code-Session-Id": session}
+    client = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0, default_headers=headers)
+    call = {"id": "toolu_push", "name": "Bash", "input": {"command": "git push --force"}}
+    verdicts = [{"type": "dangerous_tool_use", "status": {"type": "available", "tool_uses": {
+        "toolu_push": {"type": "evaluated", "outcome": "flagged", "explanation": "Force-pushes over main"}}}}]
+    mock.enqueue(stream_reply(anthropic_stream_events(tool_use=call, safeguard_results=verdicts)))
+    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "push"}],
+                                extra_body={"safeguards": [{"type": "dangerous_tool_use", "classifier_context": {"permission_mode": "auto"}}]}) as s:
+        s.get_final_message()
+    proxy.wait_exchange()
+    browser.get(f"{proxy.url}/?token={proxy.token}")
+    tag = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#rows td.prompt .flagged"))[0]
+    assert tag.text == "⚑ 1 flagged"
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'#session option[value="{session}"]'))
+    browser.execute_script(f"const s = document.getElementById('session'); s.value = '{session}'; s.dispatchEvent(new Event('change'));")
+    wait(browser, lambda d: "1 tool call flagged by auto mode" in d.find_element(By.ID, "totals").text)
+    click(browser, "#rows tr")
+    wait(browser, lambda d: d.find_element(By.ID, "detail-body"))
+    click(browser, '#detail-tabs button[data-pane="response"]')
+    verdict = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#detail-body [data-verdict="flagged"]'))[0]
+    assert verdict.text == "⚑ flagged: not run (Force-pushes over main)"
+    shot(browser, "auto-mode-flagged")
+    assert console_errors(browser) == []

@@ -25,6 +25,8 @@ public struct AgentTree: Sendable, Codable, Equatable {
         public var apiEquivalentUSD = 0.0
         /// Compaction requests it sent.
         public var compactions = 0
+        /// Its tool calls auto mode's review flagged (not run).
+        public var flaggedCalls = 0
     }
 
     public var session: String
@@ -101,6 +103,7 @@ public struct AgentTree: Sendable, Codable, Equatable {
             agent.costUSD += cost
             if exchange.billing == .subscription { agent.apiEquivalentUSD += cost }
         }
+        agent.flaggedCalls += exchange.response.flaggedCalls
         if exchange.requestKind.flatMap(ClaudeCodeStructure.Purpose.init(rawValue:))?.isCompaction == true { agent.compactions += 1 }
     }
 }

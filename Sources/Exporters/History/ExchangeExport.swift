@@ -70,7 +70,9 @@ public enum ExchangeExport {
         lines += ["", "## Request", "", "```json", prettyText(exchange.requestBody), "```", "", "## Response", ""]
         if !exchange.response.thinking.isEmpty { lines += ["### Thinking", "", exchange.response.thinking, ""] }
         if !exchange.response.text.isEmpty { lines += [exchange.response.text, ""] }
-        for call in exchange.response.toolCalls { lines += ["- tool call `\(call.name)` (`\(call.id)`): `\(call.arguments)`"] }
+        for call in exchange.response.toolCalls {
+            lines += ["- tool call `\(call.name)` (`\(call.id)`): `\(call.arguments)`" + (call.review.map { " — auto mode: \($0.summary)" } ?? "")]
+        }
         if !exchange.response.finishReasons.isEmpty { lines += ["", "Stop reason: \(exchange.response.finishReasons.joined(separator: ", "))"] }
         return lines.joined(separator: "\n") + "\n"
     }

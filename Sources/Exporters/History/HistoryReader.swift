@@ -159,7 +159,7 @@ extension HistoryStore {
     /// the few still in flight (or abandoned unmarked) from `exchange`.
     private func sessionTotals(of selection: String, arguments: StatementArguments) throws -> [SessionRow] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: """
+            let sessions = try Row.fetchAll(db, sql: """
                 WITH picked AS (\(selection)),
                 totals AS (
                     SELECT session_key, \(HistorySchema.bucketSums.joined(separator: ", "))
@@ -175,7 +175,19 @@ extension HistoryStore {
                 FROM picked s JOIN totals t ON t.session_key = s.key
                 GROUP BY s.key ORDER BY s.last_at DESC
                 """, arguments: arguments).map(Self.sessionRow)
+            return try Self.withFlaggedCalls(sessions, db)
         }
+    }
+
+    /// Adds each session's flagged tool calls (few rows: the index holds only exchanges that have one).
+    private static func withFlaggedCalls(_ sessions: [SessionRow], _ db: Database) throws -> [SessionRow] {
+        guard !sessions.isEmpty else { return sessions }
+        let keys = sessions.map(\.key)
+        let counts = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
+            SELECT session_key, SUM(flagged_calls) FROM exchange INDEXED BY exchange_flagged
+            WHERE flagged_calls > 0 AND session_key IN (\(databaseQuestionMarks(count: keys.count))) GROUP BY session_key
+            """, arguments: StatementArguments(keys)).map { ($0[0] as String, $0[1] as Int) })
+        return sessions.map { var session = $0; session.flaggedCalls = counts[session.key] ?? 0; return session }
     }
 
     static func sessionRow(_ row: Row) -> SessionRow {
@@ -257,6 +269,7 @@ extension HistoryStore {
             costUSD: row["cost_usd"], apiEquivalent: row["api_equivalent"] ?? false, ttft: row["ttft"], duration: row["duration"],
             requestBytes: row["request_bytes"], responseBytes: row["response_bytes"], prompt: row["prompt_preview"],
             toolNames: (row["tool_names"] as String?)?.split(separator: ",").map(String.init) ?? [],
-            agentID: row["agent_id"], parentAgentID: row["parent_agent_id"], requestKind: row["request_kind"])
+            agentID: row["agent_id"], parentAgentID: row["parent_agent_id"], requestKind: row["request_kind"],
+            reviewMode: row["review_mode"], flaggedCalls: row["flagged_calls"] ?? 0)
     }
 }

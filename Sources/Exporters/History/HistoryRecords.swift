@@ -31,6 +31,9 @@ public struct ExchangeRow: Sendable, Codable, Equatable {
     public var parentAgentID: String?
     /// What it was sent for: turn, compaction, post_compaction, count_tokens (Claude Code), or Codex's kinds.
     public var requestKind: String?
+    /// The permission mode that asked for a review of its tool calls (`auto`), and the calls it flagged.
+    public var reviewMode: String?
+    public var flaggedCalls = 0
 }
 
 extension ExchangeRow {
@@ -41,7 +44,8 @@ extension ExchangeRow {
                   outcome: e.outcome?.rawValue, errorType: e.errorType, errorMessage: e.errorMessage, usage: e.usage,
                   costUSD: e.cost?.total, apiEquivalent: e.billing?.apiEquivalent ?? false, ttft: e.timings.firstByte, duration: e.timings.end, requestBytes: e.requestBytes,
                   responseBytes: e.responseBytes, prompt: e.request.lastPrompt, toolNames: e.response.toolCalls.map(\.name),
-                  agentID: e.agent?.id, parentAgentID: e.agent?.parent, requestKind: e.requestKind)
+                  agentID: e.agent?.id, parentAgentID: e.agent?.parent, requestKind: e.requestKind,
+                  reviewMode: e.request.reviewMode, flaggedCalls: e.response.flaggedCalls)
     }
 }
 
@@ -114,4 +118,6 @@ public struct SessionRow: Sendable, Codable, Equatable {
     public var costUSD: Double
     /// The part of `costUSD` that is subscription traffic's API-equivalent.
     public var apiEquivalentUSD: Double
+    /// Tool calls auto mode's review flagged (and Claude Code so did not run).
+    public var flaggedCalls = 0
 }

@@ -161,6 +161,15 @@ enum HistorySchema {
                 CREATE INDEX exchange_agent ON exchange(session_key, agent_id) WHERE agent_id IS NOT NULL;
                 """)
         }
+        // Auto mode's review of tool calls: the mode that asked for it, and how many calls it flagged
+        // (blocked), counted per session. Earlier rows asked none.
+        migrator.registerMigration("v7 auto mode reviews") { db in
+            try db.execute(sql: """
+                ALTER TABLE exchange ADD COLUMN review_mode TEXT;
+                ALTER TABLE exchange ADD COLUMN flagged_calls INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX exchange_flagged ON exchange(session_key) WHERE flagged_calls > 0;
+                """)
+        }
         return migrator
     }
 

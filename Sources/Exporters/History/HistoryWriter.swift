@@ -20,8 +20,8 @@ extension HistoryStore {
             INSERT INTO exchange(id, started_at, phase, pid, provider, client, session_key, session_id, run_id, method, target,
                 format, request_model, response_model, status, outcome, error_type, has_usage, input_tokens, output_tokens,
                 cache_read_tokens, cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, cost_usd, priced_as, api_equivalent,
-                ttft, duration, overhead, request_bytes, response_bytes, agent_id, parent_agent_id, request_kind)
-            VALUES (?, ?, 'finished', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ttft, duration, overhead, request_bytes, response_bytes, agent_id, parent_agent_id, request_kind, review_mode, flagged_calls)
+            VALUES (?, ?, 'finished', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET phase = 'finished', pid = NULL, session_key = excluded.session_key,
                 session_id = excluded.session_id, request_model = excluded.request_model, response_model = excluded.response_model,
                 status = excluded.status, outcome = excluded.outcome, error_type = excluded.error_type, has_usage = excluded.has_usage,
@@ -30,7 +30,8 @@ extension HistoryStore {
                 reasoning_tokens = excluded.reasoning_tokens, cost_usd = excluded.cost_usd, priced_as = excluded.priced_as,
                 api_equivalent = excluded.api_equivalent, ttft = excluded.ttft, duration = excluded.duration, overhead = excluded.overhead,
                 request_bytes = excluded.request_bytes, response_bytes = excluded.response_bytes, agent_id = excluded.agent_id,
-                parent_agent_id = excluded.parent_agent_id, request_kind = excluded.request_kind
+                parent_agent_id = excluded.parent_agent_id, request_kind = excluded.request_kind,
+                review_mode = excluded.review_mode, flagged_calls = excluded.flagged_calls
             """).execute(arguments: [
                 exchange.id, exchange.startedAt.timeIntervalSince1970, exchange.provider, exchange.client, key, exchange.sessionID,
                 exchange.runID, exchange.method, exchange.target, exchange.format?.rawValue, exchange.request.model,
@@ -38,7 +39,8 @@ extension HistoryStore {
                 usage?.inputTokens ?? 0, usage?.outputTokens ?? 0, usage?.cacheReadTokens ?? 0, usage?.cacheWrite5mTokens ?? 0,
                 usage?.cacheWrite1hTokens ?? 0, usage?.reasoningTokens ?? 0, exchange.cost?.total, exchange.cost?.pricedAs,
                 exchange.billing?.apiEquivalent ?? false, exchange.timings.firstByte, exchange.timings.end, exchange.timings.overhead, exchange.requestBytes, exchange.responseBytes,
-                exchange.agent?.id, exchange.agent?.parent, exchange.requestKind,
+                exchange.agent?.id, exchange.agent?.parent, exchange.requestKind, exchange.request.reviewMode,
+                exchange.response.flaggedCalls,
             ])
 
         try insertRateLimits(exchange, db)

@@ -32,6 +32,8 @@ enum MetricNames {
                                                      helpText: "When a rate-limit window runs out at the pace of its recent readings (Unix time); 0 when it lasts to its reset or the pace is unknown.") }
     static var limitRejections: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_ratelimit_rejections", unitName: "total",
                                                      helpText: "Requests a rate-limit window refused (a 429, or the provider's rejected status).") }
+    static var toolReviews: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_tool_reviews", unitName: "total",
+                                                 helpText: "Tool calls auto mode's server-side review judged, by verdict (flagged calls were not run).") }
     static var budgetLimit: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_budget_limit", unitName: "usd",
                                                  helpText: "A budget the user set (config.json or --budget-*), in US dollars; ccglass only watches it.") }
     static var budgetSpent: MetricNameDescriptor { MetricNameDescriptor(metricName: "ccglass_budget_spent", unitName: "usd",
@@ -171,6 +173,11 @@ public final class PrometheusExporter: ExchangeSink {
         metrics.requests.increment()
         if let overhead = exchange.timings.overhead { metrics.overhead.record(overhead) }
         if let reading = exchange.rateLimits { record(reading, of: exchange) }
+        for call in exchange.response.toolCalls {
+            guard let review = call.review else { continue }
+            registry.makeCounter(descriptor: MetricNames.toolReviews, labels: [("provider", exchange.provider), ("verdict", review.verdict.rawValue)])
+                .increment()
+        }
         guard let usage = exchange.usage, !usage.outputEstimated || usage.inputTokens > 0 else { return }
         metrics.inputTokenUsage.record(Double(usage.inputTokens))
         metrics.outputTokenUsage.record(Double(usage.outputTokens))

@@ -155,6 +155,10 @@ struct SpanBuilder {
             OTLP.KeyValue(GenAI.toolType, .string("function")),
         ]
         if captureContent { attributes.append(OTLP.KeyValue(GenAI.toolCallArguments, .string(issued.call.arguments))) }
+        if let review = issued.call.review {
+            attributes.append(OTLP.KeyValue("ccglass.tool.review.verdict", .string(review.verdict.rawValue)))
+            if let detail = review.detail, captureContent { attributes.append(OTLP.KeyValue("ccglass.tool.review.detail", .string(detail))) }
+        }
         return OTLP.Span(
             traceId: traceID, spanId: Self.spanID("tool:" + issued.call.id), parentSpanId: issued.parentSpanID,
             name: "execute_tool \(issued.call.name)", kind: 1, startTimeUnixNano: OTLP.nanos(issued.issuedAt),

@@ -51,7 +51,8 @@ function rowNode(row) {
     el("td", { class: "num", text: u ? percent(u.cacheReadTokens, u.inputTokens) : "–" }),
     el("td", { class: "num", text: row.costUSD === undefined || row.costUSD === null ? (u ? "unpriced" : "–") : cost(row.costUSD, row.apiEquivalent ? row.costUSD : 0),
                title: row.apiEquivalent ? API_EQUIVALENT : undefined }),
-    el("td", { class: "prompt", text: (row.prompt || "") + (row.toolNames?.length ? `  ⟶ ${row.toolNames.join(", ")}` : ""), title: row.prompt || "" }),
+    el("td", { class: "prompt", title: row.prompt || "" }, (row.prompt || "") + (row.toolNames?.length ? `  ⟶ ${row.toolNames.join(", ")}` : ""),
+      row.flaggedCalls ? el("span", { class: "tag removed flagged", text: `⚑ ${row.flaggedCalls} flagged`, title: "auto mode's review flagged these tool calls: Claude Code did not run them" }) : null),
   );
 }
 
@@ -110,7 +111,8 @@ function renderTotals() {
   );
   if (state.filters.session) {
     api(`/api/sessions/${encodeURIComponent(state.filters.session)}`).then((s) => {
-      document.getElementById("totals").prepend(card(s.title || s.key, `${s.requests} requests in session · ${cost(s.costUSD, s.apiEquivalentUSD)} · started ${time(s.startedAt)}`));
+      document.getElementById("totals").prepend(card(s.title || s.key, `${s.requests} requests in session · ${cost(s.costUSD, s.apiEquivalentUSD)} · started ${time(s.startedAt)}`
+        + (s.flaggedCalls ? ` · ${s.flaggedCalls} tool call${s.flaggedCalls === 1 ? "" : "s"} flagged by auto mode` : "")));
     }).catch(() => {});
   }
 }

@@ -220,6 +220,14 @@ function request(data) {
   return el("div", {}, parts);
 }
 
+// Auto mode's verdict on a tool call (AutoModeReview.swift), when the request asked for one.
+function reviewTag(review, mode) {
+  if (!review) return mode ? el("span", { class: "tag review", text: "not reviewed", title: `the request asked ${mode} mode's review; the answer gave no verdict` }) : null;
+  const label = { flagged: "⚑ flagged: not run", not_flagged: "reviewed: not flagged", skipped: "review skipped", unavailable: "review unavailable", unrecognized: "review unreadable" }[review.verdict];
+  const title = [review.detail, review.rule && `rule ${review.rule}`].filter(Boolean).join(" · ");
+  return el("span", { class: "tag review" + (review.verdict === "flagged" ? " removed" : ""), "data-verdict": review.verdict, text: label + (review.verdict === "flagged" && review.detail ? ` (${review.detail})` : ""), title });
+}
+
 function response(data) {
   const resp = data.exchange.response;
   const parts = [];
@@ -229,7 +237,8 @@ function response(data) {
   for (const call of resp.toolCalls || []) {
     let args = call.arguments;
     try { args = JSON.stringify(JSON.parse(call.arguments), null, 2); } catch { /* keep as sent */ }
-    parts.push(block([el("span", { class: "tag tool", text: `tool call ${call.name}` }), el("code", { text: call.id })], args));
+    parts.push(block([el("span", { class: "tag tool", text: `tool call ${call.name}` }), el("code", { text: call.id }),
+      reviewTag(call.review, data.exchange.request.reviewMode)], args));
   }
   parts.push(kv([["stop reason", (resp.finishReasons || []).join(", ")], ["complete", resp.complete ? "yes" : "no (stream ended early)"], ["unreadable parts", resp.parseFailures || undefined]]));
   if (!resp.text && !resp.toolCalls?.length && !resp.error) parts.unshift(el("p", { text: "No text in the answer." }));
