@@ -467,7 +467,7 @@ class MockUpstream:
                     record.peer_closed = True
                     self.close_connection = True
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -513,6 +513,10 @@ class MockUpstream:
                 payload = gzip.compress(payload)
             handler.send_header("Content-Length", str(len(payload)))
             handler.end_headers()
+            if handler.command == "HEAD":  # the length of the body a GET would get, and no body
+                handler.wfile.flush()
+                self.sent_body = b""
+                return
             handler.wfile.write(payload)
             handler.wfile.flush()
             self.sent_at = [time.monotonic()]
