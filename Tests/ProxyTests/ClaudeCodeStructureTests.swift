@@ -68,4 +68,15 @@ import Testing
         prompt.messages.append(PromptMessage(role: .user, blocks: [PromptBlock(kind: .text, type: "text", text: "thanks", json: "\"thanks\"")]))
         #expect(ClaudeCodeStructure.purpose(of: prompt) == .turn)
     }
+
+    /// The naming request (2.1.332, as the e2e test captures it from the real CLI): its third system block.
+    @Test func theNamingRequestIsATitleAndItsReplyTheTitle() throws {
+        var (prompt, _) = try Self.fixture("messages-first-turn.json")
+        #expect(ClaudeCodeStructure.purpose(of: prompt) == .turn)
+        prompt.system.append(PromptBlock(kind: .text, type: "text", text: "You are naming a coding session so the user can pick it out of a long list of sessions.", json: "\"\""))
+        #expect(ClaudeCodeStructure.purpose(of: prompt) == .title)
+        #expect(ClaudeCodeStructure.title(reply: #"{"title": " Flaky login test "}"#) == "Flaky login test")
+        #expect(ClaudeCodeStructure.title(reply: "Flaky login test") == nil)
+        #expect(ClaudeCodeStructure.title(reply: #"{"title": ""}"#) == nil)
+    }
 }

@@ -222,3 +222,47 @@ def test_a_subagents_requests_are_labelled_in_metrics_and_spans_by_kind_never_by
             break
         time.sleep(0.2)
     assert sorted(attrs(s).get("gen_ai.agent.id", "main") for s in chats) == ["ab1dc19fb980eca3b", "ab1dc19fb980eca3b", "main"]
+
+
+def test_the_request_that_names_the_session_is_marked_and_gives_the_session_its_title(claude_env, proxy, mock):
+    """Claude Code names a session with a side request (its host asks through the control protocol's
+    `generate_session_title`, as the desktop app and IDEs do); the title it gets back names the session."""
+    import asyncio
+    from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
+    from mock_upstream import json_reply
+    from test_wrappers import claude_binary
+    env, _ = claude_env
+    env = dict(env, ANTHROPIC_BASE_URL=f"{proxy.url}/anthropic")
+
+    def reply(record):
+        body = json.loads(record.decoded() or b"{}")
+        if "You are naming a coding session" in json.dumps(body.get("system")):
+            message = {"id": "msg_title", "type": "message", "role": "assistant", "model": body["model"], "stop_reason": "end_turn",
+                       "content": [{"type": "text", "text": '{"title": "Flaky login test"}'}], "usage": {"input_tokens": 300, "output_tokens": 9}}
+            if body.get("stream"):
+                return stream_reply(anthropic_stream_events(model=body["model"], text='{"title": "Flaky login test"}'))
+            return json_reply(message)
+        return default_reply(record.path, record.body)
+    mock.enqueue(*[reply] * 20)
+
+    async def run():
+        options = ClaudeAgentOptions(cli_path=claude_binary(), env=env, cwd=env["HOME"])
+        async with ClaudeSDKClient(options=options) as client:
+            await client.query("the login test fails one run in ten")
+            async for _ in client.receive_response():
+                pass
+            # The SDK for Python has no method for it yet; this is the message its TypeScript twin sends.
+            answer = await client._query._send_control_request({"subtype": "generate_session_title",
+                                                                "description": "the login test fails one run in ten", "persist": False})
+            return answer
+    assert asyncio.run(run()) == {"title": "Flaky login test"}  # Claude Code read the answer through ccglass
+    naming = proxy.wait_exchange(lambda e: e.get("requestKind") == "title")[0]
+    turn = proxy.wait_exchange(lambda e: e.get("requestKind") == "turn")[0]
+    assert naming["sessionID"] == turn["sessionID"] and naming["sessionID"]
+    proxy.wait_stored(count=2)
+    session = proxy.get_json(f"/api/sessions/{turn['sessionID']}")
+    assert (session["title"], session["titleSource"]) == ("Flaky login test", "claude-code-request")
+    rows = json.loads(subprocess.run([binary(), "requests", "--json", "--data-dir", str(proxy.home)], capture_output=True, text=True).stdout)
+    assert sorted(r.get("requestKind") for r in rows if r["usage"]) == ["title", "turn"]
+    table = subprocess.run([binary(), "requests", "--data-dir", str(proxy.home)], capture_output=True, text=True).stdout
+    assert "main [title]" in table

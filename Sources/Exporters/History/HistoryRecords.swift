@@ -105,7 +105,8 @@ public enum UsageGrouping: String, Sendable, CaseIterable {
 public struct SessionRow: Sendable, Codable, Equatable {
     public var key: String
     public var title: String?
-    /// `claude-code` when Claude Code's transcript names it, else `first-prompt`.
+    /// `claude-code` when Claude Code's transcript names it, `claude-code-request` when its naming
+    /// request did, else `first-prompt`.
     public var titleSource: String?
     public var client: String?
     public var startedAt: Date

@@ -59,7 +59,9 @@ extension HistoryStore {
                 try RecordCoding.encode(Self.recordOnly(exchange)), body.deflated, body.bytes,
             ])
         let started = exchange.startedAt.timeIntervalSince1970
-        let first = exchange.request.firstPrompt
+        // A naming request's prompt is the session quoted back, not something the user typed.
+        let naming = exchange.requestKind == ClaudeCodeStructure.Purpose.title.rawValue
+        let first = naming ? nil : exchange.request.firstPrompt
         try db.cachedStatement(sql: """
             INSERT INTO session(key, client, first_prompt, title, title_source, started_at, last_at)
             VALUES (?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL ELSE 'first-prompt' END, ?, ?)
@@ -67,6 +69,12 @@ extension HistoryStore {
                 first_prompt = coalesce(first_prompt, excluded.first_prompt),
                 title = coalesce(title, excluded.title), title_source = coalesce(title_source, excluded.title_source)
             """).execute(arguments: [key, exchange.client, first, first, first, started, started + (exchange.timings.end ?? 0)])
+        // Claude Code's own name for the session; one read from its transcript (`claude-code`) still wins.
+        if naming, let title = ClaudeCodeStructure.title(reply: exchange.response.text) {
+            try db.cachedStatement(sql: """
+                UPDATE session SET title = ?, title_source = 'claude-code-request' WHERE key = ? AND coalesce(title_source, '') != 'claude-code'
+                """).execute(arguments: [title, key])
+        }
     }
 
     /// One row per window the response reported. A refusal (429, or a `rejected` window) is marked on

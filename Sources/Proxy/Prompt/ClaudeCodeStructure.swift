@@ -20,6 +20,10 @@ public enum ClaudeCodeStructure {
     /// How the first request after a compaction starts its conversation (2.1.332).
     static let continuationStart = "This session is being continued from a previous conversation that ran out of context."
 
+    /// How the system prompt of the request that names the session starts; its reply is JSON
+    /// `{"title": …}` (2.1.332, query source `generate_session_title`).
+    static let titleStart = "You are naming a coding session"
+
     /// The tool the main agent (or a subagent) starts a subagent with (2.1.332).
     public static let agentTool = "Agent"
     /// A subagent's report, as the `Agent` call's result, names it on a line of its own:
@@ -49,8 +53,17 @@ public enum ClaudeCodeStructure {
         case compactionRetry = "compaction_retry"
         case postCompaction = "post_compaction"
         case countTokens = "count_tokens"
+        /// The side request that names the session.
+        case title
 
         public var isCompaction: Bool { self == .compaction || self == .compactionManual || self == .compactionRetry }
+    }
+
+    /// The title a naming request's reply gave the session.
+    public static func title(reply: String) -> String? {
+        guard let title = JSON.object(Array(reply.utf8))?.string("title")?.trimmingCharacters(in: .whitespacesAndNewlines),
+              !title.isEmpty else { return nil }
+        return String(title.prefix(200))
     }
 
     /// The subagent that sent a request, from its headers; nil for the main agent.
@@ -69,6 +82,7 @@ public enum ClaudeCodeStructure {
 
     public static func purpose(of prompt: Prompt) -> Purpose {
         if prompt.operation == "count_tokens" { return .countTokens }
+        if prompt.system.contains(where: { $0.text.hasPrefix(titleStart) }) { return .title }
         if let last = prompt.messages.last(where: { $0.role == .user }),
            let start = last.blocks.lastIndex(where: { $0.kind == .text && $0.text.hasPrefix(compactionStart) }) {
             let ask = last.blocks[start...].filter { $0.kind == .text }.map(\.text).joined(separator: "\n")
