@@ -150,6 +150,16 @@ public struct HistoryTools: Sendable {
             if agent.flaggedCalls > 0 { line += ", \(agent.flaggedCalls) tool call\(agent.flaggedCalls == 1 ? "" : "s") flagged by auto mode" }
             lines.append(line)
         }
+        for c in tree.compactions {
+            var line = "- \(c.kind.replacingOccurrences(of: "_", with: " ")) at \(Self.time(c.startedAt)) by \(c.agent.map { "subagent \($0)" } ?? "the main agent"): "
+            line += c.costUSD.map { Self.usd($0, apiEquivalent: c.apiEquivalent ? $0 : 0) } ?? "unpriced"
+            line += ", summarised \(c.contextBefore.map(Self.tokens) ?? "?") tokens of context into \(c.summaryTokens.map(Self.tokens) ?? "?")"
+            if c.nextExchangeID != nil {
+                line += "; the next request started from \(c.contextAfter.map(Self.tokens) ?? "?") tokens and paid "
+                line += "\(c.nextCacheWriteTokens.map(Self.tokens) ?? "?") tokens of cache writes (\(c.nextCacheWriteUSD.map { Self.usd($0, apiEquivalent: c.apiEquivalent ? $0 : 0) } ?? "unpriced"))"
+            }
+            lines.append(line)
+        }
         return capped(lines)
     }
 

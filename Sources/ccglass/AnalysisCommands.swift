@@ -103,6 +103,17 @@ struct AgentsCommand: ParsableCommand {
                        + (agent.agent.flaggedCalls > 0 ? " · ⚑ \(agent.agent.flaggedCalls) flagged" : "")])
         }
         print(table.render())
+        guard !tree.compactions.isEmpty else { return }
+        print("")
+        var compactions = TextTable(["compaction", "agent", "cost", "context before", "summary", "context after", "next cache write"])
+        for c in tree.compactions {
+            let usd = { (v: Double?) in v.map { Format.usd($0, apiEquivalent: c.apiEquivalent ? $0 : 0) } ?? "-" }
+            compactions.add(["\(Format.time(c.startedAt)) \(c.kind.replacingOccurrences(of: "_", with: " "))", c.agent.map { String($0.prefix(9)) } ?? "main",
+                             usd(c.costUSD), c.contextBefore.map(Format.tokens) ?? "-", c.summaryTokens.map(Format.tokens) ?? "-",
+                             c.nextExchangeID == nil ? "-" : c.contextAfter.map(Format.tokens) ?? "-",
+                             c.nextExchangeID == nil ? "-" : "\(c.nextCacheWriteTokens.map(Format.tokens) ?? "-") · \(usd(c.nextCacheWriteUSD))"])
+        }
+        print(compactions.render())
     }
 
     /// Each agent under the one that started it.

@@ -183,6 +183,19 @@ def test_an_auto_compaction_its_retry_and_the_request_after_are_marked_and_expla
     assert "· compaction retry" in mcp_call(env, "recent_requests", {"limit": 10})
     table = subprocess.run([binary(), "requests"], env=env, capture_output=True, text=True, check=True).stdout
     assert "main [compaction]" in table and "main [compaction retry]" in table and "main [post compaction]" in table, table
+    # The session's compaction view: what each cost, the context before and after, and the cache write it caused.
+    tree = json.loads(subprocess.run([binary(), "agents", session, "--json"], env=env, capture_output=True, text=True, check=True).stdout)
+    first, retry = tree["compactions"]
+    assert (first["kind"], first["contextBefore"], first["summaryTokens"]) == ("compaction", 990_200, 700)
+    assert "nextExchangeID" not in first  # it was asked again: the retry's summary is the one the session went on from
+    assert (retry["kind"], retry["contextBefore"], retry["contextAfter"], retry["nextCacheWriteTokens"]) == ("compaction_retry", 990_200, 5200, 5000)
+    assert abs(retry["costUSD"] - (300 * 4 + 700 * 20 + 989_900 * 0.2) / 1e6) < 1e-9  # claude-opus-5-5 at $4 / $20 / $0.20 per MTok
+    assert abs(retry["nextCacheWriteUSD"] - 5000 * 5 / 1e6) < 1e-9  # its 5-minute cache write at $5 per MTok
+    assert retry["nextExchangeID"] == next(r["id"] for r in rows if r.get("requestKind") == "post_compaction")
+    text = subprocess.run([binary(), "agents", session], env=env, capture_output=True, text=True, check=True).stdout
+    assert "context before" in text and "compaction retry" in text and "5000 · $0.02" in text, text
+    breakdown = mcp_call(env, "agent_breakdown", {"session": session})
+    assert "the next request started from 5200 tokens and paid 5000 tokens of cache writes ($0.0250)" in breakdown, breakdown
 
 
 def test_a_manual_compact_is_marked_manual(claude_env, mock):

@@ -12,7 +12,8 @@ import anthropic
 import pytest
 
 from conftest import ARTIFACTS, Proxy, ROOT
-from mock_upstream import anthropic_key_headers, anthropic_stream_events, anthropic_usage, claude_plan_headers, stream_reply
+from mock_upstream import (anthropic_key_headers, anthropic_message, anthropic_stream_events, anthropic_usage, claude_plan_headers, json_reply,
+                           stream_reply)
 
 PROMPT = "Refactor the <b>flux</b> capacitor & explain why"
 
@@ -198,17 +199,25 @@ def test_the_session_view_draws_the_agent_tree_and_marks_the_compaction(proxy, m
     main.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "look around"},
                                                                                 {"role": "assistant", "content": "Done."},
                                                                                 {"role": "user", "content": [{"type": "text", "text": ask}]}])
-    proxy.wait_exchange(count=3)
+    after = anthropic_usage(input_tokens=40, output_tokens=5, cache_5m=2000)
+    mock.enqueue(json_reply(anthropic_message(usage=after)))
+    main.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": [{"type": "text", "text":
+        "This session is being continued from a previous conversation that ran out of context. Summary: looked around."}]}])
+    proxy.wait_exchange(count=4)
     browser.get(f"{proxy.url}/?token={proxy.token}")
-    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 3)
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 4)
     agents = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#rows td.agent")]
-    assert agents == ["maincompaction", "└ ab1dc19fb", "main"], agents  # the kind is a tag beside the agent
+    assert agents == ["mainpost compaction", "maincompaction", "└ ab1dc19fb", "main"], agents  # the kind is a tag beside the agent
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'#session option[value="{session}"]'))
     browser.execute_script(f"const s = document.getElementById('session'); s.value = '{session}'; s.dispatchEvent(new Event('change'));")
     panel = wait(browser, lambda d: d.find_element(By.ID, "agents-panel").is_displayed() and d.find_element(By.ID, "agents-panel"))
     sub_row = panel.find_element(By.CSS_SELECTOR, '[data-agent="ab1dc19fb980eca3b"]').text
     assert "Explore" in sub_row and "Survey the repo" in sub_row and sub_row.endswith(" 1 12 5 $0.000111"), sub_row  # its one request, at the mock's default usage
     assert "1 compaction" in panel.find_element(By.CSS_SELECTOR, '[data-agent="main"]').text
+    # The compaction's row: 12 tokens of context before (the mock's default), 2 040 after, 2 000 of them written to the cache
+    # at $3.75 per MTok (claude-sonnet-4-5's 5-minute write).
+    cells = [c.text for c in panel.find_elements(By.CSS_SELECTOR, ".compactions tr[data-compaction] td")]
+    assert cells[1:] == ["main", "$0.000111", "12", "5", "2040", "2000 · $0.007500"], cells
     shot(browser, "agents")
     assert console_errors(browser) == []
 

@@ -29,9 +29,32 @@ public struct AgentTree: Sendable, Codable, Equatable {
         public var flaggedCalls = 0
     }
 
+    /// One compaction request: what it cost, the context it rewrote and the one it left, and what the
+    /// first request after it paid to write that new context to the cache.
+    public struct Compaction: Sendable, Codable, Equatable {
+        public var exchangeID: String
+        public var startedAt: Date
+        /// nil for the main agent.
+        public var agent: String?
+        /// compaction, compaction_manual or compaction_retry.
+        public var kind: String
+        public var costUSD: Double?
+        public var apiEquivalent: Bool
+        /// The prompt it summarised (input tokens, cache included) and the summary's length.
+        public var contextBefore: Int?
+        public var summaryTokens: Int?
+        /// The first request after it (`post_compaction`), when it came before another compaction.
+        public var nextExchangeID: String?
+        public var contextAfter: Int?
+        public var nextCacheWriteTokens: Int?
+        public var nextCacheWriteUSD: Double?
+    }
+
     public var session: String
     /// The main agent first, then the subagents in the order they started.
     public var agents: [Agent]
+    /// Oldest first.
+    public var compactions: [Compaction] = []
 
     /// One `Agent` call an answer made.
     struct Spawn {
@@ -89,7 +112,30 @@ public struct AgentTree: Sendable, Codable, Equatable {
             }
             add(exchange, to: &subagents[ref.id]!)
         }
-        return AgentTree(session: session, agents: [main] + order.map { subagents[$0]! })
+        return AgentTree(session: session, agents: [main] + order.map { subagents[$0]! }, compactions: compactions(in: ordered))
+    }
+
+    /// Each compaction request, with the request after it from the same agent: a retry or a new
+    /// compaction before that leaves it without an "after".
+    static func compactions(in ordered: [Exchange]) -> [Compaction] {
+        var out: [Compaction] = []
+        var open: [String: Int] = [:]  // agent ("" for main) → its latest compaction still waiting for its next request
+        for exchange in ordered {
+            let agent = exchange.agent?.id ?? ""
+            guard let purpose = exchange.requestKind.flatMap(ClaudeCodeStructure.Purpose.init(rawValue:)) else { continue }
+            if purpose.isCompaction {
+                out.append(Compaction(exchangeID: exchange.id, startedAt: exchange.startedAt, agent: exchange.agent?.id, kind: purpose.rawValue,
+                                      costUSD: exchange.cost?.total, apiEquivalent: exchange.billing == .subscription,
+                                      contextBefore: exchange.usage?.inputTokens, summaryTokens: exchange.usage?.outputTokens))
+                open[agent] = out.count - 1
+            } else if purpose == .postCompaction, let index = open.removeValue(forKey: agent) {
+                out[index].nextExchangeID = exchange.id
+                out[index].contextAfter = exchange.usage?.inputTokens
+                out[index].nextCacheWriteTokens = exchange.usage.map { $0.cacheWrite5mTokens + $0.cacheWrite1hTokens }
+                out[index].nextCacheWriteUSD = exchange.cost.map { $0.cacheWrite5m + $0.cacheWrite1h }
+            }
+        }
+        return out
     }
 
     static func add(_ exchange: Exchange, to agent: inout Agent) {

@@ -121,7 +121,7 @@ async function renderAgentsPanel() {
   const panel = document.getElementById("agents-panel");
   if (!state.filters.session) { panel.hidden = true; return; }
   const tree = await api(`/api/sessions/${encodeURIComponent(state.filters.session)}/agents`);
-  if (tree.agents.length < 2) { panel.hidden = true; return; }
+  if (tree.agents.length < 2 && !tree.compactions?.length) { panel.hidden = true; return; }
   const depth = (agent) => { let d = 0, p = agent.parent; while (p && d < 8) { d++; p = tree.agents.find((a) => a.id === p)?.parent; } return agent.id ? d + 1 : 0; };
   const ordered = [tree.agents[0]];
   const visit = (parent) => { for (const a of tree.agents) if (a.id && (a.parent || null) === parent) { ordered.push(a); visit(a.id); } };
@@ -134,7 +134,20 @@ async function renderAgentsPanel() {
         el("td", { text: a.id ? `${"\u00a0\u00a0".repeat(depth(a) - 1)}└ ${a.id}${a.background ? " (background)" : ""}` : "main" }),
         el("td", { text: a.type || "" }), el("td", { text: a.description || "", title: a.prompt || "" }),
         el("td", { text: a.requests }), el("td", { text: tokens(a.inputTokens) }), el("td", { text: tokens(a.outputTokens) }),
-        el("td", { text: cost(a.costUSD, a.apiEquivalentUSD) + (a.compactions ? ` · ${a.compactions} compaction${a.compactions > 1 ? "s" : ""}` : "") })))));
+        el("td", { text: cost(a.costUSD, a.apiEquivalentUSD) + (a.compactions ? ` · ${a.compactions} compaction${a.compactions > 1 ? "s" : ""}` : "") })))),
+    tree.compactions?.length ? compactionTable(tree.compactions) : null);
+}
+
+// Each compaction: what it cost, the context before and after, and the cache write the next request paid.
+function compactionTable(compactions) {
+  const money = (c, usd) => (usd === undefined || usd === null ? "–" : cost(usd, c.apiEquivalent ? usd : 0));
+  return el("table", { class: "agent-tree compactions" },
+    el("tr", {}, ["compaction", "agent", "cost", "context before", "summary", "context after", "next request's cache write"].map((h) => el("th", { text: h }))),
+    compactions.map((c) => el("tr", { "data-compaction": c.exchangeID },
+      el("td", { text: `${time(c.startedAt)} ${c.kind.replace("_", " ")}` }), el("td", { text: c.agent ? c.agent.slice(0, 9) : "main" }),
+      el("td", { text: money(c, c.costUSD) }), el("td", { text: tokens(c.contextBefore) }), el("td", { text: tokens(c.summaryTokens) }),
+      el("td", { text: c.nextExchangeID ? tokens(c.contextAfter) : "–" }),
+      el("td", { text: c.nextExchangeID ? `${tokens(c.nextCacheWriteTokens)} · ${money(c, c.nextCacheWriteUSD)}` : "–" }))));
 }
 
 async function renderCachePanel() {
