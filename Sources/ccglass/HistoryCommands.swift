@@ -24,7 +24,7 @@ struct UsageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "usage", abstract: "Tokens, cache-hit rate and cost from the history.")
 
     @OptionGroup var history: HistoryOptions
-    @Option(help: "Group by day, session, model, provider, client, or agent (main and each subagent, per session).") var by: String = "day"
+    @Option(help: "Group by day, session, model, provider, client, or agent (main and each subagent, per session; then per subagent type across sessions).") var by: String = "day"
     @Option(help: "Only exchanges from this date on (YYYY-MM-DD, ISO 8601, or 7d / 12h ago).") var since: String?
     @Option(help: "Only exchanges before this date.") var until: String?
     @Flag(help: "JSON for scripts.") var json = false
@@ -34,10 +34,12 @@ struct UsageCommand: ParsableCommand {
             throw ValidationError("--by must be one of \(UsageGrouping.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let store = try history.open()
-        let rows = try store.usage(by: grouping, since: try since.map(DateArgument.parse), until: try until.map(DateArgument.parse))
+        let since = try since.map(DateArgument.parse), until = try until.map(DateArgument.parse)
+        let rows = try store.usage(by: grouping, since: since, until: until)
         let total = UsageRow.sum(rows, group: "total")
+        let types = grouping == .agent ? try store.usageByAgentType(since: since, until: until) : nil
         if json {
-            try printJSON(UsageReport(by: grouping.rawValue, rows: rows, total: total))
+            try printJSON(UsageReport(by: grouping.rawValue, rows: rows, total: total, types: types))
             return
         }
         guard !rows.isEmpty else { return print("No exchanges in that range.") }
@@ -54,6 +56,15 @@ struct UsageCommand: ParsableCommand {
                            + (row.unpricedRequests > 0 ? " (+\(row.unpricedRequests) unpriced)" : "")])
         }
         print(table.render())
+        if let types, types.contains(where: { $0.group != "main" }) {
+            var byType = TextTable(["agent type", "requests", "input", "output", "cache read", "hit %", "cost"])
+            for row in types {
+                byType.add([row.group, "\(row.requests)", Format.tokens(row.inputTokens), Format.tokens(row.outputTokens), Format.tokens(row.cacheReadTokens),
+                            row.cacheHitRate.map { String(format: "%.1f", $0 * 100) } ?? "-", Format.usd(row.costUSD, apiEquivalent: row.apiEquivalentUSD)])
+            }
+            print("\nBy subagent type, across sessions:")
+            print(byType.render())
+        }
         if total.apiEquivalentUSD > 0 { print(Format.apiEquivalentNote) }
     }
 }
@@ -63,6 +74,8 @@ struct UsageReport: Encodable {
     var by: String
     var rows: [UsageRow]
     var total: UsageRow
+    /// With `--by agent`: per subagent type across sessions, and `main`.
+    var types: [UsageRow]?
 }
 
 /// `ccglass requests`: recent exchanges.

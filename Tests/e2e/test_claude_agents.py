@@ -279,3 +279,32 @@ def test_the_request_that_names_the_session_is_marked_and_gives_the_session_its_
     assert sorted(r.get("requestKind") for r in rows if r["usage"]) == ["title", "turn"]
     table = subprocess.run([binary(), "requests", "--data-dir", str(proxy.home)], capture_output=True, text=True).stdout
     assert "main [title]" in table
+
+
+def test_usage_by_agent_sums_each_subagent_type_across_sessions(proxy, mock):
+    import anthropic
+    from mock_upstream import anthropic_message, json_reply
+    spawned = [("sess-types-1", "a1111111111111111", "Explore", "Map the repo.", 1000),
+               ("sess-types-2", "a2222222222222222", "Plan", "Plan the fix.", 3000),
+               ("sess-types-2", "a3333333333333333", "Explore", "Find the tests.", 500)]
+    for n, (session, agent, kind, prompt, tokens) in enumerate(spawned):
+        headers = {"User-Agent": "claude-cli/2.1.332 (external, cli)", "X-Claude-Code-Session-Id": session}
+        main = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0, default_headers=headers)
+        call = {"id": f"toolu_agent{n}", "name": "Agent", "input": {"description": prompt, "prompt": prompt, "subagent_type": kind}}
+        mock.enqueue(stream_reply(anthropic_stream_events(tool_use=call, start_usage=anthropic_usage(input_tokens=100, output_tokens=1),
+                                                          final_usage={"output_tokens": 10})))
+        with main.messages.stream(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": f"go {n}"}]) as s:
+            s.get_final_message()
+        sub = anthropic.Anthropic(base_url=f"{proxy.url}/anthropic", api_key="k", max_retries=0,
+                                  default_headers=dict(headers, **{"x-claude-code-agent-id": agent}))
+        mock.enqueue(json_reply(anthropic_message(usage=anthropic_usage(input_tokens=tokens, output_tokens=tokens // 10))))
+        sub.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": prompt}])
+    proxy.wait_stored(count=6)
+    report = json.loads(subprocess.run([binary(), "usage", "--by", "agent", "--json", "--data-dir", str(proxy.home)],
+                                       capture_output=True, text=True, check=True).stdout)
+    types = {row["group"]: (row["requests"], row["inputTokens"], row["outputTokens"]) for row in report["types"]}
+    assert types == {"main": (3, 300, 30), "Explore": (2, 1500, 150), "Plan": (1, 3000, 300)}, types
+    assert [row["group"] for row in report["types"]][0] == "main"
+    assert len(report["rows"]) == 5  # per session: two mains, three subagents
+    text = subprocess.run([binary(), "usage", "--by", "agent", "--data-dir", str(proxy.home)], capture_output=True, text=True, check=True).stdout
+    assert "By subagent type, across sessions:" in text and "Explore" in text and "Plan" in text, text

@@ -155,6 +155,23 @@ public struct AgentTree: Sendable, Codable, Equatable {
 }
 
 extension HistoryStore {
+    /// Usage per subagent type (`Explore`, `general-purpose`, …) across every session in the range, and
+    /// the main agents' as `main`. The type is known from the `Agent` call that started each subagent,
+    /// so each session with subagents has its tree built: a slower read than `usage`'s buckets.
+    public func usageByAgentType(since: Date?, until: Date?) throws -> [UsageRow] {
+        let rows = try usageByAgent(since: since, until: until)
+        var types: [String: String] = [:]  // "<session> · subagent <id>" → its type
+        let sessions = rows.compactMap { row in row.group.range(of: " · subagent ").map { String(row.group[..<$0.lowerBound]) } }
+        for session in Set(sessions) {
+            for agent in try agentTree(session: session).agents {
+                if let id = agent.id { types["\(session) · subagent \(id)"] = agent.type ?? "unknown type" }
+            }
+        }
+        let grouped = Dictionary(grouping: rows) { row in row.group.hasSuffix(" · main") ? "main" : types[row.group] ?? "unknown type" }
+        return grouped.map { UsageRow.sum($0.value, group: $0.key) }
+            .sorted { ($0.group == "main" ? 0 : 1, -$0.costUSD, $0.group) < ($1.group == "main" ? 0 : 1, -$1.costUSD, $1.group) }
+    }
+
     /// The agent tree of `session`, from its stored exchanges.
     public func agentTree(session: String, limit: Int = 100_000) throws -> AgentTree {
         let ids = try recent(limit: limit, session: session).map(\.id)
