@@ -88,12 +88,18 @@ struct RequestsCommand: ParsableCommand {
     @Flag(help: "JSON for scripts.") var json = false
 
     func run() throws {
-        let rows = try history.open().recent(limit: limit, session: session)
+        let store = try history.open()
+        let rows = try store.recent(limit: limit, session: session)
         if json { return try printJSON(rows) }
         guard !rows.isEmpty else { return print("No exchanges yet.") }
+        // One session's subagents are named by their type and description.
+        let agents = try session.map { try store.agentTree(session: $0).agents } ?? []
+        let names = Dictionary(agents.compactMap { agent in
+            agent.id.flatMap { id in agent.type.map { (id, $0 + (agent.description.map { " · " + PromptText.preview($0, limit: 30) } ?? "")) } }
+        }) { a, _ in a }
         var table = TextTable(["time", "id", "agent", "model", "status", "in", "out", "cache read", "cost", "ttft", "prompt"])
         for row in rows {
-            table.add([Format.time(row.startedAt), String(row.id.suffix(12)), Self.agent(row), row.model ?? "-",
+            table.add([Format.time(row.startedAt), String(row.id.suffix(12)), Self.agent(row, names: names), row.model ?? "-",
                        row.status.map { "\($0)" + (row.outcome == "ok" ? "" : " \(row.outcome ?? "")") } ?? (row.outcome ?? row.phase),
                        row.usage.map { Format.tokens($0.inputTokens) } ?? "-", row.usage.map { Format.tokens($0.outputTokens) } ?? "-",
                        row.usage.map { Format.tokens($0.cacheReadTokens) } ?? "-", row.costUSD.map { Format.usd($0, apiEquivalent: row.apiEquivalent ? $0 : 0) } ?? (row.usage == nil ? "-" : "unpriced"),
@@ -107,8 +113,8 @@ struct RequestsCommand: ParsableCommand {
 
     /// "main", "└ a1b2c3d4" for a subagent (two marks deep for a nested one), and what a request was
     /// for when it was not an ordinary turn.
-    static func agent(_ row: ExchangeRow) -> String {
-        let who = row.agentID.map { (row.parentAgentID == nil ? "└ " : "  └ ") + String($0.prefix(9)) } ?? (row.client == "claude-code" ? "main" : "-")
+    static func agent(_ row: ExchangeRow, names: [String: String] = [:]) -> String {
+        let who = row.agentID.map { (row.parentAgentID == nil ? "└ " : "  └ ") + (names[$0] ?? String($0.prefix(9))) } ?? (row.client == "claude-code" ? "main" : "-")
         guard let kind = row.requestKind, kind != "turn" else { return who }
         return "\(who) [\(kind.replacingOccurrences(of: "_", with: " "))]"
     }

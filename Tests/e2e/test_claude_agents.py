@@ -308,3 +308,7 @@ def test_usage_by_agent_sums_each_subagent_type_across_sessions(proxy, mock):
     assert len(report["rows"]) == 5  # per session: two mains, three subagents
     text = subprocess.run([binary(), "usage", "--by", "agent", "--data-dir", str(proxy.home)], capture_output=True, text=True, check=True).stdout
     assert "By subagent type, across sessions:" in text and "Explore" in text and "Plan" in text, text
+    # One session's requests name its subagents by type and description.
+    listed = subprocess.run([binary(), "requests", "--session", "sess-types-2", "--data-dir", str(proxy.home)],
+                            capture_output=True, text=True, check=True).stdout
+    assert "└ Plan · Plan the fix." in listed and "└ Explore · Find the tests." in listed, listed

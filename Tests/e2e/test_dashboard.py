@@ -211,6 +211,8 @@ def test_the_session_view_draws_the_agent_tree_and_marks_the_compaction(proxy, m
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'#session option[value="{session}"]'))
     browser.execute_script(f"const s = document.getElementById('session'); s.value = '{session}'; s.dispatchEvent(new Event('change'));")
     panel = wait(browser, lambda d: d.find_element(By.ID, "agents-panel").is_displayed() and d.find_element(By.ID, "agents-panel"))
+    # In the session's view the subagent's row is named by its type and the description it was given.
+    wait(browser, lambda d: "└ Explore · Survey the repo" in [c.text for c in d.find_elements(By.CSS_SELECTOR, "#rows td.agent")])
     sub_row = panel.find_element(By.CSS_SELECTOR, '[data-agent="ab1dc19fb980eca3b"]').text
     assert "Explore" in sub_row and "Survey the repo" in sub_row and sub_row.endswith(" 1 12 5 $0.000111"), sub_row  # its one request, at the mock's default usage
     assert "1 compaction" in panel.find_element(By.CSS_SELECTOR, '[data-agent="main"]').text

@@ -26,8 +26,11 @@ function statusCell(row) {
 }
 
 // "main", or a subagent's id indented under the agent that started it; a compaction marked.
+// In a session's view the subagent's type and description (from the Agent call that started it) name it.
 function agentCell(row) {
-  const who = row.agentID ? `${row.parentAgentID ? "\u00a0\u00a0" : ""}└ ${row.agentID.slice(0, 9)}` : row.client === "claude-code" ? "main" : "";
+  const known = row.agentID && state.agents?.get(row.agentID);
+  const name = known?.type ? `${known.type}${known.description ? ` · ${known.description.slice(0, 40)}` : ""}` : row.agentID?.slice(0, 9);
+  const who = row.agentID ? `${row.parentAgentID ? "\u00a0\u00a0" : ""}└ ${name}` : row.client === "claude-code" ? "main" : "";
   const kind = row.requestKind && row.requestKind !== "turn" ? row.requestKind.replace("_", " ") : "";
   return el("td", { class: "agent" + (row.agentID ? " subagent" : ""), title: row.agentID ? `subagent ${row.agentID}${row.parentAgentID ? ", started by " + row.parentAgentID : ""}` : "" },
     who, kind ? el("span", { class: "tag" + (kind.startsWith("compaction") || kind === "post compaction" ? " changed" : ""), text: kind }) : null);
@@ -119,8 +122,11 @@ function renderTotals() {
 
 async function renderAgentsPanel() {
   const panel = document.getElementById("agents-panel");
+  state.agents = undefined;
   if (!state.filters.session) { panel.hidden = true; return; }
   const tree = await api(`/api/sessions/${encodeURIComponent(state.filters.session)}/agents`);
+  state.agents = new Map(tree.agents.filter((a) => a.id).map((a) => [a.id, a]));
+  renderRows();
   if (tree.agents.length < 2 && !tree.compactions?.length) { panel.hidden = true; return; }
   const depth = (agent) => { let d = 0, p = agent.parent; while (p && d < 8) { d++; p = tree.agents.find((a) => a.id === p)?.parent; } return agent.id ? d + 1 : 0; };
   const ordered = [tree.agents[0]];
