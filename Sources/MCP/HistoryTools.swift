@@ -54,7 +54,7 @@ public struct HistoryTools: Sendable {
         var lines = ["Sessions, most recently active first:"]
         for s in sessions {
             let hit = s.inputTokens > 0 ? String(format: "%.0f%%", Double(s.cacheReadTokens) / Double(s.inputTokens) * 100) : "-"
-            lines.append("- \(s.key)\(s.key == current ? " (current)" : "") · \"\(PromptText.preview(s.title ?? "(untitled)", limit: 80))\" · \(s.client ?? "?") · \(s.requests) requests\(s.errors > 0 ? " (\(s.errors) failed)" : "") · in \(Self.tokens(s.inputTokens)) (cache hit \(hit)) · out \(Self.tokens(s.outputTokens)) · \(Self.usd(s.costUSD, apiEquivalent: s.apiEquivalentUSD)) · last active \(Self.time(s.lastAt))\(s.flaggedCalls > 0 ? " · \(s.flaggedCalls) tool call\(s.flaggedCalls == 1 ? "" : "s") flagged by auto mode" : "")")
+            lines.append("- \(s.key)\(s.key == current ? " (current)" : "") · \"\(PromptText.preview(s.title ?? "(untitled)", limit: 80))\" · \(s.client ?? "?") · \(s.requests) requests\(s.errors > 0 ? " (\(s.errors) failed)" : "") · in \(Self.tokens(s.inputTokens)) (cache hit \(hit)) · out \(Self.tokens(s.outputTokens)) · \(Self.usd(s.costUSD, apiEquivalent: s.apiEquivalentUSD)) · last active \(Self.time(s.lastAt))\(s.subagents > 0 ? " · \(s.subagents) subagent\(s.subagents == 1 ? "" : "s")" : "")\(s.compactions > 0 ? " · \(s.compactions) compaction\(s.compactions == 1 ? "" : "s")" : "")\(s.flaggedCalls > 0 ? " · \(s.flaggedCalls) tool call\(s.flaggedCalls == 1 ? "" : "s") flagged by auto mode" : "")")
         }
         return capped(lines)
     }

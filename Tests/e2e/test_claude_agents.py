@@ -133,6 +133,7 @@ def test_each_request_is_attributed_to_the_agent_that_sent_it(claude_env, mock):
     assert all(not s.parent_span_id for s in spans if s.name.startswith("chat ") and "gen_ai.agent.id" not in attrs(s))
     recent = mcp_call(env, "recent_requests", {"limit": 20})
     assert f"· subagent {nested[0]} (started by {foreground[0]})" in recent, recent
+    assert "· 3 subagents" in mcp_call(env, "list_sessions")
 
 
 class CompactingUpstream:
@@ -194,6 +195,7 @@ def test_an_auto_compaction_its_retry_and_the_request_after_are_marked_and_expla
     assert retry["nextExchangeID"] == next(r["id"] for r in rows if r.get("requestKind") == "post_compaction")
     text = subprocess.run([binary(), "agents", session], env=env, capture_output=True, text=True, check=True).stdout
     assert "context before" in text and "compaction retry" in text and "5000 · $0.02" in text, text
+    assert "· 2 compactions" in mcp_call(env, "list_sessions")
     breakdown = mcp_call(env, "agent_breakdown", {"session": session})
     assert "the next request started from 5200 tokens and paid 5000 tokens of cache writes ($0.0250)" in breakdown, breakdown
 

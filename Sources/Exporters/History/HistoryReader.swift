@@ -175,19 +175,38 @@ extension HistoryStore {
                 FROM picked s JOIN totals t ON t.session_key = s.key
                 GROUP BY s.key ORDER BY s.last_at DESC
                 """, arguments: arguments).map(Self.sessionRow)
-            return try Self.withFlaggedCalls(sessions, db)
+            return try Self.withStructure(sessions, db)
         }
     }
 
-    /// Adds each session's flagged tool calls (few rows: the index holds only exchanges that have one).
-    private static func withFlaggedCalls(_ sessions: [SessionRow], _ db: Database) throws -> [SessionRow] {
+    /// Adds each session's subagents, compactions and flagged tool calls, each counted from a partial
+    /// index that holds only the exchanges that have one.
+    private static func withStructure(_ sessions: [SessionRow], _ db: Database) throws -> [SessionRow] {
         guard !sessions.isEmpty else { return sessions }
         let keys = sessions.map(\.key)
-        let counts = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
+        let marks = databaseQuestionMarks(count: keys.count)
+        func counts(_ sql: String) throws -> [String: Int] {
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: sql, arguments: StatementArguments(keys)).map { ($0[0] as String, $0[1] as Int) })
+        }
+        let flagged = try counts("""
             SELECT session_key, SUM(flagged_calls) FROM exchange INDEXED BY exchange_flagged
-            WHERE flagged_calls > 0 AND session_key IN (\(databaseQuestionMarks(count: keys.count))) GROUP BY session_key
-            """, arguments: StatementArguments(keys)).map { ($0[0] as String, $0[1] as Int) })
-        return sessions.map { var session = $0; session.flaggedCalls = counts[session.key] ?? 0; return session }
+            WHERE flagged_calls > 0 AND session_key IN (\(marks)) GROUP BY session_key
+            """)
+        let subagents = try counts("""
+            SELECT session_key, COUNT(DISTINCT agent_id) FROM exchange INDEXED BY exchange_agent
+            WHERE agent_id IS NOT NULL AND session_key IN (\(marks)) GROUP BY session_key
+            """)
+        let compactions = try counts("""
+            SELECT session_key, COUNT(*) FROM exchange INDEXED BY exchange_compaction
+            WHERE request_kind LIKE 'compaction%' AND phase = 'finished' AND session_key IN (\(marks)) GROUP BY session_key
+            """)
+        return sessions.map {
+            var session = $0
+            session.flaggedCalls = flagged[session.key] ?? 0
+            session.subagents = subagents[session.key] ?? 0
+            session.compactions = compactions[session.key] ?? 0
+            return session
+        }
     }
 
     static func sessionRow(_ row: Row) -> SessionRow {

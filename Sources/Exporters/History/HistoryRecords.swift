@@ -121,4 +121,7 @@ public struct SessionRow: Sendable, Codable, Equatable {
     public var apiEquivalentUSD: Double
     /// Tool calls auto mode's review flagged (and Claude Code so did not run).
     public var flaggedCalls = 0
+    /// Claude Code's subagents that sent requests in it, and its compaction requests (retries included).
+    public var subagents = 0
+    public var compactions = 0
 }

@@ -162,12 +162,14 @@ enum HistorySchema {
                 """)
         }
         // Auto mode's review of tool calls: the mode that asked for it, and how many calls it flagged
-        // (blocked), counted per session. Earlier rows asked none.
+        // (blocked), counted per session. Earlier rows asked none. Compactions are indexed for the same
+        // per-session counts.
         migrator.registerMigration("v7 auto mode reviews") { db in
             try db.execute(sql: """
                 ALTER TABLE exchange ADD COLUMN review_mode TEXT;
                 ALTER TABLE exchange ADD COLUMN flagged_calls INTEGER NOT NULL DEFAULT 0;
                 CREATE INDEX exchange_flagged ON exchange(session_key) WHERE flagged_calls > 0;
+                CREATE INDEX exchange_compaction ON exchange(session_key) WHERE request_kind LIKE 'compaction%';
                 """)
         }
         return migrator
