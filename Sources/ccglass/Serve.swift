@@ -71,11 +71,29 @@ struct TelemetryOptions: ParsableArguments {
     @Flag(help: "Put prompts and completions in spans (gen_ai.input.messages, …). Off by default: they may hold secrets or personal data.")
     var captureContent = false
 
-    @Option(help: "Push OTLP/HTTP JSON to this collector base URL (…/v1/traces and …/v1/metrics are appended).")
+    @Option(help: "Push OTLP/HTTP to this receiver's base URL (…/v1/traces and …/v1/metrics are appended). Default: $OTEL_EXPORTER_OTLP_ENDPOINT.")
     var otlpEndpoint: String?
 
-    @Option(name: .customLong("otlp-header"), help: ArgumentHelp("Header for the collector, e.g. Authorization=Bearer …. Repeatable.", valueName: "K=V"))
+    @Option(help: "Push spans to this URL as it is. Default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.")
+    var otlpTracesEndpoint: String?
+
+    @Option(help: "Push metrics to this URL as it is. Default: $OTEL_EXPORTER_OTLP_METRICS_ENDPOINT.")
+    var otlpMetricsEndpoint: String?
+
+    @Option(help: "http/protobuf (OTLP's default) or http/json. Default: $OTEL_EXPORTER_OTLP_PROTOCOL.")
+    var otlpProtocol: String?
+
+    @Option(help: "gzip or none. Default: $OTEL_EXPORTER_OTLP_COMPRESSION, else none.")
+    var otlpCompression: String?
+
+    @Option(name: .customLong("otlp-header"), help: ArgumentHelp("Header for the receiver, e.g. Authorization=Bearer …. Repeatable; adds to $OTEL_EXPORTER_OTLP_HEADERS.", valueName: "K=V"))
     var otlpHeaders: [String] = []
+
+    @Option(name: .customLong("otlp-resource-attribute"), help: ArgumentHelp("Resource attribute on every span and metric, e.g. user.name=alice. Repeatable; adds to $OTEL_RESOURCE_ATTRIBUTES.", valueName: "K=V"))
+    var otlpResourceAttributes: [String] = []
+
+    @Option(help: "Seconds a stopping ccglass keeps trying to deliver what it holds.")
+    var otlpDrainSeconds: Double = 5
 
     @Option(help: "Milliseconds between OTLP span batches.")
     var otlpFlushMs: Int = 1000
@@ -83,10 +101,10 @@ struct TelemetryOptions: ParsableArguments {
     @Option(help: "Seconds between OTLP metric pushes.")
     var otlpMetricsSeconds: Int = 10
 
-    func headers() throws -> [(String, String)] {
-        try otlpHeaders.map { spec in
+    static func pairs(_ specs: [String], flag: String) throws -> [(String, String)] {
+        try specs.map { spec in
             guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else {
-                throw ValidationError("--otlp-header '\(spec)' must be NAME=VALUE")
+                throw ValidationError("--\(flag) '\(spec)' must be NAME=VALUE")
             }
             return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
         }

@@ -123,20 +123,17 @@ struct Stack {
         let files = telemetry.noTraceFiles ? nil : TraceFileWriter(
             directory: telemetry.tracesDir.map { URL(fileURLWithPath: $0) } ?? home.appendingPathComponent("traces"),
             maxBytes: max(1, telemetry.traceMaxMb) << 20, keep: max(1, telemetry.traceKeep))
+        let settings = OTLPSettings(telemetry: telemetry, environment: ProcessInfo.processInfo.environment)
         var pusher: OTLPPusher?
-        if let endpoint = telemetry.otlpEndpoint {
-            guard let url = URL(string: endpoint), url.scheme == "http" || url.scheme == "https" else {
-                throw ValidationError("--otlp-endpoint must be an http(s) URL, e.g. http://127.0.0.1:4318")
-            }
-            var pushOptions = OTLPPusher.Options(endpoint: url, headers: try telemetry.headers())
-            pushOptions.flushInterval = .milliseconds(max(10, telemetry.otlpFlushMs))
-            pushOptions.metricsInterval = .seconds(max(1, telemetry.otlpMetricsSeconds))
-            pusher = OTLPPusher(options: pushOptions, client: HTTPClient.shared, failures: context.failures,
+        if let pushOptions = try settings.pushOptions() {
+            pusher = OTLPPusher(options: pushOptions, failures: context.failures, logger: logger,
                                 onBatch: { signal, result in prometheus.countOTLPBatch(signal: signal, result: result) })
+            let signals = [("traces", pushOptions.tracesURL), ("metrics", pushOptions.metricsURL)].compactMap { name, url in url.map { "\(name) to \($0.absoluteString)" } }
+            logger.info("pushing OTLP \(signals.joined(separator: ", ")) (\(pushOptions.encoding.rawValue)\(pushOptions.compression == .gzip ? ", gzip" : ""))")
         }
         guard files != nil || pusher != nil else { return nil }
         return TraceExporter(files: files, pusher: pusher, captureContent: telemetry.captureContent,
-                             models: prometheus.models, failures: context.failures)
+                             models: prometheus.models, failures: context.failures, resource: try settings.resource())
     }
 
     /// `run`, but a taken port ends the process with one readable line and exit code 2.

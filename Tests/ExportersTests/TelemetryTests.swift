@@ -2,6 +2,7 @@ import Foundation
 import Proxy
 import Testing
 @testable import Exporters
+import OTLPProto
 
 @Suite(.temporaryFolder) struct TraceFileWriterTests {
     @Test func rotatesBySizeAndKeepsTheNewestFiles() throws {
@@ -57,6 +58,32 @@ import Testing
         #expect(a.traceId.allSatisfy { $0.isHexDigit })
     }
 
+    /// The protobuf push carries what the JSON files say: ids as their bytes, times, kind, attributes
+    /// of every type, status, and the resource.
+    @Test func otlpProtobufCarriesTheSameSpan() throws {
+        var builder = SpanBuilder()
+        var span = builder.spans(for: exchange(session: "s", at: Date(timeIntervalSince1970: 1)))[0]
+        span.parentSpanId = "0123456789abcdef"
+        span.status = OTLP.Status(code: 2, message: "boom")
+        span.attributes.append(OTLP.KeyValue("list", .array([.string("a"), .double(0.5), .bool(true), .int(-3)])))
+        var resource = OTelResource.standard(environment: ["USER": "alice"])
+        resource.set("team", "infra")
+        let data = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.Resource(resource), scopeSpans: [
+            OTLP.ScopeSpans(scope: OTLP.scope, spans: [span])])])
+        let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: OTLP.protobuf(data))
+        let got = try #require(decoded.resourceSpans.first?.scopeSpans.first?.spans.first)
+        #expect(Hex.string(got.traceID) == span.traceId && Hex.string(got.spanID) == span.spanId && Hex.string(got.parentSpanID) == "0123456789abcdef")
+        #expect(got.startTimeUnixNano == 1_000_000_000 && String(got.endTimeUnixNano) == span.endTimeUnixNano)
+        #expect(got.kind == .client && got.name == span.name)
+        #expect(got.status.code == .error && got.status.message == "boom")
+        #expect(got.attributes.count == span.attributes.count)
+        #expect(got.attributes.first { $0.key == "gen_ai.usage.input_tokens" }?.value.intValue == 100)
+        #expect(got.attributes.last?.value.arrayValue.values.map(\.value) == [.stringValue("a"), .doubleValue(0.5), .boolValue(true), .intValue(-3)])
+        let attributes = Dictionary(uniqueKeysWithValues: decoded.resourceSpans[0].resource.attributes.map { ($0.key, $0.value.stringValue) })
+        #expect(attributes["service.name"] == "ccglass" && attributes["user.name"] == "alice" && attributes["team"] == "infra")
+        #expect(Hex.data("0aFf") == Data([0x0a, 0xff]))
+    }
+
     @Test func otlpJSONUsesStringIntegersAndCamelCase() throws {
         var builder = SpanBuilder()
         let span = builder.spans(for: exchange(session: "s", at: Date(timeIntervalSince1970: 1)))[0]
@@ -64,7 +91,7 @@ import Testing
         failed.status = OTLP.Status(code: 2, message: "boom \"quoted\"")
         failed.parentSpanId = "0123456789abcdef"
         failed.attributes.append(OTLP.KeyValue("list", .array([.string("a"), .double(0.5), .bool(true)])))
-        let lines = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.resource, scopeSpans: [
+        let lines = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.Resource(.standard()), scopeSpans: [
             OTLP.ScopeSpans(scope: OTLP.scope, spans: [span, failed])])])
         // The hand-written writer says exactly what the Codable model says.
         let handWritten = try JSONSerialization.jsonObject(with: OTLP.json(lines)) as! NSDictionary
@@ -94,7 +121,7 @@ import Testing
             metrics.record(e)
         }
         var models = Set<String>()
-        for metric in metrics.snapshot().resourceMetrics.flatMap(\.scopeMetrics).flatMap(\.metrics) {
+        for metric in metrics.snapshot(resource: .standard()).resourceMetrics.flatMap(\.scopeMetrics).flatMap(\.metrics) {
             let points: [[OTLP.KeyValue]] = (metric.sum?.dataPoints.map(\.attributes) ?? []) + (metric.histogram?.dataPoints.map(\.attributes) ?? [])
             for attribute in points.joined() where attribute.key == "model" || attribute.key == "gen_ai.response.model" {
                 if case .string(let value) = attribute.value { models.insert(value) }

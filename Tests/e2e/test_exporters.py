@@ -2,6 +2,7 @@
 query; trace files parse as OTLP with the GenAI attributes; OTLP/HTTP push reaches a collector."""
 import base64
 import copy
+import gzip
 import json
 import re
 import subprocess
@@ -297,11 +298,16 @@ def test_capture_content_puts_messages_in_spans(mock, tmp_path):
 
 
 class Collector:
-    """A test-side OTLP/HTTP receiver: answers from a script of statuses, keeps what it parsed."""
+    """A test-side OTLP/HTTP receiver, as the spec has one: decodes protobuf (with the official
+    opentelemetry-proto classes) or JSON by Content-Type, gzip by Content-Encoding, answers each path from
+    a script of statuses (then 200, or `otherwise` for a path), and keeps what it parsed."""
 
-    def __init__(self, statuses=()):
-        self.statuses = list(statuses)
-        self.traces, self.metrics, self.headers, self.attempts = [], [], [], []
+    def __init__(self, statuses=(), metrics_statuses=(), otherwise=None, partial=None, headers=None):
+        self.statuses = {"/v1/traces": list(statuses), "/v1/metrics": list(metrics_statuses)}
+        self.otherwise = otherwise or {}
+        self.partial = partial  # an ExportTraceServiceResponse's partial_success to answer with
+        self.reply_headers = headers or []
+        self.traces, self.metrics, self.headers, self.attempts, self.raw, self.attempt_times = [], [], [], [], [], []
         collector = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -310,19 +316,35 @@ class Collector:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                collector.headers.append(dict(self.headers))
+                collector.headers.append({k.lower(): v for k, v in self.headers.items()})
                 collector.attempts.append(self.path)
-                status = collector.statuses.pop(0) if collector.statuses and self.path == "/v1/traces" else 200
+                collector.attempt_times.append((self.path, time.monotonic()))
+                collector.raw.append((self.path, dict(self.headers), body))
+                script = collector.statuses.get(self.path, [])
+                status = script.pop(0) if script else collector.otherwise.get(self.path, 200)
+                protobuf = self.headers.get("Content-Type") == "application/x-protobuf"
                 if status == 200:
-                    if self.path == "/v1/traces":
-                        collector.traces.append(otlp_to_proto(body, trace_service_pb2.ExportTraceServiceRequest()))
+                    if self.headers.get("Content-Encoding") == "gzip":
+                        body = gzip.decompress(body)
+                    trace = self.path.endswith("/traces")
+                    message = trace_service_pb2.ExportTraceServiceRequest() if trace else metrics_service_pb2.ExportMetricsServiceRequest()
+                    if protobuf:
+                        message.ParseFromString(body)
                     else:
-                        collector.metrics.append(otlp_to_proto(body, metrics_service_pb2.ExportMetricsServiceRequest()))
+                        message = otlp_to_proto(body, message)
+                    (collector.traces if trace else collector.metrics).append(message)
+                response = trace_service_pb2.ExportTraceServiceResponse()
+                if collector.partial and status == 200 and self.path.endswith("/traces"):
+                    response.partial_success.rejected_spans = collector.partial[0]
+                    response.partial_success.error_message = collector.partial[1]
+                answer = response.SerializeToString() if protobuf else b"{}"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Type", "application/x-protobuf" if protobuf else "application/json")
+                for name, value in collector.reply_headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(answer)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -356,7 +378,7 @@ def test_otlp_push_delivers_spans_and_metrics_and_retries_503(mock, tmp_path):
             time.sleep(0.2)
         assert collector.attempts.count("/v1/traces") >= 2  # the 503 was retried
         assert len({s.span_id for s in collector.spans()}) == len(collector.spans()) == 7  # nothing lost, nothing doubled
-        assert all(h.get("Authorization") == "Bearer collector-token" for h in collector.headers)
+        assert all(h.get("authorization") == "Bearer collector-token" for h in collector.headers)
         latest = collector.metrics[-1]
         metrics = {m.name: m for rm in latest.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
         usage = metrics["gen_ai.client.token.usage"]

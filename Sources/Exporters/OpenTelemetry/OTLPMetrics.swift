@@ -78,7 +78,7 @@ struct OTLPMetrics {
     var isEmpty: Bool { histograms.isEmpty && sums.isEmpty }
 
     /// Everything so far, cumulative since start.
-    func snapshot(now: Date = Date()) -> OTLP.MetricsData {
+    func snapshot(resource: OTelResource, now: Date = Date()) -> OTLP.MetricsData {
         let startNanos = OTLP.nanos(start), nowNanos = OTLP.nanos(now)
         func attributes(_ map: [String: String]) -> [OTLP.KeyValue] {
             map.sorted { $0.key < $1.key }.map { OTLP.KeyValue($0.key, .string($0.value)) }
@@ -100,7 +100,7 @@ struct OTLPMetrics {
             let info = Self.descriptions[name]!
             metrics.append(OTLP.Metric(name: name, description: info.text, unit: info.unit, sum: OTLP.Sum(dataPoints: points)))
         }
-        return OTLP.MetricsData(resourceMetrics: [OTLP.ResourceMetrics(resource: OTLP.resource, scopeMetrics: [
+        return OTLP.MetricsData(resourceMetrics: [OTLP.ResourceMetrics(resource: OTLP.Resource(resource), scopeMetrics: [
             OTLP.ScopeMetrics(scope: OTLP.scope, metrics: metrics),
         ])])
     }

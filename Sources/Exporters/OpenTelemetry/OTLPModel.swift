@@ -15,6 +15,10 @@ enum OTLP {
 
     struct Resource: Encodable {
         var attributes: [KeyValue]
+
+        init(_ resource: OTelResource) {
+            attributes = resource.attributes.map { KeyValue($0.key, .string($0.value)) }
+        }
     }
 
     struct Scope: Encodable {
@@ -140,12 +144,6 @@ enum OTLP {
         String(UInt64(max(0, date.timeIntervalSince1970) * 1_000_000_000))
     }
 
-    static let resource = Resource(attributes: [
-        KeyValue("service.name", .string("ccglass")),
-        KeyValue("service.version", .string(CCGlassVersion.current)),
-        KeyValue("telemetry.sdk.language", .string("swift")),
-    ])
-
     static let scope = Scope(name: "ccglass", version: CCGlassVersion.current)
 
     /// OTLP JSON for trace files and pushes, written directly: `JSONEncoder` costs more than the rest of
@@ -239,4 +237,42 @@ enum OTLP {
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }()
+}
+
+/// Who is sending, on every span and metric, trace files and pushes alike: what lets a team's collector
+/// tell each developer's ccglass apart (`host.name`, `user.name`) without a label per session.
+public struct OTelResource: Sendable, Equatable {
+    public struct Attribute: Sendable, Equatable {
+        public var key: String
+        public var value: String
+    }
+
+    public var attributes: [Attribute]
+
+    /// ccglass's service and version, the machine and the user; then `extra` (OTEL_RESOURCE_ATTRIBUTES,
+    /// the flags) adds or overrides, and `serviceName` (OTEL_SERVICE_NAME) wins over both.
+    public static func standard(serviceName: String? = nil, extra: [(String, String)] = [],
+                                environment: [String: String] = ProcessInfo.processInfo.environment) -> OTelResource {
+        var resource = OTelResource(attributes: [
+            Attribute(key: "service.name", value: "ccglass"),
+            Attribute(key: "service.version", value: CCGlassVersion.current),
+            Attribute(key: "telemetry.sdk.language", value: "swift"),
+            Attribute(key: "telemetry.sdk.name", value: "ccglass"),
+            Attribute(key: "host.name", value: ProcessInfo.processInfo.hostName),
+            Attribute(key: "user.name", value: environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()),
+        ])
+        for (key, value) in extra { resource.set(key, value) }
+        if let serviceName, !serviceName.isEmpty { resource.set("service.name", serviceName) }
+        return resource
+    }
+
+    public mutating func set(_ key: String, _ value: String) {
+        if let index = attributes.firstIndex(where: { $0.key == key }) {
+            attributes[index].value = value
+        } else {
+            attributes.append(Attribute(key: key, value: value))
+        }
+    }
+
+    public func value(_ key: String) -> String? { attributes.first { $0.key == key }?.value }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CompressNIO
 import Foundation
 import Logging
 import NIOCore
@@ -6,24 +7,58 @@ import NIOHTTP1
 import Proxy
 import Synchronization
 
-/// Pushes spans and metrics as OTLP/HTTP JSON to a collector (`<endpoint>/v1/traces`, `/v1/metrics`):
-/// batched, retried with backoff on 429/502/503/504 and connection errors, from a bounded queue. Nothing
-/// here ever waits on the forwarding path; what cannot be delivered is dropped and counted.
+/// Pushes spans and metrics over OTLP/HTTP (protobuf by default, or JSON) to a collector: batched, from
+/// a bounded queue, retried as the OTLP spec says (429, 502, 503, 504 and connection errors, with
+/// back-off and `Retry-After`). A signal the receiver does not take (404, 405, 415, 501) is no longer
+/// sent, said once. Nothing here waits on the forwarding path; what cannot be delivered is dropped and
+/// counted, and the history keeps every exchange anyway.
 public final class OTLPPusher: Sendable {
     public struct Options: Sendable {
-        public var endpoint: URL
+        /// `http/protobuf` (OTLP's default) or `http/json`.
+        public enum Encoding: String, Sendable, CaseIterable {
+            case protobuf = "http/protobuf"
+            case json = "http/json"
+        }
+
+        public enum Compression: String, Sendable, CaseIterable {
+            case gzip, none
+        }
+
+        /// Where each signal goes; nil leaves it unsent.
+        public var tracesURL: URL?
+        public var metricsURL: URL?
         public var headers: [(String, String)]
+        public var encoding = Encoding.protobuf
+        public var compression = Compression.none
+        public var resource = OTelResource.standard()
         public var flushInterval: Duration = .seconds(1)
         public var metricsInterval: Duration = .seconds(10)
         public var maxBatch = 512
         public var queueLimit = 8192
         public var maxAttempts = 5
         public var backoff: Duration = .milliseconds(500)
+        /// How long a stopping ccglass keeps trying to deliver what it holds.
+        public var drainTimeout: Duration = .seconds(5)
 
+        /// Both signals under a collector's base URL (`…/v1/traces`, `…/v1/metrics`).
         public init(endpoint: URL, headers: [(String, String)]) {
-            self.endpoint = endpoint
+            self.init(tracesURL: Self.signalURL(endpoint, "traces"), metricsURL: Self.signalURL(endpoint, "metrics"), headers: headers)
+        }
+
+        public init(tracesURL: URL?, metricsURL: URL?, headers: [(String, String)]) {
+            self.tracesURL = tracesURL
+            self.metricsURL = metricsURL
             self.headers = headers
         }
+
+        /// The spec's rule for a base endpoint: the signal's path appended, whatever the base ends in.
+        public static func signalURL(_ base: URL, _ signal: String) -> URL {
+            var text = base.absoluteString
+            while text.hasSuffix("/") { text.removeLast() }
+            return URL(string: text + "/v1/" + signal) ?? base
+        }
+
+        func url(_ signal: String) -> URL? { signal == "traces" ? tracesURL : metricsURL }
     }
 
     /// Outcome of one batch, for `/metrics`.
@@ -34,23 +69,38 @@ public final class OTLPPusher: Sendable {
     let options: Options
     private let client: HTTPClient
     private let failures: FailureLog
+    private let logger: Logger
     private let onBatch: @Sendable (String, BatchResult) -> Void
     private let spans = Mutex<[OTLP.Span]>([])
     private let latestMetrics = Mutex<OTLP.MetricsData?>(nil)
+    /// Signals the receiver said it does not take, and signals whose last attempt failed (said once
+    /// until one succeeds).
+    private let refused = Mutex<Set<String>>([])
+    private let failing = Mutex<Set<String>>([])
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
 
-    public init(options: Options, client: HTTPClient, failures: FailureLog,
+    /// Its own HTTP client: one that fails a refused connection at once (the pusher retries with its own
+    /// back-off) instead of trying to connect until the request's deadline, so a dead receiver is said now.
+    public init(options: Options, failures: FailureLog, logger: Logger = Logger(label: "ccglass.otlp"),
                 onBatch: @escaping @Sendable (String, BatchResult) -> Void = { _, _ in }) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
         self.options = options
-        self.client = client
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.failures = failures
+        self.logger = logger
         self.onBatch = onBatch
         (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
+    var sendsTraces: Bool { options.tracesURL != nil && !refused.withLock { $0.contains("traces") } }
+    var sendsMetrics: Bool { options.metricsURL != nil && !refused.withLock { $0.contains("metrics") } }
+
     /// Queues spans; when the queue is full they are dropped (counted as a dropped batch).
     func enqueue(_ new: [OTLP.Span]) {
+        guard sendsTraces else { return }
         let (accepted, full) = spans.withLock { queue -> (Bool, Bool) in
             guard queue.count + new.count <= options.queueLimit else { return (false, false) }
             queue += new
@@ -58,14 +108,25 @@ public final class OTLPPusher: Sendable {
         }
         if !accepted {
             onBatch("traces", .dropped)
-            failures.record(.exporter, "OTLP queue full (collector at \(options.endpoint) too slow or down); spans dropped")
+            failures.record(.exporter, "OTLP queue full (collector at \(options.tracesURL?.absoluteString ?? "?") too slow or down); spans dropped")
         }
         if full { wake.yield() }
     }
 
     /// The metrics to send next (cumulative, so only the latest matters).
     func offer(_ metrics: OTLP.MetricsData) {
+        guard sendsMetrics else { return }
         latestMetrics.withLock { $0 = metrics }
+    }
+
+    /// Says what a stop that could not wait longer for the receiver leaves undelivered.
+    func reportUndelivered() {
+        let left = spans.withLock { $0.count }
+        failures.record(.exporter, "OTLP push stopped undrained")
+        logger.warning("""
+            stopped after \(options.drainTimeout) without the OTLP receiver taking everything: \(left) queued span\(left == 1 ? "" : "s") \
+            and the latest metrics were not delivered (the history keeps every exchange)
+            """)
     }
 
     /// Sends until `finish()`; then flushes what is left once.
@@ -87,62 +148,111 @@ public final class OTLPPusher: Sendable {
         }
         await flushSpans()
         await flushMetrics()
+        try? await client.shutdown()
     }
 
     public func finish() { wake.finish() }
 
     private func flushSpans() async {
-        while true {
+        while sendsTraces, !Task.isCancelled {
             let batch = spans.withLock { queue -> [OTLP.Span] in
                 let batch = Array(queue.prefix(options.maxBatch))
                 queue.removeFirst(batch.count)
                 return batch
             }
             guard !batch.isEmpty else { return }
-            let body = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.resource, scopeSpans: [
+            let data = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.Resource(options.resource), scopeSpans: [
                 OTLP.ScopeSpans(scope: OTLP.scope, spans: batch),
             ])])
-            await post("traces", OTLP.json(body))
+            await post("traces", options.encoding == .json ? OTLP.json(data) : try? OTLP.protobuf(data))
         }
     }
 
     private func flushMetrics() async {
-        guard let metrics = latestMetrics.withLock({ $0 }) else { return }
-        await post("metrics", try? OTLP.encoder.encode(metrics))
+        guard sendsMetrics, let metrics = latestMetrics.withLock({ $0 }) else { return }
+        await post("metrics", options.encoding == .json ? try? OTLP.encoder.encode(metrics) : try? OTLP.protobuf(metrics))
     }
 
     private func post(_ signal: String, _ body: Data?) async {
-        guard let body else { return }
-        var request = HTTPClientRequest(url: options.endpoint.appendingPathComponent("v1/\(signal)").absoluteString)
+        guard let body, let url = options.url(signal) else { return }
+        var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "content-type", value: options.encoding == .json ? "application/json" : "application/x-protobuf")
         for (name, value) in options.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(data: body))
+        var payload = ByteBuffer(data: body)
+        if options.compression == .gzip, let compressed = try? payload.compress(with: .gzip()) {
+            payload = compressed
+            request.headers.add(name: "content-encoding", value: "gzip")
+        }
+        request.body = .bytes(payload)
         var delay = options.backoff
         for attempt in 1...options.maxAttempts {
+            guard !Task.isCancelled else { break }
             var retryAfter: Duration?
+            var why: String
             do {
                 let response = try await client.execute(request, timeout: .seconds(10))
-                _ = try? await response.body.collect(upTo: 1 << 20)
+                let answer = try? await response.body.collect(upTo: 1 << 20)
                 let status = Int(response.status.code)
                 if (200..<300).contains(status) {
+                    recovered(signal)
+                    if let partial = answer.flatMap({ OTLP.partialSuccess(signal: signal, body: Data($0.readableBytesView), protobuf: options.encoding == .protobuf) }) {
+                        logger.warning("the OTLP receiver at \(url.absoluteString) took \(signal) only in part (\(partial)); not retried")
+                    }
                     onBatch(signal, .sent)
                     return
                 }
+                if [404, 405, 415, 501].contains(status) {
+                    refuse(signal, url: url, status: status)
+                    onBatch(signal, .dropped)
+                    return
+                }
                 guard [429, 502, 503, 504].contains(status) else {
-                    failures.record(.exporter, "OTLP collector at \(options.endpoint) refused \(signal) with HTTP \(status); batch dropped")
+                    failures.record(.exporter, "OTLP receiver at \(url.absoluteString) refused \(signal) with HTTP \(status); batch dropped")
                     break
                 }
-                retryAfter = response.headers.first(name: "retry-after").flatMap(Int.init).map { .seconds(min($0, 30)) }
+                why = "HTTP \(status)"
+                retryAfter = response.headers.first(name: "retry-after").flatMap(Self.retryAfter).map { min($0, .seconds(30)) }
             } catch {
-                // The collector is unreachable: retried like a 503.
+                why = "\(error)"  // unreachable: retried like a 503
             }
+            failingOnce(signal, url: url, why: why)
             guard attempt < options.maxAttempts else { break }
             onBatch(signal, .retried)
             try? await Task.sleep(for: retryAfter ?? delay)
             delay *= 2
         }
         onBatch(signal, .dropped)
-        failures.record(.exporter, "could not deliver OTLP \(signal) to \(options.endpoint); batches are being dropped")
+        failures.record(.exporter, "could not deliver OTLP \(signal) to \(url.absoluteString); batches are being dropped")
+    }
+
+    /// `Retry-After`: seconds, or an HTTP date.
+    static func retryAfter(_ value: String) -> Duration? {
+        if let seconds = Int(value.trimmingCharacters(in: .whitespaces)) { return .seconds(max(0, seconds)) }
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = format.date(from: value) else { return nil }
+        return .milliseconds(max(0, Int(date.timeIntervalSinceNow * 1000)))
+    }
+
+    private func refuse(_ signal: String, url: URL, status: Int) {
+        guard refused.withLock({ $0.insert(signal).inserted }) else { return }
+        if signal == "traces" { spans.withLock { $0.removeAll() } } else { latestMetrics.withLock { $0 = nil } }
+        let flag = signal == "traces" ? "--otlp-traces-endpoint" : "--otlp-metrics-endpoint"
+        logger.warning("""
+            the OTLP receiver at \(url.absoluteString) does not take \(signal) (HTTP \(status)\(status == 415 ? ": try --otlp-protocol \(options.encoding == .protobuf ? "http/json" : "http/protobuf")" : "")); \
+            ccglass stops sending \(signal) to it until restarted. Point \(flag) (or OTEL_EXPORTER_OTLP_\(signal.uppercased())_ENDPOINT) at a receiver that does.
+            """)
+    }
+
+    /// Said at the first failed attempt, not after the last retry: a collector that is down is news now.
+    private func failingOnce(_ signal: String, url: URL, why: String) {
+        guard failing.withLock({ $0.insert(signal).inserted }) else { return }
+        logger.warning("cannot deliver OTLP \(signal) to \(url.absoluteString) (\(why)); retrying \(options.maxAttempts - 1) times with back-off, then dropping the batch")
+    }
+
+    private func recovered(_ signal: String) {
+        if failing.withLock({ $0.remove(signal) }) != nil { logger.notice("OTLP \(signal) delivered to \(options.url(signal)?.absoluteString ?? "?") again") }
     }
 }

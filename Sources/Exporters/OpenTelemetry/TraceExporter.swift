@@ -8,6 +8,7 @@ public final class TraceExporter: ExchangeSink {
     let files: TraceFileWriter?
     let pusher: OTLPPusher?
     let failures: FailureLog
+    let resource: OTelResource
     public var name: String { "otel" }
     public var kinds: Set<ExchangeEvent.Kind> { [.finished] }
 
@@ -15,10 +16,12 @@ public final class TraceExporter: ExchangeSink {
     private let state: Mutex<(builder: SpanBuilder, metrics: OTLPMetrics)>
     private let pushing = Mutex<Task<Void, Never>?>(nil)
 
-    public init(files: TraceFileWriter?, pusher: OTLPPusher?, captureContent: Bool, models: LabelLimiter, failures: FailureLog) {
+    public init(files: TraceFileWriter?, pusher: OTLPPusher?, captureContent: Bool, models: LabelLimiter, failures: FailureLog,
+                resource: OTelResource = .standard()) {
         self.files = files
         self.pusher = pusher
         self.failures = failures
+        self.resource = resource
         self.state = Mutex((SpanBuilder(captureContent: captureContent), OTLPMetrics(models: models)))
     }
 
@@ -38,7 +41,7 @@ public final class TraceExporter: ExchangeSink {
         }
         guard !spans.isEmpty else { return }
         if let files {
-            let line = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.resource, scopeSpans: [
+            let line = OTLP.TracesData(resourceSpans: [OTLP.ResourceSpans(resource: OTLP.Resource(resource), scopeSpans: [
                 OTLP.ScopeSpans(scope: OTLP.scope, spans: spans),
             ])])
             do {
@@ -49,16 +52,25 @@ public final class TraceExporter: ExchangeSink {
         }
         if let pusher {
             pusher.enqueue(spans)
-            pusher.offer(metrics.snapshot())
+            pusher.offer(metrics.snapshot(resource: resource))
         }
     }
 
-    /// Lets the pusher send what it holds.
+    /// Lets the pusher send what it holds, for at most its drain time; then says what it leaves behind.
     public func close() async {
         guard let pusher else { return }
         let metrics = state.withLock { $0.metrics }
-        if !metrics.isEmpty { pusher.offer(metrics.snapshot()) }
+        if !metrics.isEmpty { pusher.offer(metrics.snapshot(resource: resource)) }
         pusher.finish()
-        await pushing.withLock { $0 }?.value
+        guard let task = pushing.withLock({ $0 }) else { return }
+        let drained = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await task.value; return true }
+            group.addTask { try? await Task.sleep(for: pusher.options.drainTimeout); return false }
+            let first = await group.next() ?? true
+            if !first { task.cancel() }
+            group.cancelAll()
+            return first
+        }
+        if !drained { pusher.reportUndelivered() }
     }
 }
