@@ -81,9 +81,12 @@ class PrometheusServer:
         self.log.close()
 
 
-def grafana_exprs(path=ROOT / "dashboards" / "ccglass-grafana.json"):
+def grafana_exprs(path=ROOT / "dashboards" / "ccglass-grafana.json", pushed=False):
+    """The queries of the panels that read a ccglass's own /metrics; with `pushed`, those of the Team
+    row instead, which read what a Collector remote-writes of the OTLP push (no Collector runs here)."""
     dashboard = json.loads(path.read_text())
-    return [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])
+            if p.get("description", "").startswith("OTLP push") == pushed]
 
 
 def for_prometheus(expr):

@@ -2,6 +2,7 @@
 opentelemetry-proto classes), JSON on request, gzip, the standard OTEL_* variables, a receiver that takes
 one signal and not the other, the spec's retries, and a stop that does not wait forever for a dead one."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -10,6 +11,7 @@ import anthropic
 from google.protobuf import json_format
 
 from conftest import Proxy, binary
+from prometheus_server import grafana_exprs
 from test_exporters import Collector, read_spans, traffic
 
 
@@ -58,6 +60,15 @@ def test_protobuf_push_carries_every_field_the_json_files_do_and_gzip_is_accepte
             assert span == written[span_id], span.name  # every field: ids, times, kind, attributes, status
         resource = {a.key: a.value.string_value for a in collector.traces[0].resource_spans[0].resource.attributes}
         assert resource["service.name"] == "ccglass" and resource["host.name"] == os.uname().nodename and resource["user.name"]
+        # The Grafana Team row reads these metrics as a Collector remote-writes them (README's config: dots to
+        # underscores, no suffixes, resource attributes as labels): each name it queries is one ccglass pushes.
+        pushed = {m.name.replace(".", "_") for rm in collector.metrics[-1].resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+        resource_labels = {a.key.replace(".", "_") for a in collector.metrics[-1].resource_metrics[0].resource.attributes}
+        queries = grafana_exprs(pushed=True)
+        assert queries
+        for expr in queries:
+            assert set(re.findall(r"\((ccglass_\w+)\[", expr)) <= pushed, expr
+            assert set(re.findall(r"by \(([^)]*)\)", expr)[0].replace(" ", "").split(",")) <= resource_labels | {"type"}, expr
     finally:
         proxy.stop()
         collector.close()
