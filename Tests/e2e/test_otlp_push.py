@@ -210,3 +210,24 @@ def test_a_stop_with_the_receiver_down_ends_within_the_drain_time_and_says_what_
     assert "stopped after 2.0 seconds without the OTLP receiver taking everything" in log, log
     rows = subprocess.run([binary(), "requests", "--json", "--data-dir", str(tmp_path / "home")], capture_output=True, text=True).stdout
     assert rows.count('"phase" : "finished"') + rows.count('"phase":"finished"') == 5  # nothing in the history lost
+
+
+def test_batches_a_dead_receiver_never_takes_are_counted_as_dropped(mock, tmp_path):
+    from test_exporters import scrape
+    dead = Collector()
+    dead.close()
+    proxy = Proxy(tmp_path / "home", {"anthropic": mock.url}, extra_args=["--otlp-endpoint", dead.url, "--otlp-flush-ms", "50"])
+    try:
+        for _ in range(3):
+            one_request(proxy)
+
+        def counted(result):
+            lines = [l for l in scrape(proxy).splitlines()
+                     if l.startswith("ccglass_otlp_batches_total{") and f'result="{result}"' in l and 'signal="traces"' in l]
+            return sum(float(l.rsplit(" ", 1)[1]) for l in lines)
+        # Five attempts with 0.5 + 1 + 2 + 4 s of back-off: dropped after about 7.5 s, each retry counted.
+        wait_for(lambda: counted("dropped") >= 1, timeout=20, what="a dropped batch counted")
+        assert counted("retried") >= 4 and counted("sent") == 0
+        assert "could not deliver OTLP traces" in proxy.log_text()
+    finally:
+        proxy.stop()
