@@ -1,3 +1,4 @@
+import Exporters
 import Foundation
 import Proxy
 
@@ -6,10 +7,15 @@ import Proxy
 /// arguments instead (`ccglass-fuzz crash-…`).
 let target = ProcessInfo.processInfo.environment["CCGLASS_FUZZ_TARGET"] ?? "sse"
 
+/// The wire formats' targets, and the exporters' one reader of bytes from the network.
+func fuzz(_ bytes: [UInt8]) {
+    if target == "otlpresponse" { OTLPResponseFuzz.run(bytes) } else { FuzzHarness.run(target, bytes) }
+}
+
 #if FUZZING
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    FuzzHarness.run(target, data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    fuzz(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
     return 0
 }
 
@@ -32,7 +38,7 @@ struct Fuzz {
 struct Replay {
     static func main() throws {
         for path in CommandLine.arguments.dropFirst() {
-            FuzzHarness.run(target, Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+            fuzz(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
             print("\(target): \(path) ok")
         }
     }

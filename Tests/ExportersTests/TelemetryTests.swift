@@ -193,3 +193,15 @@ import OTLPProto
         #expect(try JSONDecoder().decode(RequestBodyLayout.self, from: Data(raw.json.utf8)) == raw)
     }
 }
+
+@Suite struct OTLPRetryAfterTests {
+    @Test func secondsAndHTTPDatesAreRead() {
+        let now = Date(timeIntervalSince1970: 1_792_567_680)  // Wed, 21 Oct 2026 07:28:00 GMT
+        #expect(OTLPPusher.retryAfter(" 17 ", now: now) == .seconds(17))
+        #expect(OTLPPusher.retryAfter("Wed, 21 Oct 2026 07:28:30 GMT", now: now) == .seconds(30))
+        #expect(OTLPPusher.retryAfter("Wed, 21 Oct 2026 07:27:00 GMT", now: now) == .zero)  // already past
+        #expect(OTLPPusher.retryAfter("Sun, 01 Mar 2026 00:00:00 GMT", now: Date(timeIntervalSince1970: 1_772_323_200)) == .zero)
+        #expect(OTLPPusher.retryAfter("Wed, 21 Oct 2026 07:28:00 PST", now: now) == nil)
+        #expect(OTLPPusher.retryAfter("soon", now: now) == nil)
+    }
+}

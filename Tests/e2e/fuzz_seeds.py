@@ -83,8 +83,16 @@ bodies = streams["request"][:2]
 streams["requestcoding"] = [b"\x00" + zstandard.ZstdCompressor().compress(b) for b in bodies] + [
     b"\x00" + zstandard.ZstdCompressor(write_content_size=False).compress(bodies[0]),
     b"\x01" + gzip.compress(bodies[0]), b"\x02" + zlib.compress(bodies[1])]
+# A receiver's answers: protobuf and JSON partial successes, an empty one, a Retry-After date.
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2  # noqa: E402
+answer = trace_service_pb2.ExportTraceServiceResponse()
+answer.partial_success.rejected_spans = 3
+answer.partial_success.error_message = "span too large"
+streams["otlpresponse"] = [answer.SerializeToString(), b'{"partialSuccess":{"rejectedSpans":"3","errorMessage":"x"}}', b"{}",
+                           b"Wed, 21 Oct 2026 07:28:00 GMT"]
+raw_targets = {"requestcoding", "otlpresponse", "json"}  # targets that read their input whole, with no cut byte
 for target, seeds in streams.items():
     (out / target).mkdir(parents=True, exist_ok=True)
     for i, seed in enumerate(seeds):
-        (out / target / f"seed-{i}").write_bytes(seed if target == "requestcoding" else b"\x07" + seed)
+        (out / target / f"seed-{i}").write_bytes(seed if target in raw_targets else b"\x07" + seed)
 print(f"seeded {sum(len(s) for s in streams.values())} inputs in {out}")

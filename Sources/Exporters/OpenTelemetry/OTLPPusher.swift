@@ -212,7 +212,7 @@ public final class OTLPPusher: Sendable {
                     break
                 }
                 why = "HTTP \(status)"
-                retryAfter = response.headers.first(name: "retry-after").flatMap(Self.retryAfter).map { min($0, .seconds(30)) }
+                retryAfter = response.headers.first(name: "retry-after").flatMap { Self.retryAfter($0) }.map { min($0, .seconds(30)) }
             } catch {
                 why = "\(error)"  // unreachable: retried like a 503
             }
@@ -226,14 +226,26 @@ public final class OTLPPusher: Sendable {
         failures.record(.exporter, "could not deliver OTLP \(signal) to \(url.absoluteString); batches are being dropped")
     }
 
-    /// `Retry-After`: seconds, or an HTTP date.
-    static func retryAfter(_ value: String) -> Duration? {
-        if let seconds = Int(value.trimmingCharacters(in: .whitespaces)) { return .seconds(max(0, seconds)) }
-        let format = DateFormatter()
-        format.locale = Locale(identifier: "en_US_POSIX")
-        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = format.date(from: value) else { return nil }
-        return .milliseconds(max(0, Int(date.timeIntervalSinceNow * 1000)))
+    /// `Retry-After`: seconds, or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`, the one form RFC 9110
+    /// asks senders for).
+    static func retryAfter(_ value: String, now: Date = Date()) -> Duration? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(text) { return .seconds(max(0, seconds)) }
+        let parts = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])),
+              let year = Int(parts[3]), (1970...9999).contains(year), (1...31).contains(day) else { return nil }
+        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard clock.count == 3, (0..<24).contains(clock[0]), (0..<60).contains(clock[1]), (0...60).contains(clock[2]) else { return nil }
+        // Days from the civil date (Howard Hinnant's algorithm): no calendar or formatter needed.
+        let m = month + 1, y = m <= 2 ? year - 1 : year
+        let era = y / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * ((m + 9) % 12) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let at = Double(days * 86_400 + clock[0] * 3600 + clock[1] * 60 + clock[2])
+        return .milliseconds(max(0, Int((at - now.timeIntervalSince1970) * 1000)))
     }
 
     private func refuse(_ signal: String, url: URL, status: Int) {

@@ -18,29 +18,6 @@ public enum ExchangeID {
         }
         return String(decoding: text, as: UTF8.self)
     }
-
-    /// The bytes `hex` spells (lower- or upper-case digits); a stray character ends it.
-    public static func data(_ hex: String) -> Data {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(hex.utf8.count / 2)
-        var high: UInt8?
-        for char in hex.utf8 {
-            let nibble: UInt8
-            switch char {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = char - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = char - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = char - UInt8(ascii: "A") + 10
-            default: return Data(bytes)
-            }
-            if let first = high {
-                bytes.append(first << 4 | nibble)
-                high = nil
-            } else {
-                high = nibble
-            }
-        }
-        return Data(bytes)
-    }
 }
 
 /// The system's random bytes, fetched 4 KB at a time: an id is made before each request goes upstream,
