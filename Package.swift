@@ -98,7 +98,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .executableTarget(name: "ccglass-fuzz", dependencies: ["Proxy"]),
+        .executableTarget(name: "ccglass-fuzz", dependencies: ["Proxy", "Exporters"]),
         .testTarget(name: "ProxyTests", dependencies: ["Proxy", "CZstd"]),
         .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Proxy", "OTLPProto"]),
     ]
