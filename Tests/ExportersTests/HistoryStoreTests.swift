@@ -22,6 +22,26 @@ import Testing
         #expect(stored.usage == exchange.usage)
     }
 
+    /// Each session's header base is remembered up to a bound, and a session whose base was forgotten
+    /// still gets its headers back whole.
+    @Test func headerBasesAreBoundedAndHeadersSurviveForgetting() throws {
+        let store = try StoreFixtures.tempStore()
+        var first: Exchange?
+        for n in 0..<(PartStore.headerBaseLimit + 5) {
+            let exchange = StoreFixtures.exchange(body: Data("{}".utf8), session: "session-\(n)",
+                                                  headers: [HeaderField("x-api-key", "…wxyz"), HeaderField("x-request", "\(n)")])
+            if n == 0 { first = exchange }
+            store.write([.finished(exchange)], failures: failures)
+        }
+        #expect(store.parts.rememberedHeaderBases <= PartStore.headerBaseLimit)
+        let again = StoreFixtures.exchange(body: Data("{}".utf8), session: "session-0",
+                                           headers: [HeaderField("x-api-key", "…wxyz"), HeaderField("x-request", "again")])
+        store.write([.finished(again)], failures: failures)
+        #expect(try store.exchange(id: again.id)?.requestHeaders == again.requestHeaders)
+        #expect(try store.exchange(id: first!.id)?.requestHeaders == first!.requestHeaders)
+        #expect(failures.count(.store) == 0)
+    }
+
     @Test(arguments: [
         #"{"model": "x",  "messages" : [ {"role":"user","content":"a"} ,  {"role":"assistant","content":"b"} ] , "system":"s"}"#,
         "{\n  \"messages\": [],\n  \"tools\": [\n  ]\n}",

@@ -22,6 +22,11 @@ final class PartStore: Sendable {
 
     private let cache = Mutex(Cache())
     static let cacheLimit = 200_000
+    /// Sessions whose header base is remembered: one per session would grow without end in a process
+    /// that watches thousands. A session whose base was forgotten stores its next headers whole.
+    static let headerBaseLimit = 1024
+
+    var rememberedHeaderBases: Int { cache.withLock { $0.headerBases.count } }
 
     /// Forgets cached ids if `rm` or `prune` (in any process) deleted rows since the last batch.
     func validate(_ db: Database) throws {
@@ -82,7 +87,10 @@ final class PartStore: Sendable {
             if changes.count <= Self.headerChangeLimit { return (base.part, changes) }
         }
         let part = try id(of: RequestBodySplit.Piece(kind: "headers", bytes: RecordCoding.json(headers).utf8), db)
-        cache.withLock { $0.headerBases[session] = (part, headers) }
+        cache.withLock { cache in
+            if cache.headerBases.count >= Self.headerBaseLimit, cache.headerBases[session] == nil { cache.headerBases.removeAll() }
+            cache.headerBases[session] = (part, headers)
+        }
         return (part, [])
     }
 
