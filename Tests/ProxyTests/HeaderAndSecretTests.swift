@@ -44,6 +44,10 @@ import Testing
         #expect("Keep-Alive, CLOSE".containsIgnoringCase("close"))
         #expect("text/Event-Stream; charset=utf-8".containsIgnoringCase("text/event-stream"))
         #expect(!"keep-alive".containsIgnoringCase("close") && !"clos".containsIgnoringCase("close"))
+        #expect("Content-Encoding".equalsIgnoringCase("content-encoding") && !"Content-Encodings".equalsIgnoringCase("content-encoding"))
+        let headers = [HeaderField("X-Claude-Code-Session-Id", "s1"), HeaderField("content-encoding", "zstd")]
+        #expect(headers.value(of: "x-claude-code-session-id") == "s1" && headers.value(of: "content-encoding") == "zstd")
+        #expect(headers.value(of: "content-type") == nil)
         #expect("".containsIgnoringCase("") && !"".containsIgnoringCase("a"))
     }
 

@@ -197,7 +197,7 @@ public struct HeaderField: Sendable, Codable, Equatable {
 extension [HeaderField] {
     /// The first value of the header `name` (lower case), names compared without case as HTTP does.
     public func value(of name: String) -> String? {
-        first { $0.name.lowercased() == name }?.value
+        first { $0.name.equalsIgnoringCase(name) }?.value
     }
 }
 

@@ -92,6 +92,12 @@ extension StringProtocol {
         }
     }
 
+    /// Whether the text is `lower` (given in lowercase), ASCII letters compared without case, without
+    /// the copy `lowercased()` makes.
+    func equalsIgnoringCase(_ lower: String) -> Bool {
+        utf8.count == lower.utf8.count && zip(utf8, lower.utf8).allSatisfy { Self.lowercased($0) == $1 }
+    }
+
     private static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
     }
