@@ -24,14 +24,17 @@ struct OTLPSettings {
 
     /// The push options, or nil when no endpoint is set for either signal.
     func pushOptions() throws -> OTLPPusher.Options? {
-        let base = try url(telemetry.otlpEndpoint, "--otlp-endpoint") ?? url(variable("OTEL_EXPORTER_OTLP_ENDPOINT"), "OTEL_EXPORTER_OTLP_ENDPOINT")
+        let flagBase = try url(telemetry.otlpEndpoint, "--otlp-endpoint")
+        let variableBase = try url(variable("OTEL_EXPORTER_OTLP_ENDPOINT"), "OTEL_EXPORTER_OTLP_ENDPOINT")
+        // A flag first, then the signal's own variable, then the base; `OTEL_<SIGNAL>_EXPORTER=none`
+        // silences the variables, not a flag.
         func signal(_ name: String, flag: String?) throws -> URL? {
-            let upper = name.uppercased()
-            if variable("OTEL_\(upper)_EXPORTER") == "none" && flag == nil && telemetry.otlpEndpoint == nil { return nil }
             if let given = try url(flag, "--otlp-\(name)-endpoint") { return given }
-            if let base = try url(telemetry.otlpEndpoint, "--otlp-endpoint") { return OTLPPusher.Options.signalURL(base, name) }
+            if let flagBase { return OTLPPusher.Options.signalURL(flagBase, name) }
+            let upper = name.uppercased()
+            if variable("OTEL_\(upper)_EXPORTER") == "none" { return nil }
             if let given = try url(variable("OTEL_EXPORTER_OTLP_\(upper)_ENDPOINT"), "OTEL_EXPORTER_OTLP_\(upper)_ENDPOINT") { return given }
-            return base.map { OTLPPusher.Options.signalURL($0, name) }
+            return variableBase.map { OTLPPusher.Options.signalURL($0, name) }
         }
         let traces = try signal("traces", flag: telemetry.otlpTracesEndpoint)
         let metrics = try signal("metrics", flag: telemetry.otlpMetricsEndpoint)

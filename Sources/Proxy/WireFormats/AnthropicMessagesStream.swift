@@ -59,9 +59,9 @@ public struct AnthropicMessagesStream: WireFormat {
                                                   arguments: block.input.isEmpty ? "{}" : block.input))
             }
         case "message_delta":
-            if let reason = object.object("delta")?.string("stop_reason") { summary.finishReasons = [reason] }
-            if let delta = object.object("delta"), let verdicts = AutoModeReview.verdicts(in: delta) {
-                AutoModeReview.apply(verdicts, to: &summary.toolCalls)
+            if let delta = object.object("delta") {
+                if let reason = delta.string("stop_reason") { summary.finishReasons = [reason] }
+                if let verdicts = AutoModeReview.verdicts(in: delta) { AutoModeReview.apply(verdicts, to: &summary.toolCalls) }
             }
             if let usage = object.object("usage") {
                 finalUsage = true
