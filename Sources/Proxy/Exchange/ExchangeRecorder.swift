@@ -12,6 +12,7 @@ final class ExchangeRecorder: Sendable {
         var requestBody = Data()
         var requestParse: Task<Void, Never>?
         var lastPublish: ContinuousClock.Instant
+        var startPublished = false
         var finished = false
     }
 
@@ -29,9 +30,14 @@ final class ExchangeRecorder: Sendable {
         self.state = Mutex(State(exchange: exchange, lastPublish: started))
     }
 
-    /// Publishes the exchange as started; the relay calls this once the request has gone upstream.
+    /// Publishes the exchange as started, once; the relay calls this when the request has gone upstream.
     func publishStart() {
-        context.bus.publish(.started(state.withLock { $0.exchange }))
+        let started: Exchange? = state.withLock { state in
+            guard !state.startPublished else { return nil }
+            state.startPublished = true
+            return state.exchange
+        }
+        if let started { context.bus.publish(.started(started)) }
     }
 
     var id: String { state.withLock { $0.exchange.id } }

@@ -18,28 +18,20 @@ final class Relay {
     private let format: WireFormatKind?
     private let captureLimit: Int
     private let started: ContinuousClock.Instant
-    /// The client asked for `Connection: close`, or for a WebSocket (its decoder reads no more HTTP).
-    private let closeAfter: Bool
     /// The request asks to become a WebSocket; it is recorded as its messages, not as itself.
     private let upgrade: Bool
-    /// Upstream's `101`, until its end arrives and the connections are joined.
-    private var switching: HTTPResponseHead?
     private let context: ProxyContext
     private let runID: String?
+    private var machine: RelayStateMachine
 
     private var connection: UpstreamConnection?
     private var upstream: UpstreamHandler?
     /// Request parts that arrived while the connection was being made.
     private var pending: [HTTPClientRequestPart] = []
     private var preUpstream = Duration.zero
-    private var requestEnded = false
-    private var requestSent = false
-    private var startPublished = false
-    private var responseStarted = false
-    private var responseEnded = false
-    private var upstreamKeepAlive = false
+    /// Upstream's `101`, until its end arrives and the connections are joined.
+    private var switching: HTTPResponseHead?
     private var tap: ResponseTap?
-    private var awaitingFirstByte = true
     /// The response head, recorded (and the tap made for its body) once it has gone to the client.
     private var unrecordedHead: (HTTPResponseHead, ContinuousClock.Instant)?
     /// When the first body byte came from upstream, until its flush to the client is recorded.
@@ -49,10 +41,6 @@ final class Relay {
     private var outgoing: ByteBuffer?
     /// What was sent to the client but not yet read by the tap.
     private var unread: ByteBuffer?
-    private var failure: (Exchange.Outcome, String)?
-    /// The client connection is closing (it went away, or upstream broke off mid-answer).
-    private var abandoned = false
-    private var finished = false
 
     init(head: HTTPRequest, route: ProxyRoutes.Match, context: ProxyContext,
          pool: UpstreamPool, client: ChannelHandlerContext, handler: RelayHandler) {
@@ -77,7 +65,9 @@ final class Relay {
         self.context = context
         runID = exchange.runID
         upgrade = HeaderPolicy.isWebSocketUpgrade(pairs)
-        closeAfter = upgrade || (head.headerFields[.connection]?.containsIgnoringCase("close") ?? false)
+        machine = RelayStateMachine(
+            upgrade: upgrade, closeAfter: upgrade || (head.headerFields[.connection]?.containsIgnoringCase("close") ?? false),
+            upstream: provider.upstream)
 
         var headers = HTTPHeaders(HeaderPolicy.upstreamRequestHeaders(pairs, upgrade: upgrade))
         headers.add(name: "Host", value: origin.hostHeader)
@@ -100,7 +90,7 @@ final class Relay {
                 // read, and all of it leaves in one write at the end of the read.
                 connected(connection, flush: !starting)
             case .failure(let error):
-                failBeforeResponse(UpstreamFailure(error, upstream: provider.upstream))
+                upstreamFailed(error)
             }
         }
         starting = false
@@ -108,7 +98,7 @@ final class Relay {
 
     /// True while the client's body should wait: no connection yet, or upstream cannot take more.
     var holdsClientReads: Bool {
-        guard !responseEnded else { return false }
+        guard !machine.responseOver else { return false }
         return upstream.map { !$0.isWritable } ?? true
     }
 
@@ -116,18 +106,24 @@ final class Relay {
 
     func clientBody(_ chunk: ByteBuffer) {
         recorder.requestChunk(chunk)
-        guard !responseEnded else { return }  // upstream has answered; the rest is read and dropped
-        send(.body(.byteBuffer(chunk)))
+        switch machine.clientBody() {
+        case .queue: pending.append(.body(.byteBuffer(chunk)))
+        case .send: send(.body(.byteBuffer(chunk)))
+        case .drop: break
+        }
     }
 
     func clientEnd() {
-        requestEnded = true
-        if !responseEnded {
+        let action = machine.clientEnd()
+        switch action {
+        case .queue: pending.append(.end(nil))
+        case .send:
             send(.end(nil))
             flushUpstream()
+        case .drop, .finish: break
         }
         recorder.requestEnded()  // parsed once the request is on its way
-        finishIfDone()
+        if case .finish(let ending) = action { finish(ending) }
     }
 
     /// The end of one socket read: what it brought leaves for upstream in one write.
@@ -140,61 +136,58 @@ final class Relay {
     }
 
     func clientClosed() {
-        guard !finished else { return }
-        abandoned = true
-        if let chunk = outgoing { unread.setOrWriteImmutableBuffer(chunk) }  // not sent, but it came from upstream
-        outgoing = nil
-        if !responseEnded {
-            responseEnded = true
-            failure = (.clientDisconnected, "client closed the connection mid-response")
+        switch machine.clientClosed() {
+        case .abandon(let ending):
+            if let chunk = outgoing { unread.setOrWriteImmutableBuffer(chunk) }  // not sent, but it came from upstream
+            outgoing = nil
             endTap()
             closeUpstream()
+            finish(ending)
+        case .finish(let ending):
+            finish(ending)
+        case .none:
+            break
         }
-        finishIfDone()
     }
 
     // MARK: From upstream
 
     func upstreamRead(_ part: HTTPClientResponsePart) {
-        guard !responseEnded else { return }
         switch part {
-        case .head(let head) where upgrade && head.status == .switchingProtocols:
-            responseStarted = true
-            switching = head
         case .head(let head):
-            responseStarted = true
-            upstreamKeepAlive = head.isKeepAlive
-            let pairs = head.headers.map { ($0.name, $0.value) }
-            unrecordedHead = (head, .now)
-            var fields = HTTPFields()
-            for (name, value) in HeaderPolicy.clientResponseHeaders(pairs) {
-                if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+            switch machine.responseHead(status: Int(head.status.code), keepAlive: head.isKeepAlive) {
+            case .forward: forwardHead(head)
+            case .awaitSwitch: switching = head
+            case .ignore: break
             }
-            let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
-            client.write(handler.wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         case .body(let chunk):
-            if awaitingFirstByte {
-                awaitingFirstByte = false
+            switch machine.responseBody() {
+            case .forwardFirst:
                 firstArrived = .now
+                outgoing.setOrWriteImmutableBuffer(chunk)
+            case .forward:
+                outgoing.setOrWriteImmutableBuffer(chunk)
+            case .ignore:
+                break
             }
-            outgoing.setOrWriteImmutableBuffer(chunk)
         case .end:
-            if let switching {
-                becomeTunnel(switching)
-                return
+            switch machine.responseEnd() {
+            case .becomeTunnel:
+                if let switching { becomeTunnel(switching) }
+            case .complete(let reuse, let ending):
+                writeOutgoing()
+                client.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+                endTap()
+                if let connection, let upstream {
+                    upstream.detach()
+                    if reuse { pool.release(connection) } else { upstream.close() }
+                    self.connection = nil
+                    self.upstream = nil  // it may serve another relay now
+                }
+                if let ending { finish(ending) }
+            case .ignore:
+                break
             }
-            responseEnded = true
-            writeOutgoing()
-            client.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
-            endTap()
-            if let connection, let upstream {
-                upstream.detach()
-                // Reused only when both messages ended cleanly; otherwise its framing cannot be trusted.
-                if requestSent, upstreamKeepAlive { pool.release(connection) } else { upstream.close() }
-                self.connection = nil
-                self.upstream = nil  // it may serve another relay now
-            }
-            finishIfDone()
         }
     }
 
@@ -209,28 +202,48 @@ final class Relay {
         handler.updateReads()
     }
 
-    /// The connection broke, timed out or failed TLS; the handler has already let go of this relay.
+    /// The connection could not be made, or broke, timed out or failed TLS; the handler has already let
+    /// go of this relay.
     func upstreamFailed(_ error: any Error) {
-        guard !responseEnded else { return }
-        upstream = nil
-        connection = nil
-        guard responseStarted else {
-            failBeforeResponse(UpstreamFailure(error, upstream: provider.upstream))
-            return
+        switch machine.upstreamFailed(error) {
+        case .answerWithError(let failure, let ending):
+            upstream = nil
+            connection = nil
+            pending = []
+            let body = ErrorResponse.body(type: failure.outcome.rawValue, message: failure.message)
+            let head = HTTPResponse(status: failure.status, headerFields: [
+                .contentType: "application/json", .contentLength: "\(body.readableBytes)",
+            ])
+            client.write(handler.wrapOutboundOut(.head(head)), promise: nil)
+            client.write(handler.wrapOutboundOut(.body(body)), promise: nil)
+            client.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+            handler.updateReads()  // the rest of the request is read and dropped
+            if let ending { finish(ending) }
+        case .breakOff(let ending):
+            // Mid-answer: what arrived goes to the client, then its response ends the same abrupt way.
+            upstream = nil
+            connection = nil
+            writeOutgoing()
+            client.flush()
+            endTap()
+            client.close(promise: nil)
+            finish(ending)
+        case .none:
+            break
         }
-        // Mid-answer: what arrived goes to the client, then its response ends the same abrupt way.
-        writeOutgoing()
-        client.flush()
-        let failure = UpstreamFailure(error, upstream: provider.upstream, midStream: true)
-        self.failure = (failure.outcome, failure.message)
-        responseEnded = true
-        abandoned = true
-        endTap()
-        client.close(promise: nil)
-        finishIfDone()
     }
 
     // MARK: Private
+
+    private func forwardHead(_ head: HTTPResponseHead) {
+        unrecordedHead = (head, .now)
+        var fields = HTTPFields()
+        for (name, value) in HeaderPolicy.clientResponseHeaders(head.headers.map { ($0.name, $0.value) }) {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase)
+        client.write(handler.wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
+    }
 
     private func writeOutgoing() {
         guard let chunk = outgoing else { return }
@@ -263,8 +276,8 @@ final class Relay {
     }
 
     private func connected(_ connection: UpstreamConnection, flush: Bool) {
-        guard !responseEnded else {
-            pool.release(connection)  // the client left while it was being made
+        guard machine.connected() == .attach else {
+            pool.release(connection)  // the exchange ended while it was being made
             return
         }
         self.connection = connection
@@ -272,28 +285,24 @@ final class Relay {
         self.upstream = upstream
         upstream.attach(self)
         upstream.send(.head(upstreamHead))
-        for part in pending {
-            upstream.send(part)
-            if case .end = part { requestSent = true }
-        }
+        for part in pending { upstream.send(part) }
         pending = []
         if flush { flushUpstream() }
         handler.updateReads()
     }
 
-    /// What was written upstream leaves; the exchange is published as started once some of it has.
+    /// What was written upstream leaves; the exchange is published as started once some of it has (an
+    /// upgrade as the exchanges of its messages, or as itself at its end once it is refused).
     private func flushUpstream() {
         guard let upstream else { return }
         upstream.flush()
-        publishStart()
+        if !upgrade { recorder.publishStart() }
     }
 
     /// The `101` is in: from here the relay is done, and the two connections are one tunnel, its
     /// messages recorded one exchange each. The handshake itself is not an exchange.
     private func becomeTunnel(_ head: HTTPResponseHead) {
         guard let connection, let upstream else { return }
-        responseEnded = true
-        finished = true
         upstream.detach()
         self.connection = nil
         self.upstream = nil
@@ -311,40 +320,10 @@ final class Relay {
         }
     }
 
-    private func publishStart() {
-        // An upgrade is published as the exchanges of its messages, or as itself once it is refused.
-        guard !startPublished, !upgrade || responseEnded else { return }
-        startPublished = true
-        recorder.publishStart()
-    }
-
     private func send(_ part: HTTPClientRequestPart) {
-        guard let upstream else {
-            pending.append(part)
-            return
-        }
+        guard let upstream else { return }
         upstream.send(part)
-        if case .end = part { requestSent = true }
         if !upstream.isWritable { handler.updateReads() }
-    }
-
-    /// No answer from upstream: the client gets a 502 or 504 with a JSON body its SDK reads as an API error.
-    private func failBeforeResponse(_ failure: UpstreamFailure) {
-        guard !responseEnded else { return }
-        responseEnded = true
-        closeUpstream()
-        self.failure = (failure.outcome, failure.message)
-        if !abandoned {
-            let body = ErrorResponse.body(type: failure.outcome.rawValue, message: failure.message)
-            let head = HTTPResponse(status: failure.status, headerFields: [
-                .contentType: "application/json", .contentLength: "\(body.readableBytes)",
-            ])
-            client.write(handler.wrapOutboundOut(.head(head)), promise: nil)
-            client.write(handler.wrapOutboundOut(.body(body)), promise: nil)
-            client.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
-        }
-        handler.updateReads()
-        finishIfDone()
     }
 
     private func closeUpstream() {
@@ -356,11 +335,9 @@ final class Relay {
 
     /// Both directions are done (or the client connection is going): record the exchange and free
     /// the client connection for its next request.
-    private func finishIfDone() {
-        guard !finished, responseEnded, requestEnded || abandoned else { return }
-        finished = true
-        publishStart()  // when it failed before anything went upstream
-        recorder.end(tap: tap, failure: failure)
-        handler.relayFinished(closeConnection: closeAfter && !abandoned)
+    private func finish(_ ending: RelayStateMachine.Ending) {
+        recorder.publishStart()  // when it failed before anything went upstream
+        recorder.end(tap: tap, failure: ending.failure.map { ($0.outcome, $0.message) })
+        handler.relayFinished(closeConnection: ending.closeClient)
     }
 }

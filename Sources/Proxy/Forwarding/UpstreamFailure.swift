@@ -5,7 +5,7 @@ import NIOCore
 
 /// Why upstream gave no (complete) answer, and what the client is told: a 502 or 504 with a JSON body
 /// both Anthropic and OpenAI SDKs read as an API error (`error.type`, `error.message`).
-struct UpstreamFailure {
+struct UpstreamFailure: Equatable {
     let outcome: Exchange.Outcome
     let message: String
 
