@@ -90,8 +90,11 @@ struct Stack {
         let address = ListenerAddress(extraHost: Self.isLoopback(options.host) ? nil : options.host)
         let access = DashboardAccess(token: token, address: address)
         Dashboard(access: access, bus: context.bus, recent: recent, history: history, prices: context.prices, budgets: budgets).register(on: router)
-        var sinks: [any Service] = [sink(prometheus), sink(recent)]
+        // Stopped last to first: Prometheus records its last exchanges into the OTLP metrics before the
+        // trace exporter pushes them a last time.
+        var sinks: [any Service] = [sink(recent)]
         if let telemetry = try makeTraceExporter(prometheus: prometheus) { sinks.append(sink(telemetry)) }
+        sinks.append(sink(prometheus))
         if let history {
             sinks.append(sink(HistorySink(store: history, failures: context.failures)))
         } else if !options.noHistory {
@@ -126,14 +129,16 @@ struct Stack {
         let settings = OTLPSettings(telemetry: telemetry, environment: ProcessInfo.processInfo.environment)
         var pusher: OTLPPusher?
         if let pushOptions = try settings.pushOptions() {
-            pusher = OTLPPusher(options: pushOptions, failures: context.failures, logger: logger,
+            let metrics = OTLPMetrics()
+            prometheus.alsoRecord(into: metrics)
+            pusher = OTLPPusher(options: pushOptions, metrics: metrics, failures: context.failures, logger: logger,
                                 onBatch: { signal, result in prometheus.countOTLPBatch(signal: signal, result: result) })
             let signals = [("traces", pushOptions.tracesURL), ("metrics", pushOptions.metricsURL)].compactMap { name, url in url.map { "\(name) to \($0.absoluteString)" } }
             logger.info("pushing OTLP \(signals.joined(separator: ", ")) (\(pushOptions.encoding.rawValue)\(pushOptions.compression == .gzip ? ", gzip" : ""))")
         }
         guard files != nil || pusher != nil else { return nil }
         return TraceExporter(files: files, pusher: pusher, captureContent: telemetry.captureContent,
-                             models: prometheus.models, failures: context.failures, resource: try settings.resource())
+                             failures: context.failures, resource: try settings.resource())
     }
 
     /// `run`, but a taken port ends the process with one readable line and exit code 2.

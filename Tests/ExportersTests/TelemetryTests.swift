@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Proxy
 import Testing
 @testable import Exporters
@@ -110,24 +111,86 @@ import OTLPProto
 }
 
 @Suite struct OTLPMetricsTests {
+    /// Every sum the push carries, by metric name, and the attributes of its points.
+    private func pushed(_ metrics: OTLPMetrics) -> [String: [(attributes: [String: String], value: Double)]] {
+        var found: [String: [(attributes: [String: String], value: Double)]] = [:]
+        for metric in metrics.snapshot(resource: .standard()).resourceMetrics.flatMap(\.scopeMetrics).flatMap(\.metrics) {
+            func strings(_ attributes: [OTLP.KeyValue]) -> [String: String] {
+                Dictionary(uniqueKeysWithValues: attributes.compactMap { attribute in
+                    if case .string(let value) = attribute.value { return (attribute.key, value) }
+                    return nil
+                })
+            }
+            for point in metric.sum?.dataPoints ?? [] { found[metric.name, default: []].append((strings(point.attributes), point.asDouble)) }
+            for point in metric.histogram?.dataPoints ?? [] {
+                found[metric.name, default: []].append((strings(point.attributes), Double(point.count) ?? -1))
+            }
+        }
+        return found
+    }
+
+    /// The sum of a `/metrics` series over the lines whose labels include all of `labels`.
+    private func scraped(_ text: String, _ name: String, _ labels: [String: String] = [:]) -> Double {
+        text.split(separator: "\n").filter { line in
+            line.hasPrefix(name + "{") && labels.allSatisfy { line.contains("\($0.key)=\"\($0.value)\"") }
+        }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+    }
+
     /// Invented model names cannot grow the pushed series without end: past the limit they share
     /// `_other`, exactly as on `/metrics`.
-    @Test func modelLabelsAreBounded() {
-        var metrics = OTLPMetrics(models: LabelLimiter(limit: 3))
-        for i in 0..<50 {
+    @Test func modelLabelsAreBounded() async {
+        let prometheus = PrometheusExporter(failures: FailureLog(logger: Logger(label: "test")))
+        let metrics = OTLPMetrics()
+        prometheus.alsoRecord(into: metrics)
+        for i in 0..<80 {
             var e = StoreFixtures.exchange(body: Data("{}".utf8))
             e.response.model = "invented-model-\(i)"
             e.request.model = e.response.model
-            metrics.record(e)
+            await prometheus.consume([.finished(e)])
         }
         var models = Set<String>()
-        for metric in metrics.snapshot(resource: .standard()).resourceMetrics.flatMap(\.scopeMetrics).flatMap(\.metrics) {
-            let points: [[OTLP.KeyValue]] = (metric.sum?.dataPoints.map(\.attributes) ?? []) + (metric.histogram?.dataPoints.map(\.attributes) ?? [])
-            for attribute in points.joined() where attribute.key == "model" || attribute.key == "gen_ai.response.model" {
-                if case .string(let value) = attribute.value { models.insert(value) }
-            }
+        for points in pushed(metrics).values {
+            for point in points { for key in ["model", GenAI.responseModel] { if let model = point.attributes[key] { models.insert(model) } } }
         }
-        #expect(models == ["invented-model-0", "invented-model-1", "invented-model-2", "_other"])
+        #expect(models.count == 65)
+        #expect(models.contains("invented-model-63") && !models.contains("invented-model-64") && models.contains("_other"))
+    }
+
+    /// One recording feeds both: the push and a scrape count the same requests, tokens and cost, by the
+    /// same labels, and both leave out an interrupted stream's output-only estimate.
+    @Test func pushAndScrapeSayTheSame() async {
+        let prometheus = PrometheusExporter(failures: FailureLog(logger: Logger(label: "test")))
+        let metrics = OTLPMetrics()
+        prometheus.alsoRecord(into: metrics)
+        var priced = StoreFixtures.exchange(body: Data("{}".utf8), usage: Usage(inputTokens: 1200, outputTokens: 80, cacheReadTokens: 1000))
+        priced.cost = Cost(input: 0.0006, output: 0.0012, cacheRead: 0.0003, cacheWrite5m: 0, cacheWrite1h: 0, pricedAs: "anthropic:x")
+        var subagent = StoreFixtures.exchange(body: Data("{}".utf8), usage: Usage(inputTokens: 50, outputTokens: 7))
+        subagent.agent = AgentRef(id: "a0123456789abcdef", parent: "ab1dc19fb980eca3b")
+        let estimated = StoreFixtures.exchange(body: Data("{}".utf8), usage: Usage(inputTokens: 0, outputTokens: 33, outputEstimated: true))
+        var failed = StoreFixtures.exchange(body: Data("{}".utf8), usage: nil)
+        failed.status = 529
+        failed.outcome = .httpError
+        await prometheus.consume([.finished(priced), .finished(subagent), .finished(estimated), .finished(failed)])
+        let text = prometheus.render()
+        let push = pushed(metrics)
+
+        func pushedSum(_ name: String, _ labels: [String: String] = [:]) -> Double {
+            (push[name] ?? []).filter { point in labels.allSatisfy { point.attributes[$0.key] == $0.value } }.map(\.value).reduce(0, +)
+        }
+        #expect(pushedSum("ccglass.requests") == 4 && scraped(text, "ccglass_requests_total") == 4)
+        #expect(pushedSum("ccglass.requests", ["status_class": "5xx"]) == 1 && scraped(text, "ccglass_requests_total", ["status_class": "5xx"]) == 1)
+        #expect(pushedSum("ccglass.requests", ["agent_kind": "subagent"]) == 1
+            && scraped(text, "ccglass_requests_total", ["agent_kind": "subagent"]) == 1)
+        for type in ["input", "output", "cache_read"] {
+            let expected: Double = ["input": 1250, "output": 87, "cache_read": 1000][type]!
+            #expect(pushedSum("ccglass.tokens", ["type": type]) == expected, "pushed \(type)")
+            #expect(scraped(text, "ccglass_tokens_total", ["type": type]) == expected, "scraped \(type)")
+        }
+        #expect(abs(pushedSum("ccglass.cost") - 0.0021) < 1e-12 && abs(scraped(text, "ccglass_cost_usd_total") - 0.0021) < 1e-12)
+        #expect(pushedSum("ccglass.unpriced_requests") == 1 && scraped(text, "ccglass_unpriced_requests_total") == 1)
+        #expect(pushedSum("gen_ai.client.token.usage", [GenAI.tokenType: "output"]) == 2)
+        #expect(pushedSum("gen_ai.client.operation.duration", [GenAI.errorType: "529"]) == 1
+            && scraped(text, "gen_ai_client_operation_duration_seconds_count", ["error_type": "529"]) == 1)
     }
 }
 

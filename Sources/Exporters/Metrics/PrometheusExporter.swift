@@ -51,8 +51,8 @@ public final class PrometheusExporter: ExchangeSink {
     public var kinds: Set<ExchangeEvent.Kind> { [.started, .finished] }
     public var batchWindow: Duration { .zero }
     public let registry = PrometheusCollectorRegistry()
-    /// Model names as labels, bounded; the OTLP metrics share it, so both expose the same names.
-    public let models = LabelLimiter(limit: 64)
+    /// Model names as labels, bounded (the OTLP push gets the same names: it records the same measurement).
+    let models = LabelLimiter(limit: 64)
     /// Rate-limit window names as labels, bounded likewise (providers name their own windows).
     let windows = LabelLimiter(limit: 32)
     private let failures: FailureLog
@@ -117,19 +117,13 @@ public final class PrometheusExporter: ExchangeSink {
         return registry.emitToString()
     }
 
-    /// The label values of one exchange; all of them bounded.
-    private struct SeriesKey: Hashable {
-        let operation, provider, otelProvider, requestModel, model, client, statusClass, billing, agentKind: String
-        let errorType: String?
-    }
-
     /// Every metric one label combination touches, looked up in the registry once.
     private struct Series {
         let duration, timeToFirstChunk, inputTokenUsage, outputTokenUsage, overhead: ValueHistogram
         let requests, cost, unpriced: Counter
         let tokens: [String: Counter]
 
-        init(_ key: SeriesKey, _ registry: PrometheusCollectorRegistry) {
+        init(_ key: ExchangeMeasurement.Labels, _ registry: PrometheusCollectorRegistry) {
             let genAI = [("gen_ai_operation_name", key.operation), ("gen_ai_provider_name", key.otelProvider),
                          ("gen_ai_request_model", key.requestModel), ("gen_ai_response_model", key.model)]
             duration = registry.makeValueHistogram(descriptor: MetricNames.duration,
@@ -141,7 +135,7 @@ public final class PrometheusExporter: ExchangeSink {
             outputTokenUsage = registry.makeValueHistogram(descriptor: MetricNames.tokenUsage, labels: genAI + [("gen_ai_token_type", "output")],
                                                            buckets: GenAI.tokenBuckets)
             overhead = registry.makeValueHistogram(descriptor: MetricNames.overhead, labels: [("provider", key.provider)],
-                                                   buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1])
+                                                   buckets: GenAI.overheadBuckets)
             let traffic = [("provider", key.provider), ("model", key.model), ("client", key.client)]
             // `agent_kind`: main or subagent (Claude Code's), never the subagent's id.
             requests = registry.makeCounter(descriptor: MetricNames.requests, labels: traffic + [("status_class", key.statusClass), ("agent_kind", key.agentKind)])
@@ -154,40 +148,40 @@ public final class PrometheusExporter: ExchangeSink {
         }
     }
 
-    private let series = Mutex<[SeriesKey: Series]>([:])
+    private let series = Mutex<[ExchangeMeasurement.Labels: Series]>([:])
+    /// The OTLP push's metrics, when there is a push: recorded from the same measurement.
+    private let pushed = Mutex<OTLPMetrics?>(nil)
+
+    /// Records every exchange into `metrics` too, for the OTLP push.
+    public func alsoRecord(into metrics: OTLPMetrics) {
+        pushed.withLock { $0 = metrics }
+    }
 
     func record(_ exchange: Exchange) {
-        let key = SeriesKey(operation: exchange.operationName, provider: exchange.provider, otelProvider: exchange.providerOTelName,
-                            requestModel: models.value(exchange.request.model), model: models.value(exchange.model),
-                            client: exchange.client, statusClass: exchange.statusClass,
-                            billing: (exchange.billing ?? .perToken).rawValue, agentKind: exchange.agent == nil ? "main" : "subagent",
-                            errorType: exchange.errorType)
+        let measurement = ExchangeMeasurement(exchange, models: models)
+        pushed.withLock { $0 }?.record(measurement)
         let metrics = series.withLock { cache in
-            if let found = cache[key] { return found }
-            let made = Series(key, registry)
-            cache[key] = made
+            if let found = cache[measurement.labels] { return found }
+            let made = Series(measurement.labels, registry)
+            cache[measurement.labels] = made
             return made
         }
-        if let end = exchange.timings.end { metrics.duration.record(end) }
-        if exchange.request.stream == true, let ttft = exchange.timings.firstByte { metrics.timeToFirstChunk.record(ttft) }
+        if let duration = measurement.duration { metrics.duration.record(duration) }
+        if let ttft = measurement.timeToFirstChunk { metrics.timeToFirstChunk.record(ttft) }
         metrics.requests.increment()
-        if let overhead = exchange.timings.overhead { metrics.overhead.record(overhead) }
+        if let overhead = measurement.overhead { metrics.overhead.record(overhead) }
         if let reading = exchange.rateLimits { record(reading, of: exchange) }
         for call in exchange.response.toolCalls {
             guard let review = call.review else { continue }
             registry.makeCounter(descriptor: MetricNames.toolReviews, labels: [("provider", exchange.provider), ("verdict", review.verdict.rawValue)])
                 .increment()
         }
-        guard let usage = exchange.usage, !usage.outputEstimated || usage.inputTokens > 0 else { return }
+        guard let usage = measurement.usage else { return }
         metrics.inputTokenUsage.record(Double(usage.inputTokens))
         metrics.outputTokenUsage.record(Double(usage.outputTokens))
-        for (type, count) in [("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadTokens),
-                              ("cache_write_5m", usage.cacheWrite5mTokens), ("cache_write_1h", usage.cacheWrite1hTokens),
-                              ("reasoning", usage.reasoningTokens)] {
-            metrics.tokens[type]?.increment(by: Int64(count))
-        }
-        if let cost = exchange.cost {
-            metrics.cost.increment(by: cost.total)
+        for (type, count) in measurement.tokensByType { metrics.tokens[type]?.increment(by: Int64(count)) }
+        if let cost = measurement.cost {
+            metrics.cost.increment(by: cost)
         } else {
             metrics.unpriced.increment()
         }

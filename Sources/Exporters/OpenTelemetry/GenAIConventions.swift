@@ -39,6 +39,8 @@ enum GenAI {
     static let tokenBuckets: [Double] = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
     /// `gen_ai.client.operation.duration` and time-to-first-chunk bucket boundaries, in seconds.
     static let durationBuckets: [Double] = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
+    /// ccglass's own overhead bucket boundaries, in seconds (a tenth of a millisecond and up).
+    static let overheadBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1]
 }
 
 extension Exchange {

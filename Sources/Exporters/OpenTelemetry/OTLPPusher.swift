@@ -72,7 +72,8 @@ public final class OTLPPusher: Sendable {
     private let logger: Logger
     private let onBatch: @Sendable (String, BatchResult) -> Void
     private let spans = Mutex<[OTLP.Span]>([])
-    private let latestMetrics = Mutex<OTLP.MetricsData?>(nil)
+    /// What is pushed as metrics: cumulative, so each push sends all of it as it stands.
+    private let metrics: OTLPMetrics
     /// Signals the receiver said it does not take, and signals whose last attempt failed (said once
     /// until one succeeds).
     private let refused = Mutex<Set<String>>([])
@@ -82,12 +83,13 @@ public final class OTLPPusher: Sendable {
 
     /// Its own HTTP client: one that fails a refused connection at once (the pusher retries with its own
     /// back-off) instead of trying to connect until the request's deadline, so a dead receiver is said now.
-    public init(options: Options, failures: FailureLog, logger: Logger = Logger(label: "ccglass.otlp"),
+    public init(options: Options, metrics: OTLPMetrics, failures: FailureLog, logger: Logger = Logger(label: "ccglass.otlp"),
                 onBatch: @escaping @Sendable (String, BatchResult) -> Void = { _, _ in }) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(5)
         self.options = options
+        self.metrics = metrics
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.failures = failures
         self.logger = logger
@@ -111,12 +113,6 @@ public final class OTLPPusher: Sendable {
             failures.record(.exporter, "OTLP queue full (collector at \(options.tracesURL?.absoluteString ?? "?") too slow or down); spans dropped")
         }
         if full { wake.yield() }
-    }
-
-    /// The metrics to send next (cumulative, so only the latest matters).
-    func offer(_ metrics: OTLP.MetricsData) {
-        guard sendsMetrics else { return }
-        latestMetrics.withLock { $0 = metrics }
     }
 
     /// Says what a stop that could not wait longer for the receiver leaves undelivered.
@@ -169,7 +165,8 @@ public final class OTLPPusher: Sendable {
     }
 
     private func flushMetrics() async {
-        guard sendsMetrics, let metrics = latestMetrics.withLock({ $0 }) else { return }
+        guard sendsMetrics, !metrics.isEmpty else { return }
+        let metrics = metrics.snapshot(resource: options.resource)
         await post("metrics", options.encoding == .json ? try? OTLP.encoder.encode(metrics) : try? OTLP.protobuf(metrics))
     }
 
@@ -250,7 +247,7 @@ public final class OTLPPusher: Sendable {
 
     private func refuse(_ signal: String, url: URL, status: Int) {
         guard refused.withLock({ $0.insert(signal).inserted }) else { return }
-        if signal == "traces" { spans.withLock { $0.removeAll() } } else { latestMetrics.withLock { $0 = nil } }
+        if signal == "traces" { spans.withLock { $0.removeAll() } }  // refused metrics are not snapshot again
         let flag = signal == "traces" ? "--otlp-traces-endpoint" : "--otlp-metrics-endpoint"
         logger.warning("""
             the OTLP receiver at \(url.absoluteString) does not take \(signal) (HTTP \(status)\(status == 415 ? ": try --otlp-protocol \(options.encoding == .protobuf ? "http/json" : "http/protobuf")" : "")); \

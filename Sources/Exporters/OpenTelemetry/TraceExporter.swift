@@ -2,8 +2,8 @@ import Foundation
 import Proxy
 import Synchronization
 
-/// The OpenTelemetry exporter: spans (and, when pushing, metrics) for every finished exchange, written
-/// to JSON Lines trace files and/or pushed to a collector.
+/// The OpenTelemetry exporter: spans for every finished exchange, written to JSON Lines trace files
+/// and/or pushed to a collector (the pushed metrics come from `PrometheusExporter`'s recording).
 public final class TraceExporter: ExchangeSink {
     let files: TraceFileWriter?
     let pusher: OTLPPusher?
@@ -12,17 +12,17 @@ public final class TraceExporter: ExchangeSink {
     public var name: String { "otel" }
     public var kinds: Set<ExchangeEvent.Kind> { [.finished] }
 
-    /// Batches arrive one at a time; the lock only makes the state shareable.
-    private let state: Mutex<(builder: SpanBuilder, metrics: OTLPMetrics)>
+    /// Batches arrive one at a time; the lock only makes the builder shareable.
+    private let builder: Mutex<SpanBuilder>
     private let pushing = Mutex<Task<Void, Never>?>(nil)
 
-    public init(files: TraceFileWriter?, pusher: OTLPPusher?, captureContent: Bool, models: LabelLimiter, failures: FailureLog,
+    public init(files: TraceFileWriter?, pusher: OTLPPusher?, captureContent: Bool, failures: FailureLog,
                 resource: OTelResource = .standard()) {
         self.files = files
         self.pusher = pusher
         self.failures = failures
         self.resource = resource
-        self.state = Mutex((SpanBuilder(captureContent: captureContent), OTLPMetrics(models: models)))
+        builder = Mutex(SpanBuilder(captureContent: captureContent))
     }
 
     public func open() async {
@@ -31,13 +31,10 @@ public final class TraceExporter: ExchangeSink {
     }
 
     public func consume(_ batch: [ExchangeEvent]) async {
-        let (spans, metrics) = state.withLock { state -> ([OTLP.Span], OTLPMetrics) in
+        let spans = builder.withLock { builder in
             var spans: [OTLP.Span] = []
-            for case .finished(let exchange) in batch {
-                spans += state.builder.spans(for: exchange)
-                if pusher != nil { state.metrics.record(exchange) }
-            }
-            return (spans, state.metrics)
+            for case .finished(let exchange) in batch { spans += builder.spans(for: exchange) }
+            return spans
         }
         guard !spans.isEmpty else { return }
         if let files {
@@ -50,17 +47,12 @@ public final class TraceExporter: ExchangeSink {
                 failures.record(.exporter, "cannot write trace file in \(files.directory.path): \(error)")
             }
         }
-        if let pusher {
-            pusher.enqueue(spans)
-            pusher.offer(metrics.snapshot(resource: resource))
-        }
+        pusher?.enqueue(spans)
     }
 
     /// Lets the pusher send what it holds, for at most its drain time; then says what it leaves behind.
     public func close() async {
         guard let pusher else { return }
-        let metrics = state.withLock { $0.metrics }
-        if !metrics.isEmpty { pusher.offer(metrics.snapshot(resource: resource)) }
         pusher.finish()
         guard let task = pushing.withLock({ $0 }) else { return }
         let drained = await withTaskGroup(of: Bool.self) { group in
