@@ -2,11 +2,25 @@ import Foundation
 import NIOCore
 import Synchronization
 
+/// What the relay tells the recording of its exchange, as it happens. It asks nothing back, so
+/// forwarding never waits on recording; the recording reads its copies after each flush.
+protocol ExchangeRecording: AnyObject, Sendable {
+    func requestChunk(_ chunk: ByteBuffer)
+    /// The client's request is whole and on its way: it is parsed now.
+    func requestEnded()
+    /// The request has gone upstream (called at each flush; only the first publishes).
+    func publishStart()
+    func upstreamHeaders(status: Int, headers: [HeaderField], arrived: ContinuousClock.Instant)
+    func firstByte(arrived: ContinuousClock.Instant, written: ContinuousClock.Instant, preUpstream: Duration)
+    func progress(_ tap: ResponseTap)
+    func end(tap: ResponseTap?, failure: (Exchange.Outcome, String)?)
+}
+
 /// Builds one `Exchange` as its request and response pass through, and publishes it: at the start,
 /// while the response streams (at most every `updateInterval`, and as soon as usage first appears),
 /// and at the end. Fed by the relay on its event loop; the request body is parsed on a task, which is
 /// why the state sits behind a lock.
-final class ExchangeRecorder: Sendable {
+final class ExchangeRecorder: ExchangeRecording {
     private struct State {
         var exchange: Exchange
         var requestBody = Data()

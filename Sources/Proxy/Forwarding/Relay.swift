@@ -14,14 +14,15 @@ final class Relay {
     private let provider: Provider
     private let origin: UpstreamOrigin
     private let upstreamHead: HTTPRequestHead
-    private let recorder: ExchangeRecorder
+    private let recorder: any ExchangeRecording
+    /// The exchange as it was opened: what the messages of a WebSocket it becomes inherit.
+    private let opened: Exchange
     private let format: WireFormatKind?
     private let captureLimit: Int
     private let started: ContinuousClock.Instant
     /// The request asks to become a WebSocket; it is recorded as its messages, not as itself.
     private let upgrade: Bool
     private let context: ProxyContext
-    private let runID: String?
     private var machine: RelayStateMachine
 
     private var connection: UpstreamConnection?
@@ -62,8 +63,8 @@ final class Relay {
         exchange.runID = route.runID ?? context.runID
         exchange.billing = Billing.of(provider: provider.name, headers: pairs)
         recorder = ExchangeRecorder(exchange: exchange, started: started, context: context)
+        opened = exchange
         self.context = context
-        runID = exchange.runID
         upgrade = HeaderPolicy.isWebSocketUpgrade(pairs)
         machine = RelayStateMachine(
             upgrade: upgrade, closeAfter: upgrade || (head.headerFields[.connection]?.containsIgnoringCase("close") ?? false),
@@ -307,11 +308,10 @@ final class Relay {
         self.connection = nil
         self.upstream = nil
         let responseHeaders = head.headers.map { HeaderField($0.name, $0.value) }
-        let recorded = recorder.exchange
         let exchanges = WebSocketExchanges(handshake: .init(
-            provider: provider, target: recorded.target, format: format, requestHeaders: recorded.requestHeaders,
-            userAgent: recorded.userAgent, responseHeaders: SecretRedaction.redact(responseHeaders), runID: runID,
-            billing: recorded.billing,
+            provider: provider, target: opened.target, format: format, requestHeaders: opened.requestHeaders,
+            userAgent: opened.userAgent, responseHeaders: SecretRedaction.redact(responseHeaders), runID: opened.runID,
+            billing: opened.billing,
             deflate: PerMessageDeflate(extensions: head.headers.first(name: "sec-websocket-extensions"))), context: context)
         // After this read: the decoder that delivered the `101` is taken out, which it cannot be mid-read.
         client.eventLoop.assumeIsolated().execute { [client, handler] in
