@@ -48,6 +48,7 @@ enum Comparison {
               + "answers with a Claude plan's \(MockUpstream.planHeaders.count) rate-limit headers\n")
 
         for path in paths { _ = try await load.ttfb(url: path.url, streaming: true, concurrency: 8, total: 400) }
+        try await Task.sleep(for: .milliseconds(300))  // the warm-up's recording settles before CPU is counted
 
         print("Time to first byte, streamed requests (20 SSE events each); added = path minus direct, same run")
         print(row("conc", "path", "p50", "p99", "added p50", "added p99", "errors"))
@@ -56,6 +57,9 @@ enum Comparison {
             let rounds = latencyOnly ? 10 : 4
             var samples = [Samples](repeating: Samples(), count: paths.count)
             var ends = [Samples](repeating: Samples(), count: paths.count)
+            // Each proxy's CPU from before its first request to after its recording of the last has settled
+            // (it is otherwise idle while the other paths run).
+            let cpuBefore = paths.map { $0.pid.map { ProcessCPU.seconds(pid: $0) } }
             for _ in 0..<rounds {
                 for (i, path) in paths.enumerated() {
                     let (first, last) = try await load.firstAndLastByte(url: path.url, streaming: true, concurrency: concurrency, total: total / rounds)
@@ -72,6 +76,11 @@ enum Comparison {
                 // The end of a stream should leave as promptly as its first byte.
                 print("  time to last byte (same requests): added p50" + paths.indices.dropFirst().map { i in
                     " \(paths[i].name) \(ms(ends[i].p50 - ends[0].p50)) (first byte \(ms(samples[i].p50 - samples[0].p50)))"
+                }.joined(separator: ";"))
+                try await Task.sleep(for: .milliseconds(300))
+                print("  CPU per request of the proxy process (/proc, user + system):" + paths.indices.compactMap { i in
+                    guard let pid = paths[i].pid, let before = cpuBefore[i] else { return nil }
+                    return " \(paths[i].name) \(ms((ProcessCPU.seconds(pid: pid) - before) / Double(samples[i].values.count)))"
                 }.joined(separator: ";"))
             }
         }
@@ -98,9 +107,15 @@ enum Comparison {
         print("\nThroughput, small non-streamed requests, concurrency 64, \(Int(seconds)) s each")
         var directRate = 0.0
         for (i, path) in paths.enumerated() {
+            let before = path.pid.map { ProcessCPU.seconds(pid: $0) }
             let rate = try await load.throughput(url: path.url, concurrency: 64, seconds: seconds)
             if i == 0 { directRate = rate }
-            print(String(format: "  %-10@ %8.0f req/s  (%.0f%% of direct)", path.name, rate, rate / directRate * 100))
+            var cpu = ""
+            if let pid = path.pid, let before {
+                try await Task.sleep(for: .milliseconds(300))
+                cpu = ", CPU \(ms((ProcessCPU.seconds(pid: pid) - before) / (rate * seconds))) per request"
+            }
+            print(String(format: "  %-10@ %8.0f req/s  (%.0f%% of direct", path.name, rate, rate / directRate * 100) + cpu + ")")
         }
 
         print("\nResident memory (MB; private = RssAnon, the rest is the binary and libraries mapped from disk)")

@@ -37,6 +37,16 @@ enum ProcessMemory {
     }
 }
 
+/// CPU time a process has used, from /proc (user + system, in clock ticks of 10 ms here).
+enum ProcessCPU {
+    static func seconds(pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 13,
+              let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
 func ms(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
 
 extension Duration {
