@@ -3,9 +3,9 @@ import Foundation
 import MCP
 
 /// `ccglass mcp`: the history tools over MCP on stdio.
-public enum HistoryMCPServer {
+package enum HistoryMCPServer {
     /// The tools and their input schemas, as the client lists them.
-    public static let tools: [Tool] = [
+    package static let tools: [Tool] = [
         Tool(name: "recent_requests",
              description: "List the most recent LLM requests recorded by ccglass, newest first: time, model, status, tokens (input with cache reads/writes, output), cost in USD, the user's last prompt and the tool calls in the answer. Defaults to the current agent session.",
              inputSchema: .object([
@@ -82,7 +82,7 @@ public enum HistoryMCPServer {
     ]
 
     /// Runs one tool call; a `HistoryTools.Failure` becomes a tool error the model reads.
-    public static func call(_ name: String, _ arguments: [String: Value], tools: HistoryTools) -> CallTool.Result {
+    package static func call(_ name: String, _ arguments: [String: Value], tools: HistoryTools) -> CallTool.Result {
         func int(_ key: String, _ fallback: Int) -> Int { arguments[key]?.intValue ?? arguments[key]?.doubleValue.map(Int.init) ?? fallback }
         do {
             let text: String
@@ -119,7 +119,7 @@ public enum HistoryMCPServer {
     }
 
     /// Serves on stdin/stdout until the client goes away.
-    public static func run(tools: HistoryTools) async throws {
+    package static func run(tools: HistoryTools) async throws {
         let server = Server(name: "ccglass", version: "0.1.0",
                             instructions: "Read-only access to the LLM requests this agent made through ccglass: what was sent, what came back, tokens, cache use and cost.",
                             capabilities: .init(tools: .init(listChanged: false)))

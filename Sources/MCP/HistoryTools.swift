@@ -4,7 +4,7 @@ import Proxy
 
 /// The read-only tools `ccglass mcp` offers an agent over its own request history. Each answers in
 /// compact text, capped so it never floods the model's context.
-public struct HistoryTools: Sendable {
+package struct HistoryTools: Sendable {
     let store: HistoryStore
     let prices: PriceTable
     /// The session "my requests" means when the caller names none.
@@ -13,7 +13,7 @@ public struct HistoryTools: Sendable {
     let budgets: @Sendable () throws -> Budgets
     static let cap = 12_000
 
-    public init(store: HistoryStore, prices: PriceTable, budgets: @escaping @Sendable () throws -> Budgets = { Budgets() },
+    package init(store: HistoryStore, prices: PriceTable, budgets: @escaping @Sendable () throws -> Budgets = { Budgets() },
                 currentSession: @escaping @Sendable () throws -> String?) {
         self.store = store
         self.prices = prices
@@ -22,12 +22,12 @@ public struct HistoryTools: Sendable {
     }
 
     /// A tool failure the agent should read (unknown id, empty history).
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
         init(_ description: String) { self.description = description }
     }
 
-    public func recentRequests(session: String?, limit: Int, allSessions: Bool) throws -> String {
+    package func recentRequests(session: String?, limit: Int, allSessions: Bool) throws -> String {
         let scope = allSessions ? nil : try session ?? currentSession()
         let rows = try store.recent(limit: clamp(limit, 1, 50), session: scope)
         guard !rows.isEmpty else {
@@ -39,7 +39,7 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
-    public func requestDetail(id: String) throws -> String {
+    package func requestDetail(id: String) throws -> String {
         let full = try resolve(id)
         guard let exchange = try store.exchange(id: full) else {
             throw Failure("Request \(full) has no stored body (it was cut off before it finished).")
@@ -47,7 +47,7 @@ public struct HistoryTools: Sendable {
         return capped(RequestDetail.render(exchange))
     }
 
-    public func listSessions(limit: Int) throws -> String {
+    package func listSessions(limit: Int) throws -> String {
         let sessions = try store.sessions(limit: clamp(limit, 1, 100), titles: SessionTitles())
         guard !sessions.isEmpty else { throw Failure("No sessions recorded yet.") }
         let current = try? currentSession()
@@ -59,7 +59,7 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
-    public func usageSummary(by: String, since: String?) throws -> String {
+    package func usageSummary(by: String, since: String?) throws -> String {
         guard let grouping = UsageGrouping(rawValue: by) else {
             throw Failure("`by` must be one of: \(UsageGrouping.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
@@ -73,7 +73,7 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
-    public func searchRequests(query: String, limit: Int) throws -> String {
+    package func searchRequests(query: String, limit: Int) throws -> String {
         guard !query.trimmingCharacters(in: .whitespaces).isEmpty else { throw Failure("`query` must not be empty.") }
         let rows = try store.search(query, limit: clamp(limit, 1, 50))
         guard !rows.isEmpty else { throw Failure("No request or answer contains \"\(query)\".") }
@@ -82,7 +82,7 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
-    public func cacheReport(session: String?) throws -> String {
+    package func cacheReport(session: String?) throws -> String {
         guard let key = try session ?? currentSession() else { throw Failure("No sessions recorded yet.") }
         let report = try store.cacheReport(session: key, prices: prices)
         guard report.exchanges > 0 else { throw Failure("No requests with usage in session \(key).") }
@@ -106,7 +106,7 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
-    public func limits(now: Date = Date()) throws -> String {
+    package func limits(now: Date = Date()) throws -> String {
         let report = try store.limitReport(now: now, budgets: try budgets())
         guard !report.windows.isEmpty || !report.budgets.isEmpty else {
             throw Failure("No rate-limit readings yet: they arrive in the headers of each response through ccglass. No budgets are set either (\"budgets\" in config.json).")
@@ -131,7 +131,7 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
-    public func agentBreakdown(session: String?) throws -> String {
+    package func agentBreakdown(session: String?) throws -> String {
         guard let key = try session ?? currentSession() else { throw Failure("No sessions recorded yet.") }
         let tree = try store.agentTree(session: key)
         guard tree.agents.contains(where: { $0.requests > 0 }) else { throw Failure("No requests in session \(key).") }
@@ -163,7 +163,7 @@ public struct HistoryTools: Sendable {
         return capped(lines)
     }
 
-    public func contextBreakdown(id: String) throws -> String {
+    package func contextBreakdown(id: String) throws -> String {
         let full = try resolve(id)
         guard let exchange = try store.exchange(id: full) else { throw Failure("Request \(full) has no stored body.") }
         let breakdown = ContextBreakdown.of(exchange)

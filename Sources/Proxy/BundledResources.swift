@@ -2,8 +2,8 @@ import Foundation
 
 /// Finds files SwiftPM bundles beside the executable (`ccglass_<Target>.resources/`), without the
 /// generated `Bundle.module`, which aborts the process when the bundle was not copied along.
-public enum BundledResources {
-    public static func url(target: String, path: String) -> URL? {
+package enum BundledResources {
+    package static func url(target: String, path: String) -> URL? {
         let bundleName = "ccglass_\(target).resources"
         var directories = [Bundle.main.bundleURL, Bundle.main.executableURL?.deletingLastPathComponent()].compactMap { $0 }
         if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
@@ -20,7 +20,7 @@ public enum BundledResources {
 extension PriceTable {
     /// The shipped `pricing.json`, then the user's `<home>/pricing.json` over it. Problems are returned
     /// as readable warnings; a broken user file never stops ccglass (the shipped prices still apply).
-    public static func load(home: URL?) -> (PriceTable, [String]) {
+    package static func load(home: URL?) -> (PriceTable, [String]) {
         var warnings: [String] = []
         var table = PriceTable()
         if let url = BundledResources.url(target: "Proxy", path: "pricing.json") {

@@ -1,4 +1,4 @@
 /// The ccglass release.
-public enum CCGlassVersion {
-    public static let current = "0.1.0"
+package enum CCGlassVersion {
+    package static let current = "0.1.0"
 }

@@ -5,28 +5,28 @@ import Proxy
 /// Who may use the dashboard and its API: requests to this loopback listener, by its own name (a
 /// `Host` of another name is a DNS-rebinding attempt), not sent by another site's page (`Origin`), and
 /// carrying the per-install token, first in the URL ccglass prints, then in a cookie.
-public final class DashboardAccess: Sendable {
-    public let token: String
-    public let address: ListenerAddress
+package final class DashboardAccess: Sendable {
+    package let token: String
+    package let address: ListenerAddress
 
-    public var port: Int { address.port }
+    package var port: Int { address.port }
 
-    public init(token: String, address: ListenerAddress) {
+    package init(token: String, address: ListenerAddress) {
         self.token = token
         self.address = address
     }
 
     /// The cookie carrying the token; named by port, since cookies are shared by every port of a host.
-    public var cookieName: String { "ccglass_token_\(port)" }
+    package var cookieName: String { "ccglass_token_\(port)" }
 
-    public enum Verdict: Equatable {
+    package enum Verdict: Equatable {
         case allowed
         /// The token came in the URL: set the cookie and drop it from the address bar.
         case allowedFromURL
         case refused(HTTPResponse.Status, String)
     }
 
-    public func check(_ request: Request) -> Verdict {
+    package func check(_ request: Request) -> Verdict {
         guard address.accepts(authority: request.head.authority) else {
             return .refused(.misdirectedRequest, "ccglass answers only to 127.0.0.1:\(port) and localhost:\(port)")
         }
@@ -56,7 +56,7 @@ public final class DashboardAccess: Sendable {
     }
 
     /// The install's token, `<home>/token`, created on first use (readable by its owner only).
-    public static func token(home: URL) -> String {
+    package static func token(home: URL) -> String {
         let file = home.appendingPathComponent("token")
         if let text = try? String(contentsOf: file, encoding: .utf8) {
             let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -78,14 +78,14 @@ extension String {
 }
 
 /// Applies `DashboardAccess` to the routes behind it.
-public struct DashboardAccessMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct DashboardAccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let access: DashboardAccess
 
-    public init(_ access: DashboardAccess) {
+    package init(_ access: DashboardAccess) {
         self.access = access
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch access.check(request) {
         case .allowed:
             return try await next(request, context)

@@ -4,7 +4,7 @@ import Hummingbird
 import Proxy
 
 /// The dashboard and its JSON API, behind `DashboardAccess`.
-public struct Dashboard: Sendable {
+package struct Dashboard: Sendable {
     let access: DashboardAccess
     let bus: ExchangeBus
     let recent: RecentExchanges
@@ -14,7 +14,7 @@ public struct Dashboard: Sendable {
     /// Claude Code's session titles, remembered between the dashboard's requests.
     let titles = SessionTitles()
 
-    public init(access: DashboardAccess, bus: ExchangeBus, recent: RecentExchanges, history: HistoryStore?, prices: PriceTable, budgets: Budgets = Budgets()) {
+    package init(access: DashboardAccess, bus: ExchangeBus, recent: RecentExchanges, history: HistoryStore?, prices: PriceTable, budgets: Budgets = Budgets()) {
         self.access = access
         self.bus = bus
         self.recent = recent
@@ -23,7 +23,7 @@ public struct Dashboard: Sendable {
         self.budgets = budgets
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    package func register(on router: Router<BasicRequestContext>) {
         let group = router.group("").add(middleware: DashboardAccessMiddleware(access))
         group.get("") { _, _ in try Self.asset("index.html") }
         group.get("assets/:file") { _, context in try Self.asset(try context.parameters.require("file")) }

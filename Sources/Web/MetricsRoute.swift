@@ -4,7 +4,7 @@ import Proxy
 
 extension Router {
     /// `GET /metrics`: Prometheus text format. No token: it holds counts, never content or ids.
-    public func addMetricsRoute(_ exporter: PrometheusExporter) {
+    package func addMetricsRoute(_ exporter: PrometheusExporter) {
         get("metrics") { _, _ -> Response in
             // Off the forwarding loops: the budgets' gauges read the history.
             let text = try await OffLoopExecutor.reading.run { exporter.render() }

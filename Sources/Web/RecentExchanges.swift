@@ -4,22 +4,22 @@ import Proxy
 import Synchronization
 
 /// The last exchanges this process saw, in flight ones included, kept in memory for the live views.
-public final class RecentExchanges: ExchangeSink {
-    public var name: String { "live" }
-    public var kinds: Set<ExchangeEvent.Kind> { [.started, .updated, .finished] }
-    public var batchWindow: Duration { .zero }
+package final class RecentExchanges: ExchangeSink {
+    package var name: String { "live" }
+    package var kinds: Set<ExchangeEvent.Kind> { [.started, .updated, .finished] }
+    package var batchWindow: Duration { .zero }
     private let state = Mutex<(order: [String], byID: [String: Exchange])>(([], [:]))
-    public let capacity: Int
+    package let capacity: Int
 
-    public init(capacity: Int = 500) {
+    package init(capacity: Int = 500) {
         self.capacity = capacity
     }
 
-    public func consume(_ batch: [ExchangeEvent]) async {
+    package func consume(_ batch: [ExchangeEvent]) async {
         for event in batch { record(event.exchange) }
     }
 
-    public func record(_ exchange: Exchange) {
+    package func record(_ exchange: Exchange) {
         state.withLock { state in
             if state.byID.updateValue(exchange, forKey: exchange.id) == nil {
                 state.order.append(exchange.id)
@@ -32,11 +32,11 @@ public final class RecentExchanges: ExchangeSink {
     }
 
     /// Newest first.
-    public func list(limit: Int = 100) -> [Exchange] {
+    package func list(limit: Int = 100) -> [Exchange] {
         state.withLock { state in state.order.suffix(limit).reversed().compactMap { state.byID[$0] } }
     }
 
-    public func exchange(id: String) -> Exchange? {
+    package func exchange(id: String) -> Exchange? {
         state.withLock { $0.byID[id] }
     }
 }

@@ -4,57 +4,57 @@ import Proxy
 /// The agents of one Claude Code session: the main agent and each subagent, with what started it (the
 /// `Agent` tool call: its type, description, prompt and whether it ran in the background), its parent,
 /// and what it spent.
-public struct AgentTree: Sendable, Codable, Equatable {
-    public struct Agent: Sendable, Codable, Equatable {
+package struct AgentTree: Sendable, Codable, Equatable {
+    package struct Agent: Sendable, Codable, Equatable {
         /// nil for the main agent.
-        public var id: String?
-        public var parent: String?
+        package var id: String?
+        package var parent: String?
         /// From the `Agent` call that started it (`general-purpose`, `Explore`, `Plan`, …).
-        public var type: String?
-        public var description: String?
-        public var prompt: String?
-        public var background: Bool?
+        package var type: String?
+        package var description: String?
+        package var prompt: String?
+        package var background: Bool?
         /// The exchange whose answer made the `Agent` call, and the call's id.
-        public var spawnedBy: String?
-        public var toolCallID: String?
-        public var requests = 0
-        public var inputTokens = 0
-        public var outputTokens = 0
-        public var cacheReadTokens = 0
-        public var costUSD = 0.0
-        public var apiEquivalentUSD = 0.0
+        package var spawnedBy: String?
+        package var toolCallID: String?
+        package var requests = 0
+        package var inputTokens = 0
+        package var outputTokens = 0
+        package var cacheReadTokens = 0
+        package var costUSD = 0.0
+        package var apiEquivalentUSD = 0.0
         /// Compaction requests it sent.
-        public var compactions = 0
+        package var compactions = 0
         /// Its tool calls auto mode's review flagged (not run).
-        public var flaggedCalls = 0
+        package var flaggedCalls = 0
     }
 
     /// One compaction request: what it cost, the context it rewrote and the one it left, and what the
     /// first request after it paid to write that new context to the cache.
-    public struct Compaction: Sendable, Codable, Equatable {
-        public var exchangeID: String
-        public var startedAt: Date
+    package struct Compaction: Sendable, Codable, Equatable {
+        package var exchangeID: String
+        package var startedAt: Date
         /// nil for the main agent.
-        public var agent: String?
+        package var agent: String?
         /// compaction, compaction_manual or compaction_retry.
-        public var kind: String
-        public var costUSD: Double?
-        public var apiEquivalent: Bool
+        package var kind: String
+        package var costUSD: Double?
+        package var apiEquivalent: Bool
         /// The prompt it summarised (input tokens, cache included) and the summary's length.
-        public var contextBefore: Int?
-        public var summaryTokens: Int?
+        package var contextBefore: Int?
+        package var summaryTokens: Int?
         /// The first request after it (`post_compaction`), when it came before another compaction.
-        public var nextExchangeID: String?
-        public var contextAfter: Int?
-        public var nextCacheWriteTokens: Int?
-        public var nextCacheWriteUSD: Double?
+        package var nextExchangeID: String?
+        package var contextAfter: Int?
+        package var nextCacheWriteTokens: Int?
+        package var nextCacheWriteUSD: Double?
     }
 
-    public var session: String
+    package var session: String
     /// The main agent first, then the subagents in the order they started.
-    public var agents: [Agent]
+    package var agents: [Agent]
     /// Oldest first.
-    public var compactions: [Compaction] = []
+    package var compactions: [Compaction] = []
 
     /// One `Agent` call an answer made.
     struct Spawn {
@@ -65,7 +65,7 @@ public struct AgentTree: Sendable, Codable, Equatable {
         var background: Bool?
     }
 
-    public static func of(session: String, exchanges: [Exchange]) -> AgentTree {
+    package static func of(session: String, exchanges: [Exchange]) -> AgentTree {
         let ordered = exchanges.filter { $0.phase == .finished }.sorted { $0.id < $1.id }
         var spawns: [Spawn] = []
         var handedBack: [String: String] = [:]  // Agent call id → the subagent id its result names
@@ -158,7 +158,7 @@ extension HistoryStore {
     /// Usage per subagent type (`Explore`, `general-purpose`, …) across every session in the range, and
     /// the main agents' as `main`. The type is known from the `Agent` call that started each subagent,
     /// so each session with subagents has its tree built: a slower read than `usage`'s buckets.
-    public func usageByAgentType(since: Date?, until: Date?) throws -> [UsageRow] {
+    package func usageByAgentType(since: Date?, until: Date?) throws -> [UsageRow] {
         let rows = try usageByAgent(since: since, until: until)
         var types: [String: String] = [:]  // "<session> · subagent <id>" → its type
         let sessions = rows.compactMap { row in row.group.range(of: " · subagent ").map { String(row.group[..<$0.lowerBound]) } }
@@ -173,7 +173,7 @@ extension HistoryStore {
     }
 
     /// The agent tree of `session`, from its stored exchanges.
-    public func agentTree(session: String, limit: Int = 100_000) throws -> AgentTree {
+    package func agentTree(session: String, limit: Int = 100_000) throws -> AgentTree {
         let ids = try recent(limit: limit, session: session).map(\.id)
         return AgentTree.of(session: session, exchanges: try exchangesWithConversations(ids: ids))
     }

@@ -4,22 +4,22 @@ import Proxy
 
 /// Spending limits the user sets, in USD per local day, per week (from Monday) and per session.
 /// Observed only: ccglass never holds back or changes a request because of one.
-public struct Budgets: Sendable, Codable, Equatable {
-    public var daily: Double?
-    public var weekly: Double?
-    public var session: Double?
+package struct Budgets: Sendable, Codable, Equatable {
+    package var daily: Double?
+    package var weekly: Double?
+    package var session: Double?
 
-    public init(daily: Double? = nil, weekly: Double? = nil, session: Double? = nil) {
+    package init(daily: Double? = nil, weekly: Double? = nil, session: Double? = nil) {
         self.daily = daily
         self.weekly = weekly
         self.session = session
     }
 
-    public var isEmpty: Bool { daily == nil && weekly == nil && session == nil }
+    package var isEmpty: Bool { daily == nil && weekly == nil && session == nil }
 
     /// The budgets of `<home>/config.json` (`{"budgets": {"daily": 5, "weekly": 25, "session": 2}}`);
     /// none when the file does not exist. A file that is there but wrong is an error that says where.
-    public static func load(home: URL) throws -> Budgets {
+    package static func load(home: URL) throws -> Budgets {
         let url = home.appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: url.path) else { return Budgets() }
         struct File: Decodable { var budgets: [String: Double]? }
@@ -41,7 +41,7 @@ public struct Budgets: Sendable, Codable, Equatable {
     }
 
     /// The budget of one period, in US dollars.
-    public subscript(period: BudgetState.Period) -> Double? {
+    package subscript(period: BudgetState.Period) -> Double? {
         get {
             switch period {
             case .daily: daily
@@ -59,39 +59,39 @@ public struct Budgets: Sendable, Codable, Equatable {
     }
 
     /// These budgets with each one `other` sets taking its place (flags over the file).
-    public func overridden(by other: Budgets) -> Budgets {
+    package func overridden(by other: Budgets) -> Budgets {
         Budgets(daily: other.daily ?? daily, weekly: other.weekly ?? weekly, session: other.session ?? session)
     }
 
-    public struct ConfigError: Error, CustomStringConvertible {
-        public let description: String
+    package struct ConfigError: Error, CustomStringConvertible {
+        package let description: String
         init(_ description: String) { self.description = description }
     }
 }
 
 /// How much of one budget is spent.
-public struct BudgetState: Sendable, Codable, Equatable {
-    public enum Period: String, Sendable, Codable, CaseIterable {
+package struct BudgetState: Sendable, Codable, Equatable {
+    package enum Period: String, Sendable, Codable, CaseIterable {
         case daily, weekly, session
     }
 
-    public let period: Period
-    public let limitUSD: Double
+    package let period: Period
+    package let limitUSD: Double
     /// Everything priced in the period, signed-in traffic at its API-equivalent included.
-    public let spentUSD: Double
+    package let spentUSD: Double
     /// The part of `spentUSD` that is signed-in traffic's API-equivalent, not a charge.
-    public let apiEquivalentUSD: Double
+    package let apiEquivalentUSD: Double
     /// Where the period started: local midnight, Monday's, or the session's first request.
-    public let since: Date
+    package let since: Date
     /// When a new period starts (none for a session).
-    public let resetsAt: Date?
+    package let resetsAt: Date?
     /// The session a session budget is about: today's costliest.
-    public let session: String?
+    package let session: String?
     /// `spentUSD / limitUSD`, and whether it reached 1: kept so the JSON says them.
-    public let used: Double
-    public let crossed: Bool
+    package let used: Double
+    package let crossed: Bool
 
-    public init(period: Period, limitUSD: Double, spentUSD: Double, apiEquivalentUSD: Double, since: Date, resetsAt: Date?, session: String?) {
+    package init(period: Period, limitUSD: Double, spentUSD: Double, apiEquivalentUSD: Double, since: Date, resetsAt: Date?, session: String?) {
         self.period = period
         self.limitUSD = limitUSD
         self.spentUSD = spentUSD
@@ -104,7 +104,7 @@ public struct BudgetState: Sendable, Codable, Equatable {
     }
 
     /// "daily budget: $5.21 of $5.00 (104%)", marked ≈ when signed-in traffic makes up the spend.
-    public var summary: String {
+    package var summary: String {
         let share = Billing.share(of: spentUSD, apiEquivalent: apiEquivalentUSD)
         let spent = (share == .all ? "≈" : "") + Self.usd(spentUSD)
         var text = "\(period.rawValue) budget: \(spent) of \(Self.usd(limitUSD)) (\(Int((used * 100).rounded()))%)"
@@ -114,27 +114,27 @@ public struct BudgetState: Sendable, Codable, Equatable {
     }
 
     /// Cents, or to the millionth below a dollar as the dashboard shows (a request costs fractions of a cent).
-    public static func usd(_ value: Double) -> String { String(format: value >= 1 || value == 0 ? "$%.2f" : "$%.6f", value) }
+    package static func usd(_ value: Double) -> String { String(format: value >= 1 || value == 0 ? "$%.2f" : "$%.6f", value) }
 }
 
 /// Where the budget periods start and end, in the user's time zone.
-public struct BudgetCalendar: Sendable {
-    public var calendar: Calendar
+package struct BudgetCalendar: Sendable {
+    package var calendar: Calendar
 
-    public init(timeZone: TimeZone = .current) {
+    package init(timeZone: TimeZone = .current) {
         var calendar = Calendar(identifier: .iso8601)  // weeks start on Monday
         calendar.timeZone = timeZone
         self.calendar = calendar
     }
 
-    public func day(of date: Date) -> DateInterval { calendar.dateInterval(of: .day, for: date)! }
-    public func week(of date: Date) -> DateInterval { calendar.dateInterval(of: .weekOfYear, for: date)! }
+    package func day(of date: Date) -> DateInterval { calendar.dateInterval(of: .day, for: date)! }
+    package func week(of date: Date) -> DateInterval { calendar.dateInterval(of: .weekOfYear, for: date)! }
 }
 
 extension HistoryStore {
     /// Each budget set, as spent by `now`. `sessions` picks the sessions a session budget is about
     /// (a wrapper's own); by default, today's costliest.
-    public func budgetStates(_ budgets: Budgets, now: Date = Date(), calendar: BudgetCalendar = BudgetCalendar(),
+    package func budgetStates(_ budgets: Budgets, now: Date = Date(), calendar: BudgetCalendar = BudgetCalendar(),
                              sessions: [String]? = nil) throws -> [BudgetState] {
         let day = calendar.day(of: now), week = calendar.week(of: now)
         return try pool.read { db in

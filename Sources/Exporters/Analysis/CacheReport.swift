@@ -7,45 +7,45 @@ import Proxy
 /// reads less from the cache than the previous one left there, the cause is the first of: a model change
 /// (caches are per model), where the prompt left the cached prefix (`PromptDiff`'s rule), or a gap
 /// longer than the cache's TTL (5 minutes, or 1 hour for 1-hour writes).
-public struct CacheReport: Sendable, Codable, Equatable {
-    public var session: String
-    public var exchanges: Int
+package struct CacheReport: Sendable, Codable, Equatable {
+    package var session: String
+    package var exchanges: Int
     /// Prompt tokens read from cache / all prompt tokens (read + written + uncached).
-    public var efficiency: Double?
-    public var cacheReadTokens: Int
-    public var cacheWriteTokens: Int
-    public var uncachedTokens: Int
+    package var efficiency: Double?
+    package var cacheReadTokens: Int
+    package var cacheWriteTokens: Int
+    package var uncachedTokens: Int
     /// Tokens that should have been read from cache but were written again or sent uncached.
-    public var lostTokens: Int
+    package var lostTokens: Int
     /// What those cost beyond a cache read, at each model's rates.
-    public var lostUSD: Double
+    package var lostUSD: Double
     /// The part of `lostUSD` lost on signed-in traffic: its API-equivalent, not money billed.
-    public var lostAPIEquivalentUSD: Double = 0
+    package var lostAPIEquivalentUSD: Double = 0
     /// Misses whose model has no price (their dollars are not in `lostUSD`).
-    public var unpricedMisses: Int
-    public var events: [Event]
-    public var topCauses: [CauseTotal]
+    package var unpricedMisses: Int
+    package var events: [Event]
+    package var topCauses: [CauseTotal]
 
-    public struct Event: Sendable, Codable, Equatable {
-        public var exchangeID: String
-        public var startedAt: Date
-        public var model: String?
+    package struct Event: Sendable, Codable, Equatable {
+        package var exchangeID: String
+        package var startedAt: Date
+        package var model: String?
         /// `cold` (first of its conversation), `hit`, or `miss`.
-        public var verdict: String
-        public var cacheReadTokens: Int
-        public var cacheWriteTokens: Int
-        public var uncachedTokens: Int
+        package var verdict: String
+        package var cacheReadTokens: Int
+        package var cacheWriteTokens: Int
+        package var uncachedTokens: Int
         /// What the previous request of the conversation left in the cache.
-        public var expectedReadTokens: Int
-        public var lostTokens: Int
-        public var lostUSD: Double?
+        package var expectedReadTokens: Int
+        package var lostTokens: Int
+        package var lostUSD: Double?
         /// Signed-in traffic: `lostUSD` is its API-equivalent.
-        public var apiEquivalent: Bool = false
-        public var cause: Cause?
+        package var apiEquivalent: Bool = false
+        package var cause: Cause?
     }
 
-    public struct Cause: Sendable, Codable, Equatable {
-        public enum Kind: String, Sendable, Codable {
+    package struct Cause: Sendable, Codable, Equatable {
+        package enum Kind: String, Sendable, Codable {
             case modelChanged = "model_changed"
             case prefixChanged = "prefix_changed"
             case ttlExpired = "ttl_expired"
@@ -54,23 +54,23 @@ public struct CacheReport: Sendable, Codable, Equatable {
             case compaction
             case unknown
         }
-        public var kind: Kind
+        package var kind: Kind
         /// The piece that differs (`system block 2`, `tool Grep`), for prefix changes.
-        public var block: String?
-        public var detail: String
+        package var block: String?
+        package var detail: String
     }
 
-    public struct CauseTotal: Sendable, Codable, Equatable {
-        public var kind: Cause.Kind
-        public var block: String?
-        public var misses: Int
-        public var lostTokens: Int
-        public var lostUSD: Double
-        public var lostAPIEquivalentUSD: Double = 0
+    package struct CauseTotal: Sendable, Codable, Equatable {
+        package var kind: Cause.Kind
+        package var block: String?
+        package var misses: Int
+        package var lostTokens: Int
+        package var lostUSD: Double
+        package var lostAPIEquivalentUSD: Double = 0
     }
 
     /// Analyses `exchanges` (one session, any order).
-    public static func analyse(session: String, exchanges: [Exchange], prices: PriceTable) -> CacheReport {
+    package static func analyse(session: String, exchanges: [Exchange], prices: PriceTable) -> CacheReport {
         let ordered = exchanges.filter { $0.usage != nil && $0.request.operation == "chat" && $0.phase == .finished }
             .sorted { $0.id < $1.id }
         var report = CacheReport(session: session, exchanges: ordered.count, efficiency: nil, cacheReadTokens: 0, cacheWriteTokens: 0,
@@ -181,7 +181,7 @@ public struct CacheReport: Sendable, Codable, Equatable {
 
 extension HistoryStore {
     /// The cache report of a session: its last `limit` exchanges, or those up to and including `through`.
-    public func cacheReport(session: String, prices: PriceTable, through: String? = nil, limit: Int = 100_000) throws -> CacheReport {
+    package func cacheReport(session: String, prices: PriceTable, through: String? = nil, limit: Int = 100_000) throws -> CacheReport {
         var ids = try recent(limit: limit, session: session, before: through.map { $0 + "~" }).map(\.id)
         if let through { ids = ids.filter { $0 <= through } }
         let exchanges = try exchangesWithConversations(ids: ids)

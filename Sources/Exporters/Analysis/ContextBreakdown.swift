@@ -4,24 +4,24 @@ import Proxy
 /// Where a request's input tokens go: system prompt, each tool's schema, and the messages by kind (user
 /// text, assistant text, thinking, each tool's calls and results, images). Pieces are weighed by size and
 /// the weights scaled so the parts add up exactly to the input tokens the provider reported.
-public struct ContextBreakdown: Sendable, Codable, Equatable {
-    public struct Part: Sendable, Codable, Equatable {
-        public var kind: ContextKind
+package struct ContextBreakdown: Sendable, Codable, Equatable {
+    package struct Part: Sendable, Codable, Equatable {
+        package var kind: ContextKind
         /// The tool, for schemas, calls and results.
-        public var tool: String?
-        public var tokens: Int
-        public var pieces: Int
+        package var tool: String?
+        package var tokens: Int
+        package var pieces: Int
     }
 
-    public var exchangeID: String
+    package var exchangeID: String
     /// The provider's input tokens (cache included); the parts sum to this.
-    public var inputTokens: Int
+    package var inputTokens: Int
     /// True when no usage was reported: the total itself is an estimate (about four characters a token).
-    public var estimated: Bool
+    package var estimated: Bool
     /// Largest first.
-    public var parts: [Part]
+    package var parts: [Part]
 
-    public static func of(_ exchange: Exchange) -> ContextBreakdown {
+    package static func of(_ exchange: Exchange) -> ContextBreakdown {
         let pieces = exchange.conversation?.pieces ?? []
         let weights = pieces.map { max($0.weight, 1) }
         let reported = exchange.usage.flatMap { $0.inputTokens > 0 ? $0.inputTokens : nil }

@@ -4,35 +4,35 @@ import Proxy
 /// Every rate-limit window ccglass has seen, per provider and account: its latest reading, how often it
 /// refused a request, and when it would run out at the pace of its recent readings; and the state of
 /// the budgets the user set.
-public struct LimitReport: Sendable, Codable, Equatable {
-    public struct Window: Sendable, Codable, Equatable {
-        public var provider: String
-        public var account: String
+package struct LimitReport: Sendable, Codable, Equatable {
+    package struct Window: Sendable, Codable, Equatable {
+        package var provider: String
+        package var account: String
         /// Its latest reading.
-        public var reading: RateLimitWindow
+        package var reading: RateLimitWindow
         /// It bound the account's newest response.
-        public var binding: Bool
+        package var binding: Bool
         /// When the latest reading arrived.
-        public var seenAt: Date
+        package var seenAt: Date
         /// Requests it refused in the report's span (a week).
-        public var rejections: Int
-        public var projection: Projection
+        package var rejections: Int
+        package var projection: Projection
     }
 
-    public var generatedAt: Date
-    public var windows: [Window]
-    public var budgets: [BudgetState]
+    package var generatedAt: Date
+    package var windows: [Window]
+    package var budgets: [BudgetState]
 
-    public init(generatedAt: Date, windows: [Window] = [], budgets: [BudgetState] = []) {
+    package init(generatedAt: Date, windows: [Window] = [], budgets: [BudgetState] = []) {
         self.generatedAt = generatedAt
         self.windows = windows
         self.budgets = budgets
     }
 
     /// How long a window's history is kept in view: the longest window a plan has.
-    public static let span: TimeInterval = 7 * 86400
+    package static let span: TimeInterval = 7 * 86400
 
-    public static func of(latest: [RateLimitRow], history: [RateLimitRow], rejections: [String: Int], now: Date) -> LimitReport {
+    package static func of(latest: [RateLimitRow], history: [RateLimitRow], rejections: [String: Int], now: Date) -> LimitReport {
         var readings: [String: [RateLimitRow]] = [:]
         for row in history { readings[HistoryStore.limitKey(row.provider, row.account, row.window.name), default: []].append(row) }
         // A window binds if it bound the account's newest response; an older reading's claim is stale.
@@ -51,8 +51,8 @@ public struct LimitReport: Sendable, Codable, Equatable {
 
 /// When a window runs out at the current pace: from the readings of its current period (same reset
 /// time), the rate its utilization rises, carried forward from the latest reading.
-public struct Projection: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable {
+package struct Projection: Sendable, Codable, Equatable {
+    package enum Kind: String, Sendable, Codable {
         /// Already at or past its limit.
         case exhausted
         /// At this pace it runs out before it resets.
@@ -65,21 +65,21 @@ public struct Projection: Sendable, Codable, Equatable {
         case unknown
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// When it would run out (`runs_out`).
-    public var exhaustsAt: Date?
+    package var exhaustsAt: Date?
     /// Its utilization when it resets, at this pace (`lasts`).
-    public var usedAtReset: Double?
+    package var usedAtReset: Double?
     /// Utilization gained per hour over the readings used.
-    public var perHour: Double?
+    package var perHour: Double?
     /// The window's reset, as its latest reading gave it.
-    public var resetsAt: Date?
+    package var resetsAt: Date?
     /// Why the kind is `unknown`, when it is.
     var unknownBecause: String?
 
     /// The same in words, for people. Made when read: `/metrics` projects every response and needs no
     /// words (formatting a time is the costliest step of a projection).
-    public var note: String {
+    package var note: String {
         switch kind {
         case .unknown: return unknownBecause ?? "not enough data"
         case .reset: return "reset \(Self.clock(resetsAt ?? Date())); the next response starts a new window"
@@ -99,7 +99,7 @@ public struct Projection: Sendable, Codable, Equatable {
         case kind, exhaustsAt, usedAtReset, perHour, resetsAt, note
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decode(Kind.self, forKey: .kind)
         exhaustsAt = try c.decodeIfPresent(Date.self, forKey: .exhaustsAt)
@@ -109,7 +109,7 @@ public struct Projection: Sendable, Codable, Equatable {
         unknownBecause = kind == .unknown ? try c.decodeIfPresent(String.self, forKey: .note) : nil
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind, forKey: .kind)
         try c.encodeIfPresent(exhaustsAt, forKey: .exhaustsAt)
@@ -121,11 +121,11 @@ public struct Projection: Sendable, Codable, Equatable {
 
     /// A pace needs two readings at least this far apart, or that far apart in utilization (beyond the
     /// providers' rounding: a burst of parallel requests moves it in seconds).
-    public static let minimumSpan: TimeInterval = 5 * 60
-    public static let minimumRise = 0.02
+    package static let minimumSpan: TimeInterval = 5 * 60
+    package static let minimumRise = 0.02
 
     /// `readings` oldest first, the latest last.
-    public static func of(readings: [(at: Date, window: RateLimitWindow)], now: Date) -> Projection {
+    package static func of(readings: [(at: Date, window: RateLimitWindow)], now: Date) -> Projection {
         guard let last = readings.last else { return Projection(kind: .unknown, unknownBecause: "no readings") }
         let reset = last.window.resetsAt
         if let reset, reset <= now { return Projection(kind: .reset, resetsAt: reset) }
@@ -162,7 +162,7 @@ public struct Projection: Sendable, Codable, Equatable {
     }
 
     /// Resets a minute apart are one period (providers round them differently from response to response).
-    public static func sameReset(_ a: Date?, _ b: Date?) -> Bool {
+    package static func sameReset(_ a: Date?, _ b: Date?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
         return abs(a.timeIntervalSince(b)) <= 60
     }
@@ -173,7 +173,7 @@ public struct Projection: Sendable, Codable, Equatable {
         "at " + date.formatted(Date.FormatStyle(date: .omitted, time: .shortened))
     }
 
-    public static func duration(_ seconds: TimeInterval) -> String {
+    package static func duration(_ seconds: TimeInterval) -> String {
         let minutes = Int((seconds / 60).rounded())
         if minutes < 60 { return "\(minutes) min" }
         if minutes < 48 * 60 { return "\(minutes / 60) h \(minutes % 60) min" }
@@ -183,7 +183,7 @@ public struct Projection: Sendable, Codable, Equatable {
 
 extension HistoryStore {
     /// The limit report as of `now`, from the last week of readings, with `budgets`' state.
-    public func limitReport(now: Date = Date(), budgets: Budgets = Budgets(), calendar: BudgetCalendar = BudgetCalendar()) throws -> LimitReport {
+    package func limitReport(now: Date = Date(), budgets: Budgets = Budgets(), calendar: BudgetCalendar = BudgetCalendar()) throws -> LimitReport {
         let rows = try rateLimits(since: now.addingTimeInterval(-LimitReport.span))
         var report = LimitReport.of(latest: rows.latest, history: rows.history, rejections: rows.rejections, now: now)
         report.budgets = try budgetStates(budgets, now: now, calendar: calendar)

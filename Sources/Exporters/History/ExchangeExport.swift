@@ -3,12 +3,12 @@ import Proxy
 
 /// One stored exchange written out for people and tools: an HTTP transcript, Markdown, JSON, or a
 /// HAR 1.2 file that browser devtools open. Secrets are already fingerprints in the record.
-public enum ExchangeExport {
-    public enum Format: String, CaseIterable, Sendable {
+package enum ExchangeExport {
+    package enum Format: String, CaseIterable, Sendable {
         case raw, md, json, har
     }
 
-    public static func render(_ exchange: Exchange, as format: Format) throws -> Data {
+    package static func render(_ exchange: Exchange, as format: Format) throws -> Data {
         switch format {
         case .raw: return raw(exchange)
         case .md: return Data(markdown(exchange).utf8)

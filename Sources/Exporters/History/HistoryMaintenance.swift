@@ -2,18 +2,18 @@ import Foundation
 import GRDB
 
 /// What a deletion freed.
-public struct PruneResult: Sendable, Codable, Equatable {
-    public var exchanges: Int
-    public var parts: Int
-    public var bytesBefore: Int64
-    public var bytesAfter: Int64
+package struct PruneResult: Sendable, Codable, Equatable {
+    package var exchanges: Int
+    package var parts: Int
+    package var bytesBefore: Int64
+    package var bytesAfter: Int64
 }
 
 extension HistoryStore {
     /// Rows left in flight by a ccglass process that is gone (killed, crashed) become `incomplete`; with
     /// `includingOwn`, this process's too (at shutdown).
     @discardableResult
-    public func markAbandoned(includingOwn: Bool = false) throws -> Int {
+    package func markAbandoned(includingOwn: Bool = false) throws -> Int {
         let own = ProcessInfo.processInfo.processIdentifier
         return try pool.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, pid FROM exchange WHERE phase != 'finished'")
@@ -34,12 +34,12 @@ extension HistoryStore {
     }
 
     /// Deletes a session's exchanges and the parts nothing else uses.
-    public func deleteSession(_ key: String) throws -> PruneResult {
+    package func deleteSession(_ key: String) throws -> PruneResult {
         try deleting(where: "session_key = ?", arguments: [key])
     }
 
     /// Deletes exchanges started before `date` and the parts nothing else uses.
-    public func prune(before date: Date) throws -> PruneResult {
+    package func prune(before date: Date) throws -> PruneResult {
         try deleting(where: "started_at < ? AND phase = 'finished'", arguments: [date.timeIntervalSince1970])
     }
 
@@ -82,24 +82,24 @@ extension HistoryStore {
     }
 
     /// Bytes on disk per table and index (SQLite's dbstat), largest first.
-    public func spaceByTable() throws -> [(name: String, bytes: Int)] {
+    package func spaceByTable() throws -> [(name: String, bytes: Int)] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").map { ($0[0], $0[1]) }
         }
     }
 
     /// Rows in `usage_bucket`: what a usage report over all time reads.
-    public func usageBucketCount() throws -> Int {
+    package func usageBucketCount() throws -> Int {
         try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM usage_bucket") ?? 0 }
     }
 
     /// Folds the WAL back into the database file.
-    public func checkpoint() throws {
+    package func checkpoint() throws {
         try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
 
     /// Size of the database and its WAL on disk.
-    public func fileSize() -> Int64 {
+    package func fileSize() -> Int64 {
         [url.path, url.path + "-wal"].reduce(0) { total, path in
             total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
         }

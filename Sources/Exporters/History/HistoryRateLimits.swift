@@ -3,22 +3,22 @@ import GRDB
 import Proxy
 
 /// One window of one response's rate-limit reading, as the history keeps it.
-public struct RateLimitRow: Sendable, Codable, Equatable {
-    public var exchangeID: String
-    public var at: Date
-    public var provider: String
-    public var account: String
-    public var window: RateLimitWindow
+package struct RateLimitRow: Sendable, Codable, Equatable {
+    package var exchangeID: String
+    package var at: Date
+    package var provider: String
+    package var account: String
+    package var window: RateLimitWindow
     /// The window that bound this response (Anthropic's representative claim, else the most used).
-    public var binding: Bool
+    package var binding: Bool
     /// This window refused the request.
-    public var rejected: Bool
+    package var rejected: Bool
 }
 
 extension HistoryStore {
     /// The newest reading of every window of every account, then the readings of each since `since`
     /// (for its pace), oldest first; and how many times each window refused a request since `since`.
-    public func rateLimits(since: Date) throws -> (latest: [RateLimitRow], history: [RateLimitRow], rejections: [String: Int]) {
+    package func rateLimits(since: Date) throws -> (latest: [RateLimitRow], history: [RateLimitRow], rejections: [String: Int]) {
         try pool.read { db in
             let latest = try Row.fetchAll(db, sql: """
                 SELECT r.* FROM rate_limit r JOIN (
@@ -39,7 +39,7 @@ extension HistoryStore {
     }
 
     /// How a window is told apart: provider, account and window name.
-    public static func limitKey(_ provider: String, _ account: String, _ window: String) -> String {
+    package static func limitKey(_ provider: String, _ account: String, _ window: String) -> String {
         "\(provider)|\(account)|\(window)"
     }
 

@@ -5,7 +5,7 @@ import Proxy
 extension HistoryStore {
     /// Newest first, optionally narrowed to a session, model, client, or to exchanges older than `before`
     /// (an id, for paging).
-    public func recent(limit: Int = 20, session: String? = nil, model: String? = nil, client: String? = nil,
+    package func recent(limit: Int = 20, session: String? = nil, model: String? = nil, client: String? = nil,
                        before: String? = nil) throws -> [ExchangeRow] {
         try pool.read { db in
             var conditions: [String] = []
@@ -24,7 +24,7 @@ extension HistoryStore {
     }
 
     /// One session with its totals.
-    public func session(_ key: String, titles: SessionTitles? = nil) throws -> SessionRow? {
+    package func session(_ key: String, titles: SessionTitles? = nil) throws -> SessionRow? {
         let found = try sessionTotals(of: "SELECT * FROM session WHERE key = ?", arguments: [key]).first
         guard var row = found, let titles, row.titleSource != "claude-code", let title = titles.title(session: key) else { return found }
         try setTitle(session: key, title: title, source: "claude-code")
@@ -34,7 +34,7 @@ extension HistoryStore {
     }
 
     /// The models and clients seen, for filters.
-    public func facets() throws -> (models: [String], clients: [String]) {
+    package func facets() throws -> (models: [String], clients: [String]) {
         try pool.read { db in
             (try String.fetchAll(db, sql: "SELECT DISTINCT coalesce(response_model, request_model) AS m FROM exchange WHERE m IS NOT NULL ORDER BY m"),
              try String.fetchAll(db, sql: "SELECT DISTINCT client FROM exchange ORDER BY client"))
@@ -45,7 +45,7 @@ extension HistoryStore {
     /// "my session" most likely is. A row still in flight is passed over while a finished one exists: its
     /// session may not be known yet (Claude Code names it in the body, read at the end), so it carries
     /// a provisional key.
-    public func latestSessionKey(run: String? = nil) throws -> String? {
+    package func latestSessionKey(run: String? = nil) throws -> String? {
         try pool.read { db in
             let order = "ORDER BY phase = 'finished' DESC, id DESC LIMIT 1"
             if let run {
@@ -56,7 +56,7 @@ extension HistoryStore {
     }
 
     /// Exchanges of one wrapper run, oldest first.
-    public func exchanges(run: String) throws -> [ExchangeRow] {
+    package func exchanges(run: String) throws -> [ExchangeRow] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 \(Self.rowColumns) LEFT JOIN exchange_detail d ON d.id = e.id WHERE e.run_id = ? ORDER BY e.id
@@ -66,7 +66,7 @@ extension HistoryStore {
 
     /// One exchange, whole: its request body rebuilt byte for byte, its response body as received, and
     /// the conversation before it when it continues earlier responses (`earlier`).
-    public func exchange(id: String) throws -> Exchange? {
+    package func exchange(id: String) throws -> Exchange? {
         try pool.read { db in
             guard var exchange = try Self.loadExchange(id: id, db) else { return nil }
             if exchange.continues != nil { try Self.rebuildEarlier(of: &exchange, db) }
@@ -75,7 +75,7 @@ extension HistoryStore {
     }
 
     /// Ids of exchanges whose id starts with `prefix` (for short ids on the command line).
-    public func resolve(idPrefix prefix: String) throws -> [String] {
+    package func resolve(idPrefix prefix: String) throws -> [String] {
         try pool.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM exchange WHERE id >= ? AND id < ? ORDER BY id LIMIT 5",
                                 arguments: [prefix, prefix + "\u{10FFFF}"])
@@ -85,7 +85,7 @@ extension HistoryStore {
     /// Token, cost and request totals per group, for finished exchanges started in `since..<until`.
     /// Whole 15-minute buckets inside the range are read from `usage_bucket`; the slivers at either end,
     /// from `exchange` itself.
-    public func usage(by grouping: UsageGrouping, since: Date? = nil, until: Date? = nil) throws -> [UsageRow] {
+    package func usage(by grouping: UsageGrouping, since: Date? = nil, until: Date? = nil) throws -> [UsageRow] {
         let (bucketGroup, exchangeGroup): (String, String)
         switch grouping {
         case .day: (bucketGroup, exchangeGroup) = ("date(bucket, 'unixepoch', 'localtime')", "date(started_at, 'unixepoch', 'localtime')")
@@ -151,7 +151,7 @@ extension HistoryStore {
     }
 
     /// Sessions, most recently active first, with their totals.
-    public func sessions(limit: Int = 20) throws -> [SessionRow] {
+    package func sessions(limit: Int = 20) throws -> [SessionRow] {
         try sessionTotals(of: "SELECT * FROM session ORDER BY last_at DESC LIMIT ?", arguments: [limit])
     }
 
@@ -218,14 +218,14 @@ extension HistoryStore {
     }
 
     /// Replaces a session's title (from Claude Code's transcript).
-    public func setTitle(session: String, title: String, source: String) throws {
+    package func setTitle(session: String, title: String, source: String) throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE session SET title = ?, title_source = ? WHERE key = ?", arguments: [title, source, session])
         }
     }
 
     /// Exchanges whose prompts or answers contain `text` (case-insensitive), newest first.
-    public func search(_ text: String, limit: Int = 20) throws -> [ExchangeRow] {
+    package func search(_ text: String, limit: Int = 20) throws -> [ExchangeRow] {
         try pool.read { db in
             let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"

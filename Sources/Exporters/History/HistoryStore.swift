@@ -6,14 +6,14 @@ import Proxy
 /// The durable record of every exchange, in SQLite (WAL) at `<home>/history.sqlite`. Several ccglass
 /// processes may write at once (a daemon and wrappers). It consumes the bus off the forwarding path and
 /// writes in batches; when it cannot write, exchanges are dropped and counted, never the agent slowed.
-public final class HistoryStore: Sendable {
-    public let url: URL
+package final class HistoryStore: Sendable {
+    package let url: URL
     let pool: DatabasePool
     let parts = PartStore()
     static let sessionGap: TimeInterval = 30 * 60
 
     /// Opens (creating and migrating) the history at `url`.
-    public init(url: URL, readOnly: Bool = false) throws {
+    package init(url: URL, readOnly: Bool = false) throws {
         self.url = url
         var configuration = Configuration()
         configuration.readonly = readOnly
@@ -41,13 +41,13 @@ public final class HistoryStore: Sendable {
     }
 
     /// `<home>/history.sqlite`.
-    public static func defaultURL(home: URL) -> URL {
+    package static func defaultURL(home: URL) -> URL {
         home.appendingPathComponent("history.sqlite")
     }
 
     /// Writes one batch in one transaction on GRDB's writer queue (never on an event loop thread); a
     /// failure drops the batch and is counted per exchange.
-    public func record(_ events: [ExchangeEvent], failures: FailureLog) async {
+    package func record(_ events: [ExchangeEvent], failures: FailureLog) async {
         guard !events.isEmpty else { return }
         do {
             try await pool.write { db in try self.insert(events, db) }
@@ -57,7 +57,7 @@ public final class HistoryStore: Sendable {
     }
 
     /// `record`, blocking the caller (for tools and tests that are not on an event loop).
-    public func write(_ events: [ExchangeEvent], failures: FailureLog) {
+    package func write(_ events: [ExchangeEvent], failures: FailureLog) {
         guard !events.isEmpty else { return }
         do {
             try pool.write { db in try insert(events, db) }

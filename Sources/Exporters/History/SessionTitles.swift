@@ -5,24 +5,24 @@ import Synchronization
 /// (`<config>/projects/<project>/<session-id>.jsonl`): a title the user set (`custom-title`) wins over
 /// the summary Claude Code wrote (`summary`). What it read is remembered for `freshFor`, so a live
 /// dashboard asking again every second does not read the transcripts again every second.
-public final class SessionTitles: Sendable {
-    public let projects: URL
-    public static let freshFor = Duration.seconds(30)
+package final class SessionTitles: Sendable {
+    package let projects: URL
+    package static let freshFor = Duration.seconds(30)
     private let known = Mutex<[String: (title: String?, readAt: ContinuousClock.Instant)]>([:])
 
     /// `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let config = environment["CLAUDE_CONFIG_DIR"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".claude")
         projects = config.appendingPathComponent("projects")
     }
 
-    public init(projects: URL) {
+    package init(projects: URL) {
         self.projects = projects
     }
 
     /// The title Claude Code gave `session`, if its transcript is here and names one.
-    public func title(session: String) -> String? {
+    package func title(session: String) -> String? {
         let now = ContinuousClock.now
         if let entry = known.withLock({ $0[session] }), now - entry.readAt < Self.freshFor { return entry.title }
         let title = read(session: session)
@@ -64,7 +64,7 @@ public final class SessionTitles: Sendable {
 
 extension HistoryStore {
     /// `sessions(limit:)`, with titles Claude Code has given them since they were first stored.
-    public func sessions(limit: Int = 20, titles: SessionTitles) throws -> [SessionRow] {
+    package func sessions(limit: Int = 20, titles: SessionTitles) throws -> [SessionRow] {
         var rows = try sessions(limit: limit)
         for index in rows.indices where rows[index].titleSource != "claude-code" {
             if let title = titles.title(session: rows[index].key) {

@@ -2,11 +2,11 @@ import Synchronization
 
 /// Keeps a metric label's values bounded: the first `limit` distinct values pass, later ones become
 /// `_other`, so no traffic (a client inventing model names) can grow the series count without end.
-public final class LabelLimiter: Sendable {
+package final class LabelLimiter: Sendable {
     private let seen = Mutex<Set<String>>([])
     let limit: Int
 
-    public init(limit: Int) {
+    package init(limit: Int) {
         self.limit = limit
     }
 

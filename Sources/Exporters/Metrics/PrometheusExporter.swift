@@ -46,11 +46,11 @@ enum MetricNames {
 
 /// `/metrics`: OpenTelemetry GenAI histograms plus ccglass's own counters, in the Prometheus text format.
 /// Labels are bounded: provider, model, client, status class, token type; never a session or request id.
-public final class PrometheusExporter: ExchangeSink {
-    public var name: String { "prometheus" }
-    public var kinds: Set<ExchangeEvent.Kind> { [.started, .finished] }
-    public var batchWindow: Duration { .zero }
-    public let registry = PrometheusCollectorRegistry()
+package final class PrometheusExporter: ExchangeSink {
+    package var name: String { "prometheus" }
+    package var kinds: Set<ExchangeEvent.Kind> { [.started, .finished] }
+    package var batchWindow: Duration { .zero }
+    package let registry = PrometheusCollectorRegistry()
     /// Model names as labels, bounded (the OTLP push gets the same names: it records the same measurement).
     let models = LabelLimiter(limit: 64)
     /// Rate-limit window names as labels, bounded likewise (providers name their own windows).
@@ -62,7 +62,7 @@ public final class PrometheusExporter: ExchangeSink {
     /// The budgets to show and the history that knows what was spent (by every ccglass process).
     private let budgets = Mutex<(Budgets, HistoryStore)?>(nil)
 
-    public init(failures: FailureLog) {
+    package init(failures: FailureLog) {
         self.failures = failures
         // Series that exist before any traffic, so dashboards and alerts have something to read.
         for kind in FailureLog.Kind.allCases { failureCounter(kind).increment(by: Int64(0)) }
@@ -70,7 +70,7 @@ public final class PrometheusExporter: ExchangeSink {
     }
 
     /// Counts every event as it comes: no batching window, so `/metrics` is current.
-    public func consume(_ batch: [ExchangeEvent]) async {
+    package func consume(_ batch: [ExchangeEvent]) async {
         for event in batch {
             switch event {
             case .started(let exchange): inFlight(exchange.provider).increment()
@@ -83,14 +83,14 @@ public final class PrometheusExporter: ExchangeSink {
     }
 
     /// Exposes `budgets`' state, read from `history` at each render.
-    public func watch(_ budgets: Budgets, history: HistoryStore) {
+    package func watch(_ budgets: Budgets, history: HistoryStore) {
         guard !budgets.isEmpty else { return }
         self.budgets.withLock { $0 = (budgets, history) }
     }
 
     /// The exposition text, failure counters and budgets brought up to date first. Budgets read the
     /// history: call it off the forwarding loops.
-    public func render(now: Date = Date()) -> String {
+    package func render(now: Date = Date()) -> String {
         if let watched = budgets.withLock({ $0 }) {
             do {
                 let states = try watched.1.budgetStates(watched.0, now: now)
@@ -153,7 +153,7 @@ public final class PrometheusExporter: ExchangeSink {
     private let pushed = Mutex<OTLPMetrics?>(nil)
 
     /// Records every exchange into `metrics` too, for the OTLP push.
-    public func alsoRecord(into metrics: OTLPMetrics) {
+    package func alsoRecord(into metrics: OTLPMetrics) {
         pushed.withLock { $0 = metrics }
     }
 
@@ -227,7 +227,7 @@ public final class PrometheusExporter: ExchangeSink {
     }
 
     /// Counts an OTLP push batch by signal (traces, metrics) and result (sent, retried, dropped).
-    public func countOTLPBatch(signal: String, result: OTLPPusher.BatchResult) {
+    package func countOTLPBatch(signal: String, result: OTLPPusher.BatchResult) {
         registry.makeCounter(descriptor: MetricNames.otlpBatches, labels: [("signal", signal), ("result", result.rawValue)])
             .increment()
     }

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Cumulative metrics for OTLP push: the GenAI histograms and ccglass's sums, fed by the same
 /// measurement as `/metrics` (`PrometheusExporter` records into it), so the collector and a scrape agree.
-public final class OTLPMetrics: Sendable {
+package final class OTLPMetrics: Sendable {
     private struct Key: Hashable {
         let name: String
         let attributes: [String: String]
@@ -38,7 +38,7 @@ public final class OTLPMetrics: Sendable {
     private let state = Mutex(State())
     private let start = Date()
 
-    public init() {}
+    package init() {}
 
     static let descriptions: [String: (unit: String, text: String)] = [
         "gen_ai.client.token.usage": ("{token}", "Tokens per GenAI operation; input includes cached tokens."),

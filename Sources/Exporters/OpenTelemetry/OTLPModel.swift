@@ -241,17 +241,17 @@ enum OTLP {
 
 /// Who is sending, on every span and metric, trace files and pushes alike: what lets a team's collector
 /// tell each developer's ccglass apart (`host.name`, `user.name`) without a label per session.
-public struct OTelResource: Sendable, Equatable {
-    public struct Attribute: Sendable, Equatable {
-        public var key: String
-        public var value: String
+package struct OTelResource: Sendable, Equatable {
+    package struct Attribute: Sendable, Equatable {
+        package var key: String
+        package var value: String
     }
 
-    public var attributes: [Attribute]
+    package var attributes: [Attribute]
 
     /// ccglass's service and version, the machine and the user; then `extra` (OTEL_RESOURCE_ATTRIBUTES,
     /// the flags) adds or overrides, and `serviceName` (OTEL_SERVICE_NAME) wins over both.
-    public static func standard(serviceName: String? = nil, extra: [(String, String)] = [],
+    package static func standard(serviceName: String? = nil, extra: [(String, String)] = [],
                                 environment: [String: String] = ProcessInfo.processInfo.environment) -> OTelResource {
         var resource = OTelResource(attributes: [
             Attribute(key: "service.name", value: "ccglass"),
@@ -266,7 +266,7 @@ public struct OTelResource: Sendable, Equatable {
         return resource
     }
 
-    public mutating func set(_ key: String, _ value: String) {
+    package mutating func set(_ key: String, _ value: String) {
         if let index = attributes.firstIndex(where: { $0.key == key }) {
             attributes[index].value = value
         } else {
@@ -274,5 +274,5 @@ public struct OTelResource: Sendable, Equatable {
         }
     }
 
-    public func value(_ key: String) -> String? { attributes.first { $0.key == key }?.value }
+    package func value(_ key: String) -> String? { attributes.first { $0.key == key }?.value }
 }

@@ -157,8 +157,8 @@ extension OTLP {
 
 /// `scripts/fuzz otlpresponse`: a receiver's answer, read as the pusher reads it, for both signals and
 /// both encodings.
-public enum OTLPResponseFuzz {
-    public static func run(_ bytes: [UInt8]) {
+package enum OTLPResponseFuzz {
+    package static func run(_ bytes: [UInt8]) {
         let body = Data(bytes)
         for signal in ["traces", "metrics"] {
             for protobuf in [true, false] { _ = OTLP.partialSuccess(signal: signal, body: body, protobuf: protobuf) }

@@ -12,47 +12,47 @@ import Synchronization
 /// back-off and `Retry-After`). A signal the receiver does not take (404, 405, 415, 501) is no longer
 /// sent, said once. Nothing here waits on the forwarding path; what cannot be delivered is dropped and
 /// counted, and the history keeps every exchange anyway.
-public final class OTLPPusher: Sendable {
-    public struct Options: Sendable {
+package final class OTLPPusher: Sendable {
+    package struct Options: Sendable {
         /// `http/protobuf` (OTLP's default) or `http/json`.
-        public enum Encoding: String, Sendable, CaseIterable {
+        package enum Encoding: String, Sendable, CaseIterable {
             case protobuf = "http/protobuf"
             case json = "http/json"
         }
 
-        public enum Compression: String, Sendable, CaseIterable {
+        package enum Compression: String, Sendable, CaseIterable {
             case gzip, none
         }
 
         /// Where each signal goes; nil leaves it unsent.
-        public var tracesURL: URL?
-        public var metricsURL: URL?
-        public var headers: [(String, String)]
-        public var encoding = Encoding.protobuf
-        public var compression = Compression.none
-        public var resource = OTelResource.standard()
-        public var flushInterval: Duration = .seconds(1)
-        public var metricsInterval: Duration = .seconds(10)
-        public var maxBatch = 512
-        public var queueLimit = 8192
-        public var maxAttempts = 5
-        public var backoff: Duration = .milliseconds(500)
+        package var tracesURL: URL?
+        package var metricsURL: URL?
+        package var headers: [(String, String)]
+        package var encoding = Encoding.protobuf
+        package var compression = Compression.none
+        package var resource = OTelResource.standard()
+        package var flushInterval: Duration = .seconds(1)
+        package var metricsInterval: Duration = .seconds(10)
+        package var maxBatch = 512
+        package var queueLimit = 8192
+        package var maxAttempts = 5
+        package var backoff: Duration = .milliseconds(500)
         /// How long a stopping ccglass keeps trying to deliver what it holds.
-        public var drainTimeout: Duration = .seconds(5)
+        package var drainTimeout: Duration = .seconds(5)
 
         /// Both signals under a collector's base URL (`…/v1/traces`, `…/v1/metrics`).
-        public init(endpoint: URL, headers: [(String, String)]) {
+        package init(endpoint: URL, headers: [(String, String)]) {
             self.init(tracesURL: Self.signalURL(endpoint, "traces"), metricsURL: Self.signalURL(endpoint, "metrics"), headers: headers)
         }
 
-        public init(tracesURL: URL?, metricsURL: URL?, headers: [(String, String)]) {
+        package init(tracesURL: URL?, metricsURL: URL?, headers: [(String, String)]) {
             self.tracesURL = tracesURL
             self.metricsURL = metricsURL
             self.headers = headers
         }
 
         /// The spec's rule for a base endpoint: the signal's path appended, whatever the base ends in.
-        public static func signalURL(_ base: URL, _ signal: String) -> URL {
+        package static func signalURL(_ base: URL, _ signal: String) -> URL {
             var text = base.absoluteString
             while text.hasSuffix("/") { text.removeLast() }
             return URL(string: text + "/v1/" + signal) ?? base
@@ -62,7 +62,7 @@ public final class OTLPPusher: Sendable {
     }
 
     /// Outcome of one batch, for `/metrics`.
-    public enum BatchResult: String, Sendable {
+    package enum BatchResult: String, Sendable {
         case sent, retried, dropped
     }
 
@@ -83,7 +83,7 @@ public final class OTLPPusher: Sendable {
 
     /// Its own HTTP client: one that fails a refused connection at once (the pusher retries with its own
     /// back-off) instead of trying to connect until the request's deadline, so a dead receiver is said now.
-    public init(options: Options, metrics: OTLPMetrics, failures: FailureLog, logger: Logger = Logger(label: "ccglass.otlp"),
+    package init(options: Options, metrics: OTLPMetrics, failures: FailureLog, logger: Logger = Logger(label: "ccglass.otlp"),
                 onBatch: @escaping @Sendable (String, BatchResult) -> Void = { _, _ in }) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -126,7 +126,7 @@ public final class OTLPPusher: Sendable {
     }
 
     /// Sends until `finish()`; then flushes what is left once.
-    public func run() async {
+    package func run() async {
         let ticker = Task { [wake, options] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: options.flushInterval)
@@ -147,7 +147,7 @@ public final class OTLPPusher: Sendable {
         try? await client.shutdown()
     }
 
-    public func finish() { wake.finish() }
+    package func finish() { wake.finish() }
 
     private func flushSpans() async {
         while sendsTraces, !Task.isCancelled {

@@ -4,19 +4,19 @@ import Synchronization
 
 /// The OpenTelemetry exporter: spans for every finished exchange, written to JSON Lines trace files
 /// and/or pushed to a collector (the pushed metrics come from `PrometheusExporter`'s recording).
-public final class TraceExporter: ExchangeSink {
+package final class TraceExporter: ExchangeSink {
     let files: TraceFileWriter?
     let pusher: OTLPPusher?
     let failures: FailureLog
     let resource: OTelResource
-    public var name: String { "otel" }
-    public var kinds: Set<ExchangeEvent.Kind> { [.finished] }
+    package var name: String { "otel" }
+    package var kinds: Set<ExchangeEvent.Kind> { [.finished] }
 
     /// Batches arrive one at a time; the lock only makes the builder shareable.
     private let builder: Mutex<SpanBuilder>
     private let pushing = Mutex<Task<Void, Never>?>(nil)
 
-    public init(files: TraceFileWriter?, pusher: OTLPPusher?, captureContent: Bool, failures: FailureLog,
+    package init(files: TraceFileWriter?, pusher: OTLPPusher?, captureContent: Bool, failures: FailureLog,
                 resource: OTelResource = .standard()) {
         self.files = files
         self.pusher = pusher
@@ -25,12 +25,12 @@ public final class TraceExporter: ExchangeSink {
         builder = Mutex(SpanBuilder(captureContent: captureContent))
     }
 
-    public func open() async {
+    package func open() async {
         guard let pusher else { return }
         pushing.withLock { $0 = Task { await pusher.run() } }
     }
 
-    public func consume(_ batch: [ExchangeEvent]) async {
+    package func consume(_ batch: [ExchangeEvent]) async {
         let spans = builder.withLock { builder in
             var spans: [OTLP.Span] = []
             for case .finished(let exchange) in batch { spans += builder.spans(for: exchange) }
@@ -51,7 +51,7 @@ public final class TraceExporter: ExchangeSink {
     }
 
     /// Lets the pusher send what it holds, for at most its drain time; then says what it leaves behind.
-    public func close() async {
+    package func close() async {
         guard let pusher else { return }
         pusher.finish()
         guard let task = pushing.withLock({ $0 }) else { return }

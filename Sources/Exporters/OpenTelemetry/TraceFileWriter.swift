@@ -3,13 +3,13 @@ import Foundation
 /// OTLP JSON Lines trace files: `<dir>/ccglass-traces-YYYYMMDD.jsonl`, one `TracesData` per line
 /// (the OTLP File Exporter format). A file over `maxBytes` is rotated to `…-N.jsonl`; only the newest
 /// `keep` files stay.
-public final class TraceFileWriter: @unchecked Sendable {
+package final class TraceFileWriter: @unchecked Sendable {
     // Used from one exporter task only.
     let directory: URL
     let maxBytes: Int
     let keep: Int
 
-    public init(directory: URL, maxBytes: Int = 100 << 20, keep: Int = 10) {
+    package init(directory: URL, maxBytes: Int = 100 << 20, keep: Int = 10) {
         self.directory = directory
         self.maxBytes = maxBytes
         self.keep = keep

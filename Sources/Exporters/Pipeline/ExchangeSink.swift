@@ -3,7 +3,7 @@ import Proxy
 /// One consumer of the bus: the history, the trace exporter, Prometheus, the dashboard's memory. It
 /// only handles batches; `SinkService` does the rest (subscribing, queueing, counting drops, starting
 /// and draining), the same way for every sink, so adding one touches no other.
-public protocol ExchangeSink: Sendable {
+package protocol ExchangeSink: Sendable {
     /// Names its subscription in logs and drop counts.
     var name: String { get }
     var kinds: Set<ExchangeEvent.Kind> { get }
@@ -22,9 +22,9 @@ public protocol ExchangeSink: Sendable {
 }
 
 extension ExchangeSink {
-    public var capacity: Int { 20_000 }
-    public var batchWindow: Duration { EventQueue.batchWindow }
-    public var failureKind: FailureLog.Kind { .exporter }
-    public func open() async {}
-    public func close() async {}
+    package var capacity: Int { 20_000 }
+    package var batchWindow: Duration { EventQueue.batchWindow }
+    package var failureKind: FailureLog.Kind { .exporter }
+    package func open() async {}
+    package func close() async {}
 }

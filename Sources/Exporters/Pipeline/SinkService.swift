@@ -5,18 +5,18 @@ import ServiceLifecycle
 /// batches through a bounded queue (overflow dropped and counted), and on graceful shutdown, which
 /// reaches the sinks after the listener has stopped, ends its subscription, lets it take what is
 /// left and closes it. Cancelled instead, it drains all the same: what was recorded is not lost.
-public struct SinkService<Sink: ExchangeSink>: Service {
+package struct SinkService<Sink: ExchangeSink>: Service {
     let sink: Sink
     let bus: ExchangeBus
     let failures: FailureLog
 
-    public init(_ sink: Sink, bus: ExchangeBus, failures: FailureLog) {
+    package init(_ sink: Sink, bus: ExchangeBus, failures: FailureLog) {
         self.sink = sink
         self.bus = bus
         self.failures = failures
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let subscription = bus.subscribe(sink.name, capacity: sink.capacity, kinds: sink.kinds)
         // Unstructured, so that cancelling the group stops the intake but not the draining.
         let work = Task {

@@ -5,16 +5,16 @@ import NIOCore
 /// A request body its client compressed (`Content-Encoding`), inflated for the parser and the history;
 /// upstream got the compressed bytes. Codex 0.147 signed in with ChatGPT sends `zstd` over HTTP; gzip and
 /// deflate are read too.
-public enum RequestBodyCoding {
+package enum RequestBodyCoding {
     /// A body inflates to at most this: far past any model's context, so more is not a prompt but a bomb.
-    public static let limit = 64 << 20
+    package static let limit = 64 << 20
 
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    package enum Failure: Error, CustomStringConvertible, Equatable {
         case unsupported(String)
         case corrupt(String)
         case tooLarge
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unsupported(let coding): return "request body is \(coding)-encoded, which ccglass cannot decode; forwarded, recorded unread"
             case .corrupt(let why): return "compressed request body could not be decoded (\(why)); forwarded, recorded unread"
@@ -24,7 +24,7 @@ public enum RequestBodyCoding {
     }
 
     /// The decoded body; nil when it was not encoded.
-    public static func decode(_ body: Data, contentEncoding: String?) throws(Failure) -> Data? {
+    package static func decode(_ body: Data, contentEncoding: String?) throws(Failure) -> Data? {
         guard let coding = contentEncoding?.trimmingCharacters(in: .whitespaces).lowercased(), !coding.isEmpty, coding != "identity" else {
             return nil
         }

@@ -2,9 +2,9 @@ import Foundation
 import NIOCore
 
 /// A stored response body made readable again: inflated when it was sent compressed.
-public enum ResponseBodyText {
+package enum ResponseBodyText {
     /// The decoded bytes; nil when the coding is unknown or the bytes are broken.
-    public static func decode(_ body: Data, contentEncoding: String?) -> Data? {
+    package static func decode(_ body: Data, contentEncoding: String?) -> Data? {
         let made: ContentDecoder?
         do {
             made = try ContentDecoder.make(contentEncoding: contentEncoding)

@@ -1,6 +1,6 @@
 /// Names the agent or SDK behind a request from its User-Agent. The set of names is fixed, so it is safe
 /// as a metric label.
-public enum ClientIdentity {
+package enum ClientIdentity {
     static let known: [(prefix: String, client: String)] = [
         ("claude-cli/", "claude-code"),
         ("claude-code/", "claude-code"),
@@ -25,9 +25,9 @@ public enum ClientIdentity {
     ]
 
     /// Every value `client(userAgent:)` can return.
-    public static let all: [String] = Array(Set(known.map(\.client))).sorted() + ["other", "unknown"]
+    package static let all: [String] = Array(Set(known.map(\.client))).sorted() + ["other", "unknown"]
 
-    public static func client(userAgent: String?) -> String {
+    package static func client(userAgent: String?) -> String {
         guard let ua = userAgent?.lowercased(), !ua.isEmpty else { return "unknown" }
         return known.first { ua.hasPrefix($0.prefix) }?.client ?? "other"
     }

@@ -3,70 +3,70 @@ import Foundation
 /// One request through ccglass and its response: who sent it, what it asked, what came back, what it
 /// cost and how long it took. Published on the `ExchangeBus` when it starts, while it streams, and when
 /// it ends. Secrets never enter it: headers arrive here already redacted.
-public struct Exchange: Sendable, Codable, Equatable {
+package struct Exchange: Sendable, Codable, Equatable {
     /// Time-ordered id (UUIDv7, lowercase).
-    public let id: String
-    public let startedAt: Date
+    package let id: String
+    package let startedAt: Date
     /// Route name, e.g. `anthropic`.
-    public let provider: String
+    package let provider: String
     /// `gen_ai.provider.name`.
-    public let providerOTelName: String
+    package let providerOTelName: String
     /// Real upstream host and port (`server.address`, `server.port`).
-    public let serverAddress: String
-    public let serverPort: Int
-    public let method: String
+    package let serverAddress: String
+    package let serverPort: Int
+    package let method: String
     /// Path and query as sent upstream, credentials in the query fingerprinted.
-    public let target: String
+    package let target: String
     /// The full upstream URL of the request (same redaction).
-    public let upstreamURL: String
-    public let format: WireFormatKind?
+    package let upstreamURL: String
+    package let format: WireFormatKind?
     /// The agent or SDK that sent it, from its User-Agent (`claude-code`, `codex`, `openai-python`, …).
-    public let client: String
-    public let userAgent: String?
+    package let client: String
+    package let userAgent: String?
     /// The agent session: Claude Code's session id, Codex's conversation id, …; nil when none is known.
-    public var sessionID: String?
+    package var sessionID: String?
     /// Wrapper run that carried it (`ccglass claude` sets one), for grouping when no session id exists.
-    public var runID: String?
+    package var runID: String?
     /// How it crossed when not as an HTTP request of its own: one request message on a WebSocket.
-    public var transport: Transport?
+    package var transport: Transport?
     /// The agent's own turn id (Codex `turn_id`), when it names one.
-    public var turnID: String?
+    package var turnID: String?
     /// The subagent that sent it (Claude Code's `Agent` tool); nil for a main agent and other clients.
-    public var agent: AgentRef?
+    package var agent: AgentRef?
     /// What the agent sent it for, in its own words (Codex `request_kind`: prewarm, turn, compaction, review).
-    public var requestKind: String?
+    package var requestKind: String?
     /// The exchange whose response this request continues (`previous_response_id`), when ccglass saw
     /// that response on the same WebSocket.
-    public var continues: String?
+    package var continues: String?
     /// The conversation before this request, rebuilt by the history from the exchanges it continues;
     /// never stored (see `conversation`).
-    public var earlier: Prompt?
-    public var requestHeaders: [HeaderField]
-    public var responseHeaders: [HeaderField] = []
+    package var earlier: Prompt?
+    package var requestHeaders: [HeaderField]
+    package var responseHeaders: [HeaderField] = []
     /// The request body exactly as forwarded, or decoded when it came compressed (`requestContentEncoding`).
-    public var requestBody: Data = Data()
+    package var requestBody: Data = Data()
     /// The `Content-Encoding` the request body was sent in, when `requestBody` holds it decoded.
-    public var requestContentEncoding: String?
+    package var requestContentEncoding: String?
     /// The response body exactly as received (still compressed if it was), up to the capture limit.
-    public var responseBody: Data = Data()
-    public var responseBodyTruncated = false
-    public var request: RequestSummary = RequestSummary(parsed: false)
-    public var response = ResponseSummary()
+    package var responseBody: Data = Data()
+    package var responseBodyTruncated = false
+    package var request: RequestSummary = RequestSummary(parsed: false)
+    package var response = ResponseSummary()
     /// nil when the model has no price (shown as unpriced, never $0).
-    public var cost: Cost?
+    package var cost: Cost?
     /// How its tokens are paid for; a subscription's `cost` is the API-equivalent. nil in records
     /// written before ccglass told them apart (read as per token).
-    public var billing: Billing?
-    public var status: Int?
-    public var timings = Timings()
-    public var requestBytes = 0
-    public var responseBytes = 0
-    public var phase: Phase = .started
-    public var outcome: Outcome?
+    package var billing: Billing?
+    package var status: Int?
+    package var timings = Timings()
+    package var requestBytes = 0
+    package var responseBytes = 0
+    package var phase: Phase = .started
+    package var outcome: Outcome?
     /// Human-readable reason for a failed outcome.
-    public var errorMessage: String?
+    package var errorMessage: String?
 
-    public init(id: String, startedAt: Date, provider: Provider, method: String, target: String,
+    package init(id: String, startedAt: Date, provider: Provider, method: String, target: String,
                 format: WireFormatKind?, userAgent: String?, requestHeaders: [HeaderField]) {
         self.id = id
         self.startedAt = startedAt
@@ -85,26 +85,26 @@ public struct Exchange: Sendable, Codable, Equatable {
 
     /// The request's prompt, parsed from the body for each reader that asks (the body is what is kept
     /// and stored); nil when it is not JSON.
-    public var prompt: Prompt? {
+    package var prompt: Prompt? {
         format?.prompt(body: requestBody, path: Substring(target))
     }
 
     /// The session it is grouped under, decided here for every reader: the agent's session id, else the
     /// wrapper run that carried it (`run:<id>`); nil when neither is known (the history then groups it
     /// with the same client's recent session-less exchanges).
-    public var sessionKey: String? {
+    package var sessionKey: String? {
         sessionID ?? runID.map { "run:" + $0 }
     }
 
     /// The model that served it, else the one requested.
-    public var model: String? { response.model ?? request.model }
+    package var model: String? { response.model ?? request.model }
 
-    public var usage: Usage? { response.usage }
+    package var usage: Usage? { response.usage }
 
     /// What the response said of the caller's rate limits: its headers as they arrived, with any reading
     /// the stream sent laid over. A WebSocket's upgrade headers are as old as the connection, so its
     /// exchanges take only the stream's.
-    public var rateLimits: RateLimitReading? {
+    package var rateLimits: RateLimitReading? {
         let fromHeaders = transport == .webSocket ? nil : RateLimitReading(headers: responseHeaders, at: respondedAt)
         guard let fromHeaders else { return response.rateLimits }
         return fromHeaders.merged(with: response.rateLimits)
@@ -112,7 +112,7 @@ public struct Exchange: Sendable, Codable, Equatable {
 
     /// The request's headers as they fit `requestBody`: a body kept decoded loses its `Content-Encoding`
     /// and gets its decoded length (what exports and a replayed cURL must send with it).
-    public var requestHeadersForBody: [HeaderField] {
+    package var requestHeadersForBody: [HeaderField] {
         guard requestContentEncoding != nil else { return requestHeaders }
         return requestHeaders.compactMap { header in
             switch header.name.lowercased() {
@@ -124,11 +124,11 @@ public struct Exchange: Sendable, Codable, Equatable {
     }
 
     /// When upstream's answer arrived (its headers), the time a rate-limit reading is of.
-    public var respondedAt: Date { startedAt.addingTimeInterval(timings.upstreamHeaders ?? 0) }
+    package var respondedAt: Date { startedAt.addingTimeInterval(timings.upstreamHeaders ?? 0) }
 
     /// Whose limits those are: the ChatGPT account Codex names, else the credential's fingerprint (as
     /// recorded: its last four characters), else the provider alone.
-    public var account: String {
+    package var account: String {
         var credential: String?
         for header in requestHeaders {
             switch header.name.lowercased() {
@@ -142,7 +142,7 @@ public struct Exchange: Sendable, Codable, Equatable {
     }
 
     /// `error.type` in OpenTelemetry terms; nil for a success.
-    public var errorType: String? {
+    package var errorType: String? {
         switch outcome {
         case nil, .ok: return nil
         case .httpError: return status.map(String.init) ?? "_OTHER"
@@ -155,15 +155,15 @@ public struct Exchange: Sendable, Codable, Equatable {
         }
     }
 
-    public enum Transport: String, Sendable, Codable {
+    package enum Transport: String, Sendable, Codable {
         case webSocket = "websocket"
     }
 
-    public enum Phase: String, Sendable, Codable {
+    package enum Phase: String, Sendable, Codable {
         case started, streaming, finished
     }
 
-    public enum Outcome: String, Sendable, Codable {
+    package enum Outcome: String, Sendable, Codable {
         /// A 2xx/3xx answer that ran to its end.
         case ok
         /// Upstream answered with a 4xx or 5xx status.
@@ -184,11 +184,11 @@ public struct Exchange: Sendable, Codable, Equatable {
 }
 
 /// A header as recorded (order and case kept, secrets fingerprinted).
-public struct HeaderField: Sendable, Codable, Equatable {
-    public var name: String
-    public var value: String
+package struct HeaderField: Sendable, Codable, Equatable {
+    package var name: String
+    package var value: String
 
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
@@ -196,27 +196,27 @@ public struct HeaderField: Sendable, Codable, Equatable {
 
 extension [HeaderField] {
     /// The first value of the header `name` (lower case), names compared without case as HTTP does.
-    public func value(of name: String) -> String? {
+    package func value(of name: String) -> String? {
         first { $0.name.equalsIgnoringCase(name) }?.value
     }
 }
 
 /// Offsets from the start of an exchange, in seconds.
-public struct Timings: Sendable, Codable, Equatable {
+package struct Timings: Sendable, Codable, Equatable {
     /// Upstream's status line and headers arrived.
-    public var upstreamHeaders: Double?
+    package var upstreamHeaders: Double?
     /// First body byte arrived from upstream: time to first chunk (TTFT).
-    public var firstByte: Double?
+    package var firstByte: Double?
     /// The last byte was written to the client (or the exchange failed).
-    public var end: Double?
+    package var end: Double?
     /// Time spent in ccglass itself: before the request left, and between the first chunk arriving and
     /// reaching the client.
-    public var overhead: Double?
+    package var overhead: Double?
 
-    public init() {}
+    package init() {}
 
     /// Time spent generating after the first byte.
-    public var generation: Double? {
+    package var generation: Double? {
         guard let end, let firstByte else { return nil }
         return max(0, end - firstByte)
     }

@@ -2,22 +2,22 @@ import Foundation
 import Synchronization
 
 /// What happened to an exchange.
-public enum ExchangeEvent: Sendable {
+package enum ExchangeEvent: Sendable {
     case started(Exchange)
     case updated(Exchange)
     case finished(Exchange)
 
-    public var exchange: Exchange {
+    package var exchange: Exchange {
         switch self {
         case .started(let e), .updated(let e), .finished(let e): return e
         }
     }
 
-    public enum Kind: Sendable {
+    package enum Kind: Sendable {
         case started, updated, finished
     }
 
-    public var kind: Kind {
+    package var kind: Kind {
         switch self {
         case .started: .started
         case .updated: .updated
@@ -28,7 +28,7 @@ public enum ExchangeEvent: Sendable {
 
 /// Fans exchange events out to exporters. Publishing never waits: each subscriber has its own bounded
 /// buffer, and an event that does not fit is dropped and counted rather than slowing the forwarding path.
-public final class ExchangeBus: Sendable {
+package final class ExchangeBus: Sendable {
     private struct Subscriber {
         let name: String
         let kinds: Set<ExchangeEvent.Kind>
@@ -39,19 +39,19 @@ public final class ExchangeBus: Sendable {
     private let nextID = Atomic<UInt64>(0)
     private let failures: FailureLog
 
-    public init(failures: FailureLog) {
+    package init(failures: FailureLog) {
         self.failures = failures
     }
 
     /// One subscriber's stream, and the handle to end it.
-    public struct Subscription: Sendable {
-        public let events: AsyncStream<ExchangeEvent>
+    package struct Subscription: Sendable {
+        package let events: AsyncStream<ExchangeEvent>
         let id: UInt64
     }
 
     /// A stream of the events of `kinds` published from now on. `capacity` bounds what may wait unread.
     /// Each event handed over wakes the subscriber on the forwarding thread, so take only what you read.
-    public func subscribe(_ name: String, capacity: Int = 10_000,
+    package func subscribe(_ name: String, capacity: Int = 10_000,
                           kinds: Set<ExchangeEvent.Kind> = [.started, .updated, .finished]) -> Subscription {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream<ExchangeEvent>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
@@ -63,11 +63,11 @@ public final class ExchangeBus: Sendable {
     }
 
     /// Ends one subscription: what it has buffered is still delivered, then its stream finishes.
-    public func end(_ subscription: Subscription) {
+    package func end(_ subscription: Subscription) {
         subscribers.withLock { $0[subscription.id] }?.continuation.finish()
     }
 
-    public func publish(_ event: ExchangeEvent) {
+    package func publish(_ event: ExchangeEvent) {
         let current = subscribers.withLock { Array($0.values) }
         let kind = event.kind
         for subscriber in current where subscriber.kinds.contains(kind) {
@@ -78,7 +78,7 @@ public final class ExchangeBus: Sendable {
     }
 
     /// Ends every subscription (at shutdown, so exporters can drain and stop).
-    public func finish() {
+    package func finish() {
         let current = subscribers.withLock { Array($0.values) }
         for subscriber in current { subscriber.continuation.finish() }
     }

@@ -3,8 +3,8 @@ import Glibc
 import Synchronization
 
 /// Exchange ids: UUIDv7, so they sort by time and fit OpenTelemetry's 16-byte trace/8-byte span ids.
-public enum ExchangeID {
-    public static func make(at date: Date = Date()) -> String {
+package enum ExchangeID {
+    package static func make(at date: Date = Date()) -> String {
         var bytes = randomBytes.withLock { $0.take16() }
         let millis = UInt64(date.timeIntervalSince1970 * 1000)
         for i in 0..<6 { bytes[i] = UInt8((millis >> (8 * (5 - UInt64(i)))) & 0xff) }
@@ -39,8 +39,8 @@ private struct RandomBlock: ~Copyable {
 }
 
 /// Lowercase hex without `String(format:)`, which is slow on Linux and sits on hot paths here.
-public enum Hex {
-    public static func string(_ bytes: some Sequence<UInt8>) -> String {
+package enum Hex {
+    package static func string(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         for byte in bytes {
@@ -51,7 +51,7 @@ public enum Hex {
     }
 
     /// The bytes `hex` spells (lower- or upper-case digits); a stray character ends it.
-    public static func data(_ hex: String) -> Data {
+    package static func data(_ hex: String) -> Data {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(hex.utf8.count / 2)
         var high: UInt8?

@@ -3,8 +3,8 @@ import Synchronization
 
 /// Counts what went wrong in observability (never in forwarding) and logs each kind once, so a broken
 /// exporter or a stream of unparseable bodies cannot flood the log.
-public final class FailureLog: Sendable {
-    public enum Kind: String, Sendable, CaseIterable {
+package final class FailureLog: Sendable {
+    package enum Kind: String, Sendable, CaseIterable {
         /// A request body that was not JSON, or a response that could not be read.
         case parse
         /// A bus subscriber's buffer was full.
@@ -20,12 +20,12 @@ public final class FailureLog: Sendable {
     private let counts = Mutex<[Kind: Int]>([:])
     private let logger: Logger
 
-    public init(logger: Logger) {
+    package init(logger: Logger) {
         self.logger = logger
     }
 
     /// Counts one failure of `kind`; the first of each kind is logged as a warning with `message`.
-    public func record(_ kind: Kind, _ message: @autoclosure () -> String) {
+    package func record(_ kind: Kind, _ message: @autoclosure () -> String) {
         let first = counts.withLock { counts -> Bool in
             counts[kind, default: 0] += 1
             return counts[kind] == 1
@@ -35,11 +35,11 @@ public final class FailureLog: Sendable {
         }
     }
 
-    public func count(_ kind: Kind) -> Int {
+    package func count(_ kind: Kind) -> Int {
         counts.withLock { $0[kind] ?? 0 }
     }
 
-    public var snapshot: [Kind: Int] {
+    package var snapshot: [Kind: Int] {
         counts.withLock { $0 }
     }
 }

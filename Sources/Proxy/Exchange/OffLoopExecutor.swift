@@ -8,11 +8,11 @@ import NIOPosix
 /// serving a stream, and hold up every chunk behind it. Such work runs here instead, with
 /// `Task(executorPreference:)` or `withTaskExecutorPreference`. Work too small to be worth waking
 /// another thread (the exporters' per-exchange work) stays on the loops.
-public final class OffLoopExecutor: TaskExecutor {
+package final class OffLoopExecutor: TaskExecutor {
     /// Request bodies too large to parse on a forwarding loop.
-    public static let recording = OffLoopExecutor(threads: 1)
+    package static let recording = OffLoopExecutor(threads: 1)
     /// The dashboard's history reads and reports.
-    public static let reading = OffLoopExecutor(threads: 2)
+    package static let reading = OffLoopExecutor(threads: 2)
 
     private let loops: [any EventLoop]
     private let group: MultiThreadedEventLoopGroup
@@ -23,9 +23,9 @@ public final class OffLoopExecutor: TaskExecutor {
     }
 
     /// True on one of its threads.
-    public var isCurrent: Bool { loops.contains { $0.inEventLoop } }
+    package var isCurrent: Bool { loops.contains { $0.inEventLoop } }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         group.next().execute { job.runSynchronously(on: executor) }
@@ -33,7 +33,7 @@ public final class OffLoopExecutor: TaskExecutor {
 
     /// Runs blocking `work` (a history read, a report) on these threads and waits for it without
     /// holding the caller's thread.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withTaskExecutorPreference(self) { try work() }
     }
 }

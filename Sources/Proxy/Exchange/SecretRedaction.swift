@@ -2,21 +2,21 @@ import Foundation
 
 /// Keeps credentials out of everything ccglass records: a secret header value becomes a fingerprint
 /// (its last four characters), so two keys can be told apart but neither can be recovered.
-public enum SecretRedaction {
+package enum SecretRedaction {
     static let secretHeaders: Set<String> = [
         "authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "set-cookie",
         "x-goog-api-key", "openai-organization-key", "anthropic-admin-key", "x-auth-token",
     ]
 
     /// True for headers whose value must never be stored, logged or exported.
-    public static func isSecret(header name: String) -> Bool {
+    package static func isSecret(header name: String) -> Bool {
         let lower = name.lowercased()
         if secretHeaders.contains(lower) { return true }
         return lower.hasSuffix("-api-key") || lower.hasSuffix("-token") || lower.containsIgnoringCase("secret")
     }
 
     /// `Bearer sk-ant-…` → `Bearer …wxyz`; short values lose everything.
-    public static func fingerprint(_ value: String) -> String {
+    package static func fingerprint(_ value: String) -> String {
         var scheme = ""
         var secret = Substring(value)
         if let space = value.firstIndex(of: " ") {
@@ -28,18 +28,18 @@ public enum SecretRedaction {
     }
 
     /// The headers with every secret value replaced by its fingerprint.
-    public static func redact(_ headers: [(String, String)]) -> [(String, String)] {
+    package static func redact(_ headers: [(String, String)]) -> [(String, String)] {
         headers.map { isSecret(header: $0.0) ? ($0.0, fingerprint($0.1)) : $0 }
     }
 
-    public static func redact(_ headers: [HeaderField]) -> [HeaderField] {
+    package static func redact(_ headers: [HeaderField]) -> [HeaderField] {
         headers.map { isSecret(header: $0.name) ? HeaderField($0.name, fingerprint($0.value)) : $0 }
     }
 
     static let secretQueryNames: Set<String> = ["key", "api_key", "apikey", "access_token", "token"]
 
     /// A request target with credential query parameters (`?key=…`) fingerprinted.
-    public static func redact(target: String) -> String {
+    package static func redact(target: String) -> String {
         guard let q = target.firstIndex(of: "?") else { return target }
         let query = target[target.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Which headers cross the proxy, and how. Everything passes except `Host`, hop-by-hop headers and
 /// framing, which each side sets for its own connection.
-public enum HeaderPolicy {
+package enum HeaderPolicy {
     /// RFC 9110 §7.6.1 connection-specific headers; HTTP/2 upstreams reject them outright.
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
@@ -10,7 +10,7 @@ public enum HeaderPolicy {
     ]
 
     /// Whether the request asks to become a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`).
-    public static func isWebSocketUpgrade(_ headers: [(String, String)]) -> Bool {
+    package static func isWebSocketUpgrade(_ headers: [(String, String)]) -> Bool {
         var connection = false, websocket = false
         for (name, value) in headers {
             switch name.lowercased() {
@@ -24,7 +24,7 @@ public enum HeaderPolicy {
 
     /// Headers to send upstream, given the client's `(name, value)` pairs in order. A WebSocket upgrade
     /// keeps `Connection` and `Upgrade`: they are the request, not this hop's business.
-    public static func upstreamRequestHeaders(_ headers: [(String, String)], upgrade: Bool = false) -> [(String, String)] {
+    package static func upstreamRequestHeaders(_ headers: [(String, String)], upgrade: Bool = false) -> [(String, String)] {
         var dropped = droppedNames(headers)
         if upgrade { dropped.subtract(["connection", "upgrade"]) }
         var out: [(String, String)] = []
@@ -42,13 +42,13 @@ public enum HeaderPolicy {
     }
 
     /// Headers to send to the client, given upstream's. `Content-Length` stays: the body is relayed unchanged.
-    public static func clientResponseHeaders(_ headers: [(String, String)]) -> [(String, String)] {
+    package static func clientResponseHeaders(_ headers: [(String, String)]) -> [(String, String)] {
         let dropped = droppedNames(headers)
         return headers.filter { !dropped.contains($0.0.lowercased()) }
     }
 
     /// Keeps only the codings ccglass can decode for its copy (gzip, deflate, identity), q-values intact.
-    public static func narrowAcceptEncoding(_ value: String) -> String {
+    package static func narrowAcceptEncoding(_ value: String) -> String {
         let decodable: Set<String> = ["gzip", "x-gzip", "deflate", "identity", "*"]
         let kept = value.split(separator: ",").compactMap { part -> String? in
             let item = part.trimmingCharacters(in: .whitespaces)

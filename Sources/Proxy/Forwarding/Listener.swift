@@ -8,16 +8,16 @@ import Synchronization
 
 /// The one HTTP listener, on a loopback port: proxy routes are relayed by a `RelayHandler` in each
 /// connection's pipeline; Hummingbird serves whatever `fallback` does.
-public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context == BasicRequestContext {
-    public var host: String
-    public var port: Int
+package struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context == BasicRequestContext {
+    package var host: String
+    package var port: Int
     let responder: ProxyResponder<Fallback>
     let routes: ProxyRoutes
     let context: ProxyContext
     let pool: UpstreamPool
     let logger: Logger
 
-    public init(host: String, port: Int, context: ProxyContext, pool: UpstreamPool, fallback: Fallback,
+    package init(host: String, port: Int, context: ProxyContext, pool: UpstreamPool, fallback: Fallback,
                 address: ListenerAddress?, logger: Logger) {
         self.host = host
         self.port = port
@@ -32,7 +32,7 @@ public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context
     /// `services` (the bus's sinks) run beside it in one `ServiceGroup`: started before it, and stopped
     /// gracefully after it, in reverse order, once no request is left to record. Throws
     /// `ListenerError.portInUse` when the address is taken.
-    public func run(services: [any Service] = [], handlingSignals: Bool = true, stopper: ListenerStopper? = nil,
+    package func run(services: [any Service] = [], handlingSignals: Bool = true, stopper: ListenerStopper? = nil,
                     onRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let app = Application(
             responder: responder,
@@ -53,11 +53,11 @@ public struct Listener<Fallback: HTTPResponder>: Sendable where Fallback.Context
 }
 
 /// Stops a listener gracefully from outside (a wrapper whose agent has exited).
-public final class ListenerStopper: Sendable {
+package final class ListenerStopper: Sendable {
     private let group = Mutex<ServiceGroup?>(nil)
     private let stopped = Mutex(false)
 
-    public init() {}
+    package init() {}
 
     func attach(_ serviceGroup: ServiceGroup) {
         let stopNow = group.withLock { group in
@@ -67,16 +67,16 @@ public final class ListenerStopper: Sendable {
         if stopNow { Task { await serviceGroup.triggerGracefulShutdown() } }
     }
 
-    public func stop() async {
+    package func stop() async {
         stopped.withLock { $0 = true }
         if let serviceGroup = group.withLock({ $0 }) { await serviceGroup.triggerGracefulShutdown() }
     }
 }
 
-public enum ListenerError: Error, CustomStringConvertible {
+package enum ListenerError: Error, CustomStringConvertible {
     case portInUse(host: String, port: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .portInUse(let host, let port):
             return "ccglass: \(host):\(port) is already in use (another ccglass? check http://\(host):\(port)/api/health, or pick --port)"

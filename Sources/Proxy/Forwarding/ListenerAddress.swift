@@ -3,30 +3,30 @@ import Synchronization
 /// The names this listener answers to. A request whose `Host` names anything else is either a DNS
 /// rebinding attempt or a client using ccglass as a forward proxy (`GET http://elsewhere/…`): both are
 /// refused, so ccglass only ever relays to the upstreams configured here.
-public final class ListenerAddress: Sendable {
+package final class ListenerAddress: Sendable {
     /// Host names allowed in `Host` (loopback names, plus an explicit non-loopback `--host`).
-    public let hosts: Set<String>
+    package let hosts: Set<String>
     private let boundPort = Atomic<Int>(0)
 
-    public init(extraHost: String? = nil) {
+    package init(extraHost: String? = nil) {
         var hosts: Set<String> = ["127.0.0.1", "localhost", "[::1]"]
         if let extraHost { hosts.insert(extraHost.contains(":") && !extraHost.hasPrefix("[") ? "[\(extraHost)]" : extraHost) }
         self.hosts = hosts
     }
 
     /// The listener's port, known once it is bound.
-    public var port: Int { boundPort.load(ordering: .relaxed) }
+    package var port: Int { boundPort.load(ordering: .relaxed) }
 
-    public func bound(to port: Int) { boundPort.store(port, ordering: .relaxed) }
+    package func bound(to port: Int) { boundPort.store(port, ordering: .relaxed) }
 
     /// True when `authority` (`host:port`) names this listener.
-    public func accepts(authority: String?) -> Bool {
+    package func accepts(authority: String?) -> Bool {
         guard let authority else { return false }
         return hosts.contains(Self.hostName(authority)) && Self.port(authority) == port
     }
 
     /// True when `host` and `port` (from an `Origin`) name this listener.
-    public func accepts(host: String, port: Int?) -> Bool {
+    package func accepts(host: String, port: Int?) -> Bool {
         hosts.contains(Self.hostName(host)) && port == self.port
     }
 

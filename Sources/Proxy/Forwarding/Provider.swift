@@ -1,19 +1,19 @@
 import Foundation
 
 /// An upstream LLM API that ccglass forwards to, reached under `/<name>/…` on the listener.
-public struct Provider: Sendable, Equatable {
+package struct Provider: Sendable, Equatable {
     /// Route prefix and label, e.g. `anthropic`.
-    public let name: String
+    package let name: String
     /// Where requests go; a base path (`https://host/anthropic`) is kept and prepended.
-    public var upstream: URL
+    package var upstream: URL
     /// `gen_ai.provider.name` from the OpenTelemetry GenAI conventions.
-    public let otelName: String
+    package let otelName: String
     /// Environment variable a client reads its base URL from, e.g. `ANTHROPIC_BASE_URL`.
-    public let baseURLVariable: String
+    package let baseURLVariable: String
     /// Path clients append to the base URL themselves (OpenAI clients expect `/v1` in it).
-    public let clientBasePath: String
+    package let clientBasePath: String
 
-    public init(name: String, upstream: URL, otelName: String, baseURLVariable: String, clientBasePath: String = "") {
+    package init(name: String, upstream: URL, otelName: String, baseURLVariable: String, clientBasePath: String = "") {
         self.name = name
         self.upstream = upstream
         self.otelName = otelName
@@ -22,12 +22,12 @@ public struct Provider: Sendable, Equatable {
     }
 
     /// Base URL a client should use to reach this provider through ccglass at `listener`.
-    public func clientBaseURL(listener: String) -> String {
+    package func clientBaseURL(listener: String) -> String {
         "\(listener)/\(name)\(clientBasePath)"
     }
 
     /// Where a request for `target` goes: `https://host/base` + `/v1/messages?beta=true`, both byte for byte.
-    public func upstreamURL(_ target: Substring) -> String {
+    package func upstreamURL(_ target: Substring) -> String {
         Self.join(upstream.absoluteString, target)
     }
 
@@ -39,17 +39,17 @@ public struct Provider: Sendable, Equatable {
     }
 
     /// `host` of the real upstream, for `server.address`.
-    public var serverAddress: String { upstream.host ?? "" }
+    package var serverAddress: String { upstream.host ?? "" }
 
     /// Port of the real upstream, for `server.port`.
-    public var serverPort: Int {
+    package var serverPort: Int {
         upstream.port ?? (upstream.scheme == "http" ? 80 : 443)
     }
 }
 
 extension Provider {
     /// The providers ccglass knows out of the box.
-    public static let presets: [Provider] = [
+    package static let presets: [Provider] = [
         Provider(name: "anthropic", upstream: URL(string: "https://api.anthropic.com")!,
                  otelName: "anthropic", baseURLVariable: "ANTHROPIC_BASE_URL"),
         Provider(name: "openai", upstream: URL(string: "https://api.openai.com")!,

@@ -1,15 +1,15 @@
 import Foundation
 
 /// The providers one listener serves, looked up by the first path segment of a request.
-public struct ProviderTable: Sendable {
-    public private(set) var providers: [Provider]
+package struct ProviderTable: Sendable {
+    package private(set) var providers: [Provider]
 
-    public init(_ providers: [Provider] = Provider.presets) {
+    package init(_ providers: [Provider] = Provider.presets) {
         self.providers = providers
     }
 
     /// Points `name` at `url`; a name that is no preset becomes a new OpenAI-compatible provider.
-    public mutating func setUpstream(_ name: String, _ url: URL) {
+    package mutating func setUpstream(_ name: String, _ url: URL) {
         if let index = providers.firstIndex(where: { $0.name == name }) {
             providers[index].upstream = url
         } else {
@@ -19,7 +19,7 @@ public struct ProviderTable: Sendable {
     }
 
     /// Parses `--upstream NAME=URL`.
-    public mutating func apply(override spec: String) throws {
+    package mutating func apply(override spec: String) throws {
         guard let eq = spec.firstIndex(of: "=") else { throw ProviderTableError.badOverride(spec) }
         let name = String(spec[..<eq]).lowercased()
         let value = String(spec[spec.index(after: eq)...])
@@ -29,15 +29,15 @@ public struct ProviderTable: Sendable {
         setUpstream(name, url)
     }
 
-    public subscript(name: String) -> Provider? {
+    package subscript(name: String) -> Provider? {
         providers.first { $0.name == name }
     }
 
-    public var names: [String] { providers.map(\.name) }
+    package var names: [String] { providers.map(\.name) }
 
     /// Splits a raw request target (`/anthropic/v1/messages?beta=true`) into its provider and the rest
     /// (`/v1/messages?beta=true`), byte for byte.
-    public func route(_ target: Substring) -> (Provider, Substring)? {
+    package func route(_ target: Substring) -> (Provider, Substring)? {
         guard target.first == "/" else { return nil }
         let afterSlash = target.dropFirst()
         let end = afterSlash.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterSlash.endIndex
@@ -48,10 +48,10 @@ public struct ProviderTable: Sendable {
     }
 }
 
-public enum ProviderTableError: Error, CustomStringConvertible {
+package enum ProviderTableError: Error, CustomStringConvertible {
     case badOverride(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .badOverride(let spec):
             return "invalid --upstream '\(spec)': expected NAME=URL with an http(s) URL, e.g. anthropic=http://127.0.0.1:9000"

@@ -2,18 +2,18 @@ import Foundation
 import Logging
 
 /// What the forwarding path needs, shared by every request on a listener.
-public struct ProxyContext: Sendable {
-    public var providers: ProviderTable
-    public var prices: PriceTable
-    public let bus: ExchangeBus
-    public let failures: FailureLog
-    public let logger: Logger
+package struct ProxyContext: Sendable {
+    package var providers: ProviderTable
+    package var prices: PriceTable
+    package let bus: ExchangeBus
+    package let failures: FailureLog
+    package let logger: Logger
     /// Bytes of each response body kept on the exchange; the client always gets all of it.
-    public var captureLimit: Int
+    package var captureLimit: Int
     /// Set by `ccglass claude` and friends so exchanges of one wrapper run can be grouped.
-    public var runID: String?
+    package var runID: String?
 
-    public init(providers: ProviderTable, prices: PriceTable, bus: ExchangeBus, failures: FailureLog,
+    package init(providers: ProviderTable, prices: PriceTable, bus: ExchangeBus, failures: FailureLog,
                 logger: Logger, captureLimit: Int = 16 << 20, runID: String? = nil) {
         self.providers = providers
         self.prices = prices

@@ -2,18 +2,18 @@ import Hummingbird
 
 /// Hummingbird's side of the listener: what `RelayHandler` did not relay. Refuses forward-proxy use,
 /// and passes everything else (dashboard, API, `/metrics`) to `fallback`.
-public struct ProxyResponder<Fallback: HTTPResponder>: HTTPResponder {
-    public typealias Context = Fallback.Context
+package struct ProxyResponder<Fallback: HTTPResponder>: HTTPResponder {
+    package typealias Context = Fallback.Context
     let fallback: Fallback
     /// When set, requests naming another host are refused (the default loopback listener).
     let address: ListenerAddress?
 
-    public init(fallback: Fallback, address: ListenerAddress?) {
+    package init(fallback: Fallback, address: ListenerAddress?) {
         self.fallback = fallback
         self.address = address
     }
 
-    public func respond(to request: Request, context: Context) async throws -> Response {
+    package func respond(to request: Request, context: Context) async throws -> Response {
         // Not an open proxy: only origin-form requests to the routes configured here.
         if request.method == .connect {
             var refusal = ErrorResponse.json(status: .methodNotAllowed, type: "not_a_forward_proxy",
@@ -31,14 +31,14 @@ public struct ProxyResponder<Fallback: HTTPResponder>: HTTPResponder {
 
 /// Answers an unknown path with a JSON 404 that names the proxy routes, so a mistyped base URL
 /// explains itself in the agent's error message.
-public struct UnknownRouteMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct UnknownRouteMiddleware<Context: RequestContext>: RouterMiddleware {
     let providers: [String]
 
-    public init(providers: [String]) {
+    package init(providers: [String]) {
         self.providers = providers
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {

@@ -3,14 +3,14 @@ import HTTPTypes
 /// Which requests are relayed: origin-form requests addressed to this listener under `/<provider>/…`,
 /// or `/_run/<id>/<provider>/…` (a wrapper run sharing a daemon tags its traffic this way). Anything
 /// else, refusals included, is Hummingbird's to answer.
-public struct ProxyRoutes: Sendable {
+package struct ProxyRoutes: Sendable {
     let providers: ProviderTable
     /// When set, requests naming another host are not relayed (the default loopback listener).
     let address: ListenerAddress?
     /// Each provider's upstream URL taken apart once, not on every request.
     private let origins: [String: UpstreamOrigin]
 
-    public init(providers: ProviderTable, address: ListenerAddress?) {
+    package init(providers: ProviderTable, address: ListenerAddress?) {
         self.providers = providers
         self.address = address
         origins = Dictionary(providers.providers.map { ($0.name, UpstreamOrigin($0.upstream)) }, uniquingKeysWith: { $1 })

@@ -29,8 +29,8 @@ struct UpstreamFailure: Equatable {
 }
 
 /// A JSON error body in the shape LLM SDKs already parse.
-public enum ErrorResponse {
-    public static func json(status: HTTPResponse.Status, type: String, message: String) -> Response {
+package enum ErrorResponse {
+    package static func json(status: HTTPResponse.Status, type: String, message: String) -> Response {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: ResponseBody(byteBuffer: body(type: type, message: message)))
     }

@@ -32,16 +32,16 @@ struct UpstreamOrigin: Hashable, Sendable {
 }
 
 /// Timeouts and trust for upstream connections.
-public struct UpstreamSettings: Sendable {
+package struct UpstreamSettings: Sendable {
     /// Longest silence tolerated while waiting for bytes; agents wait minutes for a long answer.
-    public var readTimeout: TimeAmount
-    public var connectTimeout: TimeAmount
+    package var readTimeout: TimeAmount
+    package var connectTimeout: TimeAmount
     /// How long an unused connection stays open for the next request.
-    public var idleTimeout: TimeAmount
+    package var idleTimeout: TimeAmount
     /// PEM file of extra CAs to trust (a corporate TLS-inspecting proxy's), beside the system's.
-    public var extraCAFile: String?
+    package var extraCAFile: String?
 
-    public init(readTimeout: TimeAmount = .seconds(600), connectTimeout: TimeAmount = .seconds(10),
+    package init(readTimeout: TimeAmount = .seconds(600), connectTimeout: TimeAmount = .seconds(10),
                 idleTimeout: TimeAmount = .seconds(90), extraCAFile: String? = nil) {
         self.readTimeout = readTimeout
         self.connectTimeout = connectTimeout
@@ -53,12 +53,12 @@ public struct UpstreamSettings: Sendable {
 /// Keep-alive HTTP/1.1 connections to upstreams, one pool per event loop. A request goes upstream on
 /// the loop that serves its client connection, so the request, the answer and each chunk written back
 /// stay on one thread with no hop between them.
-public final class UpstreamPool: Sendable {
+package final class UpstreamPool: Sendable {
     let settings: UpstreamSettings
     private let tls: NIOSSLContext
     private let byLoop: [ObjectIdentifier: LoopPool]
 
-    public init(settings: UpstreamSettings = UpstreamSettings(), group: MultiThreadedEventLoopGroup = .singleton) throws {
+    package init(settings: UpstreamSettings = UpstreamSettings(), group: MultiThreadedEventLoopGroup = .singleton) throws {
         self.settings = settings
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.applicationProtocols = ["http/1.1"]
@@ -130,7 +130,7 @@ public final class UpstreamPool: Sendable {
         }
     }
 
-    public func shutdown() {
+    package func shutdown() {
         for pool in byLoop.values {
             pool.loop.execute { pool.closeAll() }
         }

@@ -1,11 +1,11 @@
 import Foundation
 
 /// A parsed JSON object, read with the small accessors below; wire formats are too varied for Codable.
-public typealias JSONObject = [String: Any]
+package typealias JSONObject = [String: Any]
 
-public enum JSON {
+package enum JSON {
     /// Parses bytes that should hold one JSON object; nil for anything else.
-    public static func object<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> JSONObject? {
+    package static func object<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> JSONObject? {
         let parsed = bytes.withContiguousStorageIfAvailable { JSONParser.parse(UnsafeRawBufferPointer($0)) }
             ?? Array(bytes).withUnsafeBytes { JSONParser.parse($0) }
         return parsed as? JSONObject
@@ -13,14 +13,14 @@ public enum JSON {
 
     /// Compact, key-sorted JSON text of a parsed value (for keeping a provider's raw usage); nil for
     /// anything that is not JSON (a non-finite number, an unknown type).
-    public static func text(_ value: Any) -> String? {
+    package static func text(_ value: Any) -> String? {
         var out: [UInt8] = []
         return write(value, to: &out, omitting: nil) ? String(decoding: out, as: UTF8.self) : nil
     }
 
     /// The same text with every member named `key` left out, at any depth (cache marks, for a block's
     /// identity from turn to turn).
-    public static func text(_ value: Any, omitting key: String) -> String? {
+    package static func text(_ value: Any, omitting key: String) -> String? {
         var out: [UInt8] = []
         return write(value, to: &out, omitting: key) ? String(decoding: out, as: UTF8.self) : nil
     }
@@ -66,13 +66,13 @@ public enum JSON {
 }
 
 extension Dictionary where Key == String, Value == Any {
-    public func object(_ key: String) -> JSONObject? { self[key] as? JSONObject }
-    public func array(_ key: String) -> [Any]? { self[key] as? [Any] }
-    public func string(_ key: String) -> String? { self[key] as? String }
-    public func bool(_ key: String) -> Bool? { self[key] as? Bool }
+    package func object(_ key: String) -> JSONObject? { self[key] as? JSONObject }
+    package func array(_ key: String) -> [Any]? { self[key] as? [Any] }
+    package func string(_ key: String) -> String? { self[key] as? String }
+    package func bool(_ key: String) -> Bool? { self[key] as? Bool }
 
     /// A count: an integer, or a whole-valued number written with a fraction or exponent.
-    public func int(_ key: String) -> Int? {
+    package func int(_ key: String) -> Int? {
         switch self[key] {
         case let value as Int: return value
         case let value as Double where value.rounded() == value && abs(value) < 9e15: return Int(value)
@@ -80,7 +80,7 @@ extension Dictionary where Key == String, Value == Any {
         }
     }
 
-    public func double(_ key: String) -> Double? {
+    package func double(_ key: String) -> Double? {
         switch self[key] {
         case let value as Double: return value
         case let value as Int: return Double(value)

@@ -1,40 +1,40 @@
 /// Builds compact JSON text directly from typed values: no `Any`, no `Encoder`. The forwarding path
 /// and the exporters write JSON for every exchange, where `JSONEncoder` would cost more than the rest.
-public struct JSONWriter {
-    public private(set) var text = ""
+package struct JSONWriter {
+    package private(set) var text = ""
     private var needsComma: [Bool] = [false]
 
-    public init() {
+    package init() {
         text.reserveCapacity(1024)
     }
 
-    public mutating func beginObject() { value(); text += "{"; needsComma.append(false) }
-    public mutating func endObject() { text += "}"; needsComma.removeLast() }
-    public mutating func beginArray() { value(); text += "["; needsComma.append(false) }
-    public mutating func endArray() { text += "]"; needsComma.removeLast() }
+    package mutating func beginObject() { value(); text += "{"; needsComma.append(false) }
+    package mutating func endObject() { text += "}"; needsComma.removeLast() }
+    package mutating func beginArray() { value(); text += "["; needsComma.append(false) }
+    package mutating func endArray() { text += "]"; needsComma.removeLast() }
 
     /// Starts a member of the current object: what is written next is its value.
-    public mutating func key(_ name: String) {
+    package mutating func key(_ name: String) {
         separator()
         Self.quote(name, into: &text)
         text += ":"
         needsComma[needsComma.count - 1] = false
     }
 
-    public mutating func string(_ value: String) { self.value(); Self.quote(value, into: &text) }
-    public mutating func int(_ value: Int) { self.value(); text += String(value) }
-    public mutating func bool(_ value: Bool) { self.value(); text += value ? "true" : "false" }
-    public mutating func null() { value(); text += "null" }
+    package mutating func string(_ value: String) { self.value(); Self.quote(value, into: &text) }
+    package mutating func int(_ value: Int) { self.value(); text += String(value) }
+    package mutating func bool(_ value: Bool) { self.value(); text += value ? "true" : "false" }
+    package mutating func null() { value(); text += "null" }
 
     /// A finite double in its shortest exact form (non-finite values, which JSON cannot hold, as 0).
-    public mutating func double(_ value: Double) { self.value(); text += value.isFinite ? "\(value)" : "0" }
+    package mutating func double(_ value: Double) { self.value(); text += value.isFinite ? "\(value)" : "0" }
 
     // Members, skipped when nil (as synthesized `Codable` does).
-    public mutating func field(_ name: String, _ value: String?) { if let value { key(name); string(value) } }
-    public mutating func field(_ name: String, _ value: Int?) { if let value { key(name); int(value) } }
-    public mutating func field(_ name: String, _ value: Double?) { if let value { key(name); double(value) } }
-    public mutating func field(_ name: String, _ value: Bool?) { if let value { key(name); bool(value) } }
-    public mutating func field(_ name: String, _ values: [String]) {
+    package mutating func field(_ name: String, _ value: String?) { if let value { key(name); string(value) } }
+    package mutating func field(_ name: String, _ value: Int?) { if let value { key(name); int(value) } }
+    package mutating func field(_ name: String, _ value: Double?) { if let value { key(name); double(value) } }
+    package mutating func field(_ name: String, _ value: Bool?) { if let value { key(name); bool(value) } }
+    package mutating func field(_ name: String, _ values: [String]) {
         key(name)
         beginArray()
         for value in values { string(value) }
@@ -51,7 +51,7 @@ public struct JSONWriter {
     }
 
     /// Appends `value` as a JSON string literal.
-    public static func quote(_ value: String, into out: inout String) {
+    package static func quote(_ value: String, into out: inout String) {
         // Most strings need no escaping: copy them whole.
         if !value.utf8.contains(where: needsEscape) {
             out += "\""
@@ -65,7 +65,7 @@ public struct JSONWriter {
     }
 
     /// Appends `value` as a JSON string literal, as bytes: runs that need no escape are copied whole.
-    public static func quote(_ value: String, into out: inout [UInt8]) {
+    package static func quote(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { bytes in

@@ -1,6 +1,6 @@
 /// How the user pays for an exchange's tokens, told from the route and the credential it carried
 /// (read before redaction; only the answer is kept).
-public enum Billing: String, Sendable, Codable {
+package enum Billing: String, Sendable, Codable {
     /// An API key: billed per token, at the price table's rates.
     case perToken = "per-token"
     /// A subscription sign-in (Claude Pro/Max, ChatGPT, a Google account): not billed per token, so its
@@ -10,7 +10,7 @@ public enum Billing: String, Sendable, Codable {
     /// Routes only a signed-in client uses: ChatGPT's Codex backend and Google's Code Assist.
     static let signInProviders: Set<String> = ["chatgpt", "code-assist"]
 
-    public static func of(provider: String, headers: [(String, String)]) -> Billing {
+    package static func of(provider: String, headers: [(String, String)]) -> Billing {
         if signInProviders.contains(provider) { return .subscription }
         // Claude Code signed in to a Claude plan sends its OAuth access token as a bearer and opts into
         // the OAuth beta; with an API key it sends `x-api-key`.
@@ -25,12 +25,12 @@ public enum Billing: String, Sendable, Codable {
     }
 
     /// Whether a cost under this billing is the API-equivalent rather than a charge.
-    public var apiEquivalent: Bool { self == .subscription }
+    package var apiEquivalent: Bool { self == .subscription }
 
     /// How much of a total `cost` its `apiEquivalent` part is, for every place that shows one.
-    public enum Share: Equatable { case none, part, all }
+    package enum Share: Equatable { case none, part, all }
 
-    public static func share(of cost: Double, apiEquivalent: Double) -> Share {
+    package static func share(of cost: Double, apiEquivalent: Double) -> Share {
         apiEquivalent <= 0 ? .none : apiEquivalent >= cost * (1 - 1e-9) ? .all : .part
     }
 }

@@ -2,12 +2,12 @@ import Foundation
 
 /// USD per million tokens for one model, as listed in `pricing.json`. A cache rate left out costs what
 /// plain input costs (no discount is assumed that the data does not state).
-public struct Rates: Sendable, Equatable, Codable {
-    public var input: Double
-    public var output: Double
-    public var cacheRead: Double?
-    public var cacheWrite5m: Double?
-    public var cacheWrite1h: Double?
+package struct Rates: Sendable, Equatable, Codable {
+    package var input: Double
+    package var output: Double
+    package var cacheRead: Double?
+    package var cacheWrite5m: Double?
+    package var cacheWrite1h: Double?
 
     enum CodingKeys: String, CodingKey {
         case input, output
@@ -19,38 +19,38 @@ public struct Rates: Sendable, Equatable, Codable {
 
 /// The price of one model: base rates, plus rates that apply above a prompt size, in peak hours or
 /// from an announced date.
-public struct ModelPrice: Sendable, Equatable, Codable {
-    public var rates: Rates
+package struct ModelPrice: Sendable, Equatable, Codable {
+    package var rates: Rates
     /// Long-context tiers: when a prompt (cache included) exceeds `aboveInputTokens`, all of it is billed at these rates.
-    public var tiers: [Tier]
+    package var tiers: [Tier]
     /// Time-of-day pricing (DeepSeek V4): inside a window, its rates replace the base rates.
-    public var peak: Peak?
-    public var aliases: [String]
+    package var peak: Peak?
+    package var aliases: [String]
     /// Announced price changes (an introductory price that ends): from its day on, a change's rates and
     /// tiers replace the base ones, so a stored exchange keeps the price of the day it was sent.
-    public var changes: [Change] = []
+    package var changes: [Change] = []
 
-    public struct Tier: Sendable, Equatable, Codable {
-        public var aboveInputTokens: Int
-        public var rates: Rates
+    package struct Tier: Sendable, Equatable, Codable {
+        package var aboveInputTokens: Int
+        package var rates: Rates
     }
 
-    public struct Peak: Sendable, Equatable, Codable {
+    package struct Peak: Sendable, Equatable, Codable {
         /// `HH:MM-HH:MM` in UTC, end exclusive.
-        public var utcWindows: [String]
-        public var weekdaysOnly: Bool
-        public var rates: Rates
+        package var utcWindows: [String]
+        package var weekdaysOnly: Bool
+        package var rates: Rates
     }
 
-    public struct Change: Sendable, Equatable, Codable {
+    package struct Change: Sendable, Equatable, Codable {
         /// Midnight UTC of the first day the change applies.
-        public var from: Date
-        public var rates: Rates
-        public var tiers: [Tier]
+        package var from: Date
+        package var rates: Rates
+        package var tiers: [Tier]
     }
 
     /// The rates for a prompt of `inputTokens` sent at `date`.
-    public func rates(inputTokens: Int, at date: Date) -> Rates {
+    package func rates(inputTokens: Int, at date: Date) -> Rates {
         if let peak, peak.contains(date) { return peak.rates }
         let current = changes.filter { $0.from <= date }.max { $0.from < $1.from }
         let tiers = current?.tiers ?? tiers
@@ -77,18 +77,18 @@ extension ModelPrice.Peak {
 }
 
 /// What one exchange cost, by token type, in USD.
-public struct Cost: Sendable, Equatable, Codable {
-    public var input: Double
-    public var output: Double
-    public var cacheRead: Double
-    public var cacheWrite5m: Double
-    public var cacheWrite1h: Double
+package struct Cost: Sendable, Equatable, Codable {
+    package var input: Double
+    package var output: Double
+    package var cacheRead: Double
+    package var cacheWrite5m: Double
+    package var cacheWrite1h: Double
     /// The `pricing.json` entry used, e.g. `anthropic:claude-sonnet-4-5`.
-    public var pricedAs: String
+    package var pricedAs: String
 
-    public var total: Double { input + output + cacheRead + cacheWrite5m + cacheWrite1h }
+    package var total: Double { input + output + cacheRead + cacheWrite5m + cacheWrite1h }
 
-    public init(input: Double, output: Double, cacheRead: Double, cacheWrite5m: Double, cacheWrite1h: Double, pricedAs: String) {
+    package init(input: Double, output: Double, cacheRead: Double, cacheWrite5m: Double, cacheWrite1h: Double, pricedAs: String) {
         self.input = input
         self.output = output
         self.cacheRead = cacheRead
@@ -97,7 +97,7 @@ public struct Cost: Sendable, Equatable, Codable {
         self.pricedAs = pricedAs
     }
 
-    public static func of(_ usage: Usage, rates: Rates, pricedAs: String) -> Cost {
+    package static func of(_ usage: Usage, rates: Rates, pricedAs: String) -> Cost {
         let perToken = 1.0 / 1_000_000
         return Cost(
             input: Double(usage.uncachedInputTokens) * rates.input * perToken,
@@ -111,18 +111,18 @@ public struct Cost: Sendable, Equatable, Codable {
 
 /// Model prices keyed `provider:model`, loaded from `pricing.json`. A model it cannot find is unpriced
 /// (nil), never free.
-public struct PriceTable: Sendable {
-    public private(set) var entries: [String: ModelPrice]
+package struct PriceTable: Sendable {
+    package private(set) var entries: [String: ModelPrice]
     /// The `updated` date of the data.
-    public private(set) var updated: String?
+    package private(set) var updated: String?
 
-    public init(entries: [String: ModelPrice] = [:], updated: String? = nil) {
+    package init(entries: [String: ModelPrice] = [:], updated: String? = nil) {
         self.entries = entries
         self.updated = updated
     }
 
     /// Parses the `pricing.json` format.
-    public init(json data: Data) throws {
+    package init(json data: Data) throws {
         let file = try JSONDecoder().decode(PricingFile.self, from: data)
         self.updated = file.updated
         self.entries = file.models.mapValues(\.price)
@@ -132,14 +132,14 @@ public struct PriceTable: Sendable {
     }
 
     /// Entries of `other` replace or add to these (a user's `pricing.json` over the shipped one).
-    public mutating func merge(_ other: PriceTable) {
+    package mutating func merge(_ other: PriceTable) {
         entries.merge(other.entries) { _, new in new }
         if let date = other.updated { updated = date }
     }
 
     /// The entry for a model served by `provider`: its own listing first, then the same model under any
     /// provider (OpenRouter and compatible endpoints resell the originals).
-    public func lookup(provider: String, model: String) -> (key: String, price: ModelPrice)? {
+    package func lookup(provider: String, model: String) -> (key: String, price: ModelPrice)? {
         let name = Self.canonical(model)
         if let hit = find(name, in: provider) { return hit }
         for other in Set(entries.keys.map { String($0.prefix(while: { $0 != ":" })) }).sorted() where other != provider {
@@ -149,7 +149,7 @@ public struct PriceTable: Sendable {
     }
 
     /// The cost of `usage` on `model`, or nil when the model is not in the table.
-    public func cost(provider: String, model: String?, usage: Usage, at date: Date) -> Cost? {
+    package func cost(provider: String, model: String?, usage: Usage, at date: Date) -> Cost? {
         guard let model, let (key, price) = lookup(provider: provider, model: model) else { return nil }
         return Cost.of(usage, rates: price.rates(inputTokens: usage.inputTokens, at: date), pricedAs: key)
     }
@@ -193,11 +193,11 @@ public struct PriceTable: Sendable {
     }
 }
 
-public enum PricingError: Error, CustomStringConvertible {
+package enum PricingError: Error, CustomStringConvertible {
     case badKey(String)
     case badDate(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .badKey(let key): return "pricing entry '\(key)' must be keyed provider:model"
         case .badDate(let text): return "pricing change date '\(text)' must be YYYY-MM-DD"

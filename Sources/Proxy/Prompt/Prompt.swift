@@ -4,74 +4,74 @@ import Foundation
 /// what it may call (tools), the conversation (messages of typed blocks), where the cache breakpoints sit
 /// and the parameters. Each wire format parses its request body into one, once; every reader of a
 /// prompt (history, spans, cache and context analysis, MCP, the dashboard) reads this.
-public struct Prompt: Sendable, Equatable, Codable {
+package struct Prompt: Sendable, Equatable, Codable {
     /// `chat`, or `count_tokens` for a token-counting request.
-    public var operation = "chat"
-    public var model: String?
-    public var stream = false
-    public var maxTokens: Int?
-    public var temperature: Double?
-    public var topP: Double?
+    package var operation = "chat"
+    package var model: String?
+    package var stream = false
+    package var maxTokens: Int?
+    package var temperature: Double?
+    package var topP: Double?
     /// Anthropic `metadata.user_id` (Claude Code puts its session in it), Responses `prompt_cache_key`.
-    public var metadataUserID: String?
+    package var metadataUserID: String?
     /// Responses `previous_response_id`: the conversation before this request lives upstream.
-    public var previousResponseID: String?
+    package var previousResponseID: String?
     /// The agent's turn and why it sent the request, when the body says (Codex `client_metadata`).
-    public var turnID: String?
-    public var requestKind: String?
+    package var turnID: String?
+    package var requestKind: String?
     /// The permission mode whose review of tool calls it asks for (`AutoModeReview`).
-    public var reviewMode: String?
-    public var system: [PromptBlock] = []
-    public var tools: [PromptTool] = []
-    public var messages: [PromptMessage] = []
+    package var reviewMode: String?
+    package var system: [PromptBlock] = []
+    package var tools: [PromptTool] = []
+    package var messages: [PromptMessage] = []
     /// For a prompt rebuilt through `previousResponseID`: how many leading messages this request did
     /// not send (they came in earlier requests and replies on its connection); nil when it is as sent.
-    public var earlierMessages: Int?
+    package var earlierMessages: Int?
     /// The tools came with an earlier request on the connection, not with this one.
-    public var earlierTools: Bool?
+    package var earlierTools: Bool?
 
-    public init() {}
+    package init() {}
 }
 
 /// One turn of the conversation.
-public struct PromptMessage: Sendable, Equatable, Codable {
-    public var role: Role
-    public var blocks: [PromptBlock]
+package struct PromptMessage: Sendable, Equatable, Codable {
+    package var role: Role
+    package var blocks: [PromptBlock]
 
-    public enum Role: String, Sendable, Codable {
+    package enum Role: String, Sendable, Codable {
         case system, developer, user, assistant, tool
     }
 
-    public init(role: Role, blocks: [PromptBlock]) {
+    package init(role: Role, blocks: [PromptBlock]) {
         self.role = role
         self.blocks = blocks
     }
 }
 
 /// A piece of content: a text, a tool call, a tool result, an image, …
-public struct PromptBlock: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable {
+package struct PromptBlock: Sendable, Equatable, Codable {
+    package enum Kind: String, Sendable, Codable {
         case text, thinking, image
         case toolUse = "tool_use"
         case toolResult = "tool_result"
         case other
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The wire's own name for it (`input_text`, `redacted_thinking`, `function_call_output`, …).
-    public var type: String
+    package var type: String
     /// The words in it: the text, the thinking, a tool call's arguments, a tool result's text.
-    public var text: String
+    package var text: String
     /// The call id, for tool calls and results.
-    public var toolID: String?
+    package var toolID: String?
     /// The tool, for tool calls (results name it only through their call).
-    public var toolName: String?
+    package var toolName: String?
     /// A cache breakpoint (`cache_control`) on this block.
-    public var cache: CacheBreakpoint?
+    package var cache: CacheBreakpoint?
     /// The block as JSON, cache marks removed: its identity from turn to turn, and its size.
-    public var json: String
+    package var json: String
 
-    public init(kind: Kind, type: String, text: String = "", toolID: String? = nil, toolName: String? = nil,
+    package init(kind: Kind, type: String, text: String = "", toolID: String? = nil, toolName: String? = nil,
                 cache: CacheBreakpoint? = nil, json: String) {
         self.kind = kind
         self.type = type
@@ -84,13 +84,13 @@ public struct PromptBlock: Sendable, Equatable, Codable {
 }
 
 /// A tool the model may call, with its schema.
-public struct PromptTool: Sendable, Equatable, Codable {
-    public var name: String
-    public var cache: CacheBreakpoint?
+package struct PromptTool: Sendable, Equatable, Codable {
+    package var name: String
+    package var cache: CacheBreakpoint?
     /// The definition as JSON, cache marks removed.
-    public var json: String
+    package var json: String
 
-    public init(name: String, cache: CacheBreakpoint?, json: String) {
+    package init(name: String, cache: CacheBreakpoint?, json: String) {
         self.name = name
         self.cache = cache
         self.json = json
@@ -98,23 +98,23 @@ public struct PromptTool: Sendable, Equatable, Codable {
 }
 
 /// Where the client asked the provider to cache everything up to and including this point.
-public struct CacheBreakpoint: Sendable, Equatable, Codable {
+package struct CacheBreakpoint: Sendable, Equatable, Codable {
     /// `5m` or `1h`; nil is the provider's default (5 minutes).
-    public var ttl: String?
+    package var ttl: String?
 
-    public init(ttl: String?) {
+    package init(ttl: String?) {
         self.ttl = ttl
     }
 
     /// Reads an Anthropic `cache_control` mark.
-    public static func of(_ block: JSONObject) -> CacheBreakpoint? {
+    package static func of(_ block: JSONObject) -> CacheBreakpoint? {
         block.object("cache_control").map { CacheBreakpoint(ttl: $0.string("ttl")) }
     }
 }
 
 extension Prompt {
     /// The user's prompts in order: user text blocks, without what the agent adds around them.
-    public var userPrompts: [String] {
+    package var userPrompts: [String] {
         messages.compactMap { message in
             guard message.role == .user else { return nil }
             let text = message.blocks.filter { $0.kind == .text && !PromptText.isHarnessText($0.text) }
@@ -125,7 +125,7 @@ extension Prompt {
 
     /// Call ids answered after the model's last turn: what links this request to the exchange whose
     /// tool calls it answers, and so the time the agent spent running the tools.
-    public var answeredToolCalls: [String] {
+    package var answeredToolCalls: [String] {
         var ids: [String] = []
         for message in messages.reversed() {
             if message.role == .assistant { break }
@@ -135,7 +135,7 @@ extension Prompt {
     }
 
     /// What it asked for, as kept on every record.
-    public var summary: RequestSummary {
+    package var summary: RequestSummary {
         var summary = RequestSummary(parsed: true)
         summary.operation = operation
         summary.model = model

@@ -6,7 +6,7 @@ import Foundation
 extension Prompt {
     /// This request after `earlier`, the conversation up to and including the reply it continues.
     /// Tools carry over when this request names none (Codex sends its tools once, as an input item).
-    public func continuing(_ earlier: Prompt) -> Prompt {
+    package func continuing(_ earlier: Prompt) -> Prompt {
         var whole = self
         whole.messages = earlier.messages + messages
         whole.earlierMessages = earlier.messages.count
@@ -18,7 +18,7 @@ extension Prompt {
     }
 
     /// The conversation the next request continues: this prompt as the model saw it, then `reply`.
-    public func followed(by reply: [PromptMessage]) -> Prompt {
+    package func followed(by reply: [PromptMessage]) -> Prompt {
         var next = self
         next.messages += reply
         next.earlierMessages = nil
@@ -29,13 +29,13 @@ extension Prompt {
 
 extension Exchange {
     /// The prompt as the model saw it: `earlier`, when the history rebuilt it, then what this request sent.
-    public var conversation: Prompt? {
+    package var conversation: Prompt? {
         guard let prompt else { return nil }
         return earlier.map(prompt.continuing) ?? prompt
     }
 
     /// What the next request continuing this exchange's response starts from.
-    public var conversationAfter: Prompt? {
+    package var conversationAfter: Prompt? {
         guard let conversation, let format else { return nil }
         return conversation.followed(by: format.format.reply(response: responseBody, summary: response))
     }

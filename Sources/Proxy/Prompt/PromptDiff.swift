@@ -3,38 +3,38 @@
 /// order (`Prompt.pieces`); the cached prefix is the earlier request's pieces up to its last breakpoint
 /// (all of them when it set none, as with automatic prefix caching); the cache breaks at the first
 /// position of that prefix where the later request differs.
-public struct PromptDiff: Sendable, Equatable, Codable {
-    public struct Row: Sendable, Equatable, Codable {
-        public enum State: String, Sendable, Codable {
+package struct PromptDiff: Sendable, Equatable, Codable {
+    package struct Row: Sendable, Equatable, Codable {
+        package enum State: String, Sendable, Codable {
             case same, changed, added, removed
         }
-        public var label: String
-        public var state: State
+        package var label: String
+        package var state: State
         /// Inside the prefix the earlier request left in the cache.
-        public var cached: Bool
+        package var cached: Bool
         /// The piece's JSON before and after (nil where it did not exist).
-        public var before: String?
-        public var after: String?
+        package var before: String?
+        package var after: String?
     }
 
-    public struct Break: Sendable, Equatable, Codable {
+    package struct Break: Sendable, Equatable, Codable {
         /// The piece where the cached prefix stops matching.
-        public var label: String
-        public var detail: String
+        package var label: String
+        package var detail: String
     }
 
     /// The later request's pieces in order, then the earlier one's that it dropped.
-    public var rows: [Row]
+    package var rows: [Row]
     /// How many pieces the earlier request left in the cache.
-    public var cachedPieces: Int
+    package var cachedPieces: Int
     /// Where the cached prefix broke; nil when the later request repeats it whole.
-    public var prefixBreak: Break?
+    package var prefixBreak: Break?
 
-    public init(older: Prompt, newer: Prompt) {
+    package init(older: Prompt, newer: Prompt) {
         self.init(older: older.pieces, newer: newer.pieces)
     }
 
-    public init(older before: [PromptPiece], newer after: [PromptPiece]) {
+    package init(older before: [PromptPiece], newer after: [PromptPiece]) {
         let limit = (before.lastIndex { $0.breakpoint }).map { $0 + 1 } ?? before.count
         cachedPieces = limit
         prefixBreak = Self.firstDifference(before, after, limit: limit)

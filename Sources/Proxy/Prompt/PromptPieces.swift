@@ -1,5 +1,5 @@
 /// What a piece of prompt is, for attributing context.
-public enum ContextKind: String, Sendable, Codable, CaseIterable {
+package enum ContextKind: String, Sendable, Codable, CaseIterable {
     case system
     case toolSchema = "tool_schema"
     case userText = "user_text"
@@ -13,28 +13,28 @@ public enum ContextKind: String, Sendable, Codable, CaseIterable {
 
 /// One piece of a prompt, in the order the provider caches it. Two pieces are the same content when
 /// their JSON is equal (cache marks are left out of it: they move from turn to turn).
-public struct PromptPiece: Sendable, Equatable {
+package struct PromptPiece: Sendable, Equatable {
     /// Where it is, for people: `system block 2`, `tool Bash`, `message 4 (user) block 1 (tool_result Read)`.
-    public let label: String
-    public let kind: ContextKind
+    package let label: String
+    package let kind: ContextKind
     /// The tool a schema, call or result belongs to.
-    public let tool: String?
+    package let tool: String?
     /// Which message it belongs to (nil for tools and system).
-    public let message: Int?
+    package let message: Int?
     /// The piece as JSON, cache marks left out.
-    public let json: String
+    package let json: String
     /// Size of its text or JSON, the basis for estimating its tokens.
-    public let weight: Int
+    package let weight: Int
     /// Carries a cache breakpoint, and its TTL when one is set.
-    public let breakpoint: Bool
-    public let ttl: String?
+    package let breakpoint: Bool
+    package let ttl: String?
 }
 
 extension Prompt {
     /// The pieces in cache order: tools, then system, then the messages block by block. Anthropic
     /// documents this order ("tools, system, messages"); OpenAI and Gemini cache whole prefixes of the
     /// same content, so one order serves every format.
-    public var pieces: [PromptPiece] {
+    package var pieces: [PromptPiece] {
         var pieces: [PromptPiece] = []
         for tool in tools {
             pieces.append(.init("tool \(tool.name)", .toolSchema, tool: tool.name, message: nil, json: tool.json,

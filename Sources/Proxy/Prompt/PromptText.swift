@@ -1,8 +1,8 @@
 /// What the human typed, told apart from the harness's own additions: Claude Code (2.1.x) wraps context
 /// in `<system-reminder>` blocks and slash commands in `<command-…>` tags; neither is a prompt.
-public enum PromptText {
+package enum PromptText {
     /// Blocks the agent adds around the prompt (`<system-reminder>…`, `<command-name>…`), not typed by a person.
-    public static func isHarnessText(_ text: String) -> Bool {
+    package static func isHarnessText(_ text: String) -> Bool {
         let trimmed = text.drop { $0.isWhitespace }
         return trimmed.hasPrefix("<system-reminder>") || trimmed.hasPrefix("<command-") || trimmed.hasPrefix("<local-command-")
             || trimmed.hasPrefix("Caveat: The messages below were generated")
@@ -11,7 +11,7 @@ public enum PromptText {
 
     /// The first `limit` characters, on one line (each run of line breaks one space, none at the ends).
     /// Reads only as far as it needs: a 50 KB prompt split whole took most of its record's parse.
-    public static func preview(_ text: String, limit: Int = 200) -> String {
+    package static func preview(_ text: String, limit: Int = 200) -> String {
         var flat = ""
         var count = 0
         var lineBreak = false

@@ -5,8 +5,8 @@ import Foundation
 /// Stream: `message_start` (usage for the prompt) → content blocks → `message_delta` (stop reason and
 /// usage) → `message_stop`; `ping` anywhere; `error` may arrive after a 200. `message_delta` usage is
 /// cumulative: it replaces, never adds, and a field it omits keeps its `message_start` value.
-public struct AnthropicMessagesStream: WireFormat {
-    public private(set) var summary = ResponseSummary()
+package struct AnthropicMessagesStream: WireFormat {
+    package private(set) var summary = ResponseSummary()
     /// The latest value of every usage field the provider sent.
     private var rawUsage: JSONObject = [:]
     private var blocks: [Int: Block] = [:]
@@ -20,9 +20,9 @@ public struct AnthropicMessagesStream: WireFormat {
         var input = ""
     }
 
-    public init() {}
+    package init() {}
 
-    public mutating func ingest(_ event: SSEEvent) {
+    package mutating func ingest(_ event: SSEEvent) {
         if event.name == "ping" { return }
         guard let object = JSON.object(event.data) else {
             summary.parseFailures += 1
@@ -76,7 +76,7 @@ public struct AnthropicMessagesStream: WireFormat {
         }
     }
 
-    public mutating func ingest(body: [UInt8]) {
+    package mutating func ingest(body: [UInt8]) {
         guard let object = JSON.object(body) else {
             summary.parseFailures += 1
             return
@@ -113,7 +113,7 @@ public struct AnthropicMessagesStream: WireFormat {
 
     /// Anthropic bills what it generated even when the stream breaks, so a truncated stream keeps its
     /// estimate (flagged) rather than reporting nothing.
-    public mutating func finish() {
+    package mutating func finish() {
         if !rawUsage.isEmpty { summary.rawUsage = JSON.text(rawUsage) }
     }
 
@@ -176,11 +176,11 @@ public struct AnthropicMessagesStream: WireFormat {
 // MARK: Request
 
 extension AnthropicMessagesStream {
-    public static let bodyMembers: [String: BodyMember] = ["system": .system, "tools": .tools, "messages": .conversation]
+    package static let bodyMembers: [String: BodyMember] = ["system": .system, "tools": .tools, "messages": .conversation]
 
     /// `system` (a string or text blocks), `tools`, `messages` of content blocks; `cache_control` marks
     /// the breakpoints. `/count_tokens` takes the same body.
-    public static func prompt(request: JSONObject, path: Substring) -> Prompt {
+    package static func prompt(request: JSONObject, path: Substring) -> Prompt {
         var prompt = Prompt()
         prompt.operation = path.containsIgnoringCase("/count_tokens") ? "count_tokens" : "chat"
         prompt.model = request.string("model")

@@ -11,13 +11,13 @@ import Foundation
 ///   `{"type": "skipped"}`, `{"type": "unavailable", "reason": …}`. Several deltas merge, later ids winning.
 /// Claude Code does not run a flagged call: it answers it with an error result and lists its id in the
 /// next request's `refused_calls`.
-public enum AutoModeReview {
+package enum AutoModeReview {
     static let safeguardType = "dangerous_tool_use"
     static let requestField = "safeguards"
     static let resultField = "safeguard_results"
 
     /// The permission mode a request asked the review for (`auto`), or nil when it asked none.
-    public static func permissionMode(request: JSONObject) -> String? {
+    package static func permissionMode(request: JSONObject) -> String? {
         guard let entry = request.array(requestField)?.lazy.compactMap({ $0 as? JSONObject })
             .first(where: { $0.string("type") == safeguardType }) else { return nil }
         return entry.object("classifier_context")?.string("permission_mode") ?? "auto"
@@ -25,7 +25,7 @@ public enum AutoModeReview {
 
     /// The verdicts a `message_delta`'s `delta` (or a JSON reply) carries, by tool-use id; a review the
     /// server could not give gives every call of the reply `unavailable` (`unknown` for "for all").
-    public static func verdicts(in object: JSONObject) -> Verdicts? {
+    package static func verdicts(in object: JSONObject) -> Verdicts? {
         guard let results = object.array(resultField) else { return nil }
         let ours = results.compactMap { $0 as? JSONObject }.filter { $0.string("type") == safeguardType }
         guard ours.count == 1, let status = ours[0].object("status") else { return .unrecognized }
@@ -40,7 +40,7 @@ public enum AutoModeReview {
         }
     }
 
-    public enum Verdicts: Sendable, Equatable {
+    package enum Verdicts: Sendable, Equatable {
         case perCall([String: ToolReview])
         /// No call was reviewed, for this reason.
         case none(ToolReview)
@@ -76,12 +76,12 @@ public enum AutoModeReview {
 
 extension ResponseSummary {
     /// Tool calls auto mode's review flagged: Claude Code did not run them.
-    public var flaggedCalls: Int { toolCalls.count { $0.review?.verdict == .flagged } }
+    package var flaggedCalls: Int { toolCalls.count { $0.review?.verdict == .flagged } }
 }
 
 /// What auto mode's review said of one tool call.
-public struct ToolReview: Sendable, Codable, Equatable {
-    public enum Verdict: String, Sendable, Codable, CaseIterable {
+package struct ToolReview: Sendable, Codable, Equatable {
+    package enum Verdict: String, Sendable, Codable, CaseIterable {
         /// Blocked: Claude Code did not run it.
         case flagged
         case notFlagged = "not_flagged"
@@ -93,20 +93,20 @@ public struct ToolReview: Sendable, Codable, Equatable {
         case unrecognized
     }
 
-    public var verdict: Verdict
+    package var verdict: Verdict
     /// The server's explanation (flagged, not flagged) or reason (unavailable).
-    public var detail: String?
+    package var detail: String?
     /// The rule it cited: its type and path (`soft_deny auto_mode.soft_deny[0]`).
-    public var rule: String?
+    package var rule: String?
 
-    public init(verdict: Verdict, detail: String? = nil, rule: String? = nil) {
+    package init(verdict: Verdict, detail: String? = nil, rule: String? = nil) {
         self.verdict = verdict
         self.detail = detail
         self.rule = rule
     }
 
     /// "flagged, not run: Force-pushes main (rule soft_deny …)", for text surfaces.
-    public var summary: String {
+    package var summary: String {
         let said = [detail, rule.map { "rule \($0)" }].compactMap { $0 }.joined(separator: ", ")
         let verdict = switch self.verdict {
         case .flagged: "flagged, not run"

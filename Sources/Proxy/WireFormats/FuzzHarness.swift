@@ -3,10 +3,10 @@ import NIOCore
 
 /// Feeds arbitrary bytes to the parsers that read untrusted input on the forwarding path. Used by the
 /// libFuzzer targets (`scripts/fuzz`) and by the tests that replay every input they ever crashed on.
-public enum FuzzHarness {
-    public static let targets = ["sse", "anthropic", "chat", "responses", "gemini", "request", "gzip", "json", "websocket", "ratelimits", "requestcoding"]
+package enum FuzzHarness {
+    package static let targets = ["sse", "anthropic", "chat", "responses", "gemini", "request", "gzip", "json", "websocket", "ratelimits", "requestcoding"]
 
-    public static func run(_ target: String, _ bytes: [UInt8]) {
+    package static func run(_ target: String, _ bytes: [UInt8]) {
         // The first byte picks where to cut the stream, so chunk boundaries are fuzzed too.
         let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
         switch target {

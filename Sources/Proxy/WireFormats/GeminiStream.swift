@@ -7,13 +7,13 @@ import Foundation
 /// Stream with `?alt=sse`: one `GenerateContentResponse` per `data:` line (frames end in `\r\n\r\n`).
 /// Without it, the same objects as one JSON array. `usageMetadata` is cumulative: the last one counts.
 /// A candidate's `finishReason` ends the answer; a stream that stops before one is cut off.
-public struct GeminiStream: WireFormat {
-    public private(set) var summary = ResponseSummary()
+package struct GeminiStream: WireFormat {
+    package private(set) var summary = ResponseSummary()
     private var streamedCharacters = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func ingest(_ event: SSEEvent) {
+    package mutating func ingest(_ event: SSEEvent) {
         guard let chunk = JSON.object(event.data) else {
             summary.parseFailures += 1
             return
@@ -22,7 +22,7 @@ public struct GeminiStream: WireFormat {
     }
 
     /// A whole answer, Google's error object, or a stream's JSON array read at its end.
-    public mutating func ingest(body: [UInt8]) {
+    package mutating func ingest(body: [UInt8]) {
         let value = body.withUnsafeBytes { JSONParser.parse($0) }
         switch value {
         case let object as JSONObject: read(object)
@@ -32,7 +32,7 @@ public struct GeminiStream: WireFormat {
     }
 
     /// Gemini bills what it generated only through `usageMetadata`: an estimate nobody confirmed goes.
-    public mutating func finish() {
+    package mutating func finish() {
         summary.dropEstimatedUsage()
     }
 
@@ -95,7 +95,7 @@ public struct GeminiStream: WireFormat {
 // MARK: Request
 
 extension GeminiStream {
-    public static let bodyMembers: [String: BodyMember] = [
+    package static let bodyMembers: [String: BodyMember] = [
         "systemInstruction": BodyMember(kind: "system", elements: false, chained: false), "tools": .tools, "contents": .conversation,
     ]
 
@@ -103,7 +103,7 @@ extension GeminiStream {
     /// …), `systemInstruction`, `tools` with `functionDeclarations`, `generationConfig`. The model is in
     /// the path (`models/gemini-2.5-pro:generateContent`), or Code Assist's body. Clients spell members
     /// both ways (the REST docs camelCase, the Python SDK some snake_case): both are read.
-    public static func prompt(request body: JSONObject, path: Substring) -> Prompt {
+    package static func prompt(request body: JSONObject, path: Substring) -> Prompt {
         let request = body.object("request") ?? body
         var prompt = Prompt()
         prompt.operation = path.contains(":countTokens") ? "count_tokens" : "chat"

@@ -5,14 +5,14 @@ import Foundation
 ///
 /// Stream: `chat.completion.chunk` objects on `data:` lines, then `data: [DONE]`. Usage comes only when
 /// the client asked for `stream_options.include_usage`, in a final chunk with empty `choices`.
-public struct OpenAIChatCompletionsStream: WireFormat {
-    public private(set) var summary = ResponseSummary()
+package struct OpenAIChatCompletionsStream: WireFormat {
+    package private(set) var summary = ResponseSummary()
     private var calls: [Int: ToolCall] = [:]
     private var streamedCharacters = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func ingest(_ event: SSEEvent) {
+    package mutating func ingest(_ event: SSEEvent) {
         if event.data.elementsEqual("[DONE]".utf8) {
             flushToolCalls()
             summary.complete = true
@@ -58,12 +58,12 @@ public struct OpenAIChatCompletionsStream: WireFormat {
         }
     }
 
-    public mutating func finish() {
+    package mutating func finish() {
         flushToolCalls()
         summary.dropEstimatedUsage()
     }
 
-    public mutating func ingest(body: [UInt8]) {
+    package mutating func ingest(body: [UInt8]) {
         guard let object = JSON.object(body) else {
             summary.parseFailures += 1
             return
@@ -125,11 +125,11 @@ public struct OpenAIChatCompletionsStream: WireFormat {
 // MARK: Request
 
 extension OpenAIChatCompletionsStream {
-    public static let bodyMembers: [String: BodyMember] = ["tools": .tools, "messages": .conversation]
+    package static let bodyMembers: [String: BodyMember] = ["tools": .tools, "messages": .conversation]
 
     /// `messages` with roles `system`/`developer`/`user`/`assistant`/`tool`, content a string or parts;
     /// the assistant's `tool_calls` and DeepSeek's `reasoning_content`; `tools` as `{type, function}`.
-    public static func prompt(request: JSONObject, path: Substring) -> Prompt {
+    package static func prompt(request: JSONObject, path: Substring) -> Prompt {
         var prompt = Prompt()
         prompt.model = request.string("model")
         prompt.stream = request.bool("stream") ?? false

@@ -4,13 +4,13 @@ import Foundation
 ///
 /// Stream: typed events with a `sequence_number`, no `[DONE]`; it ends with `response.completed`,
 /// `response.incomplete` or `response.failed`, each carrying the whole response object and its usage.
-public struct OpenAIResponsesStream: WireFormat {
-    public private(set) var summary = ResponseSummary()
+package struct OpenAIResponsesStream: WireFormat {
+    package private(set) var summary = ResponseSummary()
     private var streamedCharacters = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func ingest(_ event: SSEEvent) {
+    package mutating func ingest(_ event: SSEEvent) {
         guard let object = JSON.object(event.data) else {
             summary.parseFailures += 1
             return
@@ -46,7 +46,7 @@ public struct OpenAIResponsesStream: WireFormat {
         }
     }
 
-    public mutating func ingest(body: [UInt8]) {
+    package mutating func ingest(body: [UInt8]) {
         guard let object = JSON.object(body) else {
             summary.parseFailures += 1
             return
@@ -69,7 +69,7 @@ public struct OpenAIResponsesStream: WireFormat {
         summary.complete = true
     }
 
-    public mutating func finish() {
+    package mutating func finish() {
         summary.dropEstimatedUsage()
     }
 
@@ -115,12 +115,12 @@ public struct OpenAIResponsesStream: WireFormat {
 // MARK: Request
 
 extension OpenAIResponsesStream {
-    public static let bodyMembers: [String: BodyMember] = ["instructions": .system, "tools": .tools, "input": .conversation]
+    package static let bodyMembers: [String: BodyMember] = ["instructions": .system, "tools": .tools, "input": .conversation]
 
     /// `instructions` (the system prompt), `input` (a string, or items: messages with content parts,
     /// `function_call`, `function_call_output`, `reasoning`, …), `tools`, and `previous_response_id`
     /// when the earlier conversation is kept upstream.
-    public static func prompt(request: JSONObject, path: Substring) -> Prompt {
+    package static func prompt(request: JSONObject, path: Substring) -> Prompt {
         var prompt = Prompt()
         prompt.model = request.string("model")
         prompt.stream = request.bool("stream") ?? false
@@ -166,7 +166,7 @@ extension OpenAIResponsesStream {
     /// One input item as a message: a tool call is the assistant's, its output the tool's.
     /// The output items of the response, from its events as captured (a WebSocket's one per line, or
     /// SSE `data:` lines): exactly the items a client continuing it leaves out of its next input.
-    public static func reply(response: Data, summary: ResponseSummary) -> [PromptMessage] {
+    package static func reply(response: Data, summary: ResponseSummary) -> [PromptMessage] {
         var items: [Any] = []
         var completed: [Any]?
         for line in response.split(separator: UInt8(ascii: "\n")) {

@@ -13,22 +13,22 @@ import Foundation
 /// - `x-codex[-<limit>]-{primary,secondary}-{used-percent,window-minutes,reset-at,reset-after-seconds}`
 ///   (Codex on a ChatGPT plan), as codex-rs `rate_limits.rs` reads them;
 /// - `retry-after`.
-public struct RateLimitReading: Sendable, Codable, Equatable {
-    public var windows: [RateLimitWindow] = []
+package struct RateLimitReading: Sendable, Codable, Equatable {
+    package var windows: [RateLimitWindow] = []
     /// The window that binds now: Anthropic's representative claim, else the most used window.
-    public var binding: String?
+    package var binding: String?
     /// The overall verdict when the provider gives one (`allowed`, `allowed_warning`, `rejected`).
-    public var status: String?
+    package var status: String?
     /// Seconds to wait, from `retry-after`.
-    public var retryAfter: Double?
+    package var retryAfter: Double?
     /// Other plan facts, by header suffix (`overage-status`, `fallback-percentage`, `active-limit`, …).
-    public var notes: [String: String] = [:]
+    package var notes: [String: String] = [:]
 
-    public init() {}
+    package init() {}
 
-    public var isEmpty: Bool { windows.isEmpty && status == nil && retryAfter == nil }
+    package var isEmpty: Bool { windows.isEmpty && status == nil && retryAfter == nil }
 
-    public func window(_ name: String) -> RateLimitWindow? { windows.first { $0.name == name } }
+    package func window(_ name: String) -> RateLimitWindow? { windows.first { $0.name == name } }
 
     /// The header families a reading is made of; every other header is passed over without a copy
     /// (a response carries a dozen others, and /metrics and the history read each response).
@@ -53,7 +53,7 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
 
     /// `headers` of a response that arrived at `at` (relative resets count from then); nil when none
     /// speaks of rate limits.
-    public init?(headers: [HeaderField], at: Date) {
+    package init?(headers: [HeaderField], at: Date) {
         var unified: [String: [String: String]] = [:]
         var counted: [String: [String: String]] = [:]
         var codex: [String: [String: String]] = [:]
@@ -128,7 +128,7 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
 
     /// Codex's in-stream reading: `{"type":"codex.rate_limits","rate_limits":{"primary":{"used_percent":…,
     /// "window_minutes":…,"reset_at":…},"secondary":…},"metered_limit_name":…}`.
-    public init?(codexEvent object: JSONObject, at: Date) {
+    package init?(codexEvent object: JSONObject, at: Date) {
         guard object.string("type") == "codex.rate_limits", let limits = object.object("rate_limits") else { return nil }
         let limit = (object.string("metered_limit_name") ?? object.string("limit_name")).map { $0.lowercased().replacingOccurrences(of: "-", with: "_") }
         for side in ["primary", "secondary"] {
@@ -149,13 +149,13 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
 
     /// Whether `window` refused the response it came with (`status` its HTTP status): by its own
     /// `rejected`, or as the binding or an exhausted window of a 429 or an overall `rejected`.
-    public func refused(by window: RateLimitWindow, status: Int?) -> Bool {
+    package func refused(by window: RateLimitWindow, status: Int?) -> Bool {
         let refused = status == 429 || self.status == "rejected"
         return window.status == "rejected" || (refused && (window.name == binding || window.exhausted))
     }
 
     /// This reading with `newer`'s windows laid over it (a stream's event is fresher than the headers).
-    public func merged(with newer: RateLimitReading?) -> RateLimitReading {
+    package func merged(with newer: RateLimitReading?) -> RateLimitReading {
         guard let newer else { return self }
         var out = self
         for window in newer.windows {
@@ -258,20 +258,20 @@ public struct RateLimitReading: Sendable, Codable, Equatable {
 }
 
 /// One window of a rate limit as a response reported it.
-public struct RateLimitWindow: Sendable, Codable, Equatable {
+package struct RateLimitWindow: Sendable, Codable, Equatable {
     /// `five_hour`, `seven_day`, `seven_day_opus`, `primary`, `requests`, `tokens`, `input_tokens`, …
-    public var name: String
+    package var name: String
     /// Fraction used; can pass 1 (a plan's window used beyond its nominal size).
-    public var used: Double?
-    public var resetsAt: Date?
+    package var used: Double?
+    package var resetsAt: Date?
     /// The provider's word for it (`allowed`, `allowed_warning`, `rejected`).
-    public var status: String?
-    public var limit: Double?
-    public var remaining: Double?
+    package var status: String?
+    package var limit: Double?
+    package var remaining: Double?
     /// The window's length, when the provider says or its name does.
-    public var seconds: Double?
+    package var seconds: Double?
 
-    public init(name: String, used: Double? = nil, resetsAt: Date? = nil, status: String? = nil, limit: Double? = nil,
+    package init(name: String, used: Double? = nil, resetsAt: Date? = nil, status: String? = nil, limit: Double? = nil,
                 remaining: Double? = nil, seconds: Double? = nil) {
         self.name = name
         self.used = used
@@ -283,7 +283,7 @@ public struct RateLimitWindow: Sendable, Codable, Equatable {
     }
 
     /// Used up, by the provider's word or the count.
-    public var exhausted: Bool { status == "rejected" || (used ?? 0) >= 1 }
+    package var exhausted: Bool { status == "rejected" || (used ?? 0) >= 1 }
 }
 
 private extension String {

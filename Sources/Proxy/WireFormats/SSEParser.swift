@@ -1,20 +1,20 @@
 /// One Server-Sent Event: its `event:` name (nil when absent) and its `data:` lines joined by `\n`.
-public struct SSEEvent: Sendable, Equatable {
-    public var name: String?
-    public var data: [UInt8]
+package struct SSEEvent: Sendable, Equatable {
+    package var name: String?
+    package var data: [UInt8]
 
-    public init(name: String?, data: [UInt8]) {
+    package init(name: String?, data: [UInt8]) {
         self.name = name
         self.data = data
     }
 
-    public var dataText: String { String(decoding: data, as: UTF8.self) }
+    package var dataText: String { String(decoding: data, as: UTF8.self) }
 }
 
 /// Splits an SSE byte stream into events, fed in chunks cut anywhere (even between `\r` and `\n`).
 /// Follows the WHATWG event-stream rules: `\r\n`, `\n` or `\r` end a line, a blank line ends an event,
 /// `:` starts a comment, one space after the field colon is dropped.
-public struct SSEParser: Sendable {
+package struct SSEParser: Sendable {
     private var line: [UInt8] = []
     private var eventName: String?
     private var data: [UInt8] = []
@@ -24,22 +24,22 @@ public struct SSEParser: Sendable {
     private var discarding = false
     private var discardedLineHasBytes = false
     /// An event larger than this is dropped rather than held (a broken or hostile stream).
-    public let maxEventBytes: Int
+    package let maxEventBytes: Int
     /// Events dropped for exceeding `maxEventBytes`.
-    public private(set) var oversizedEvents = 0
+    package private(set) var oversizedEvents = 0
 
-    public init(maxEventBytes: Int = 32 << 20) {
+    package init(maxEventBytes: Int = 32 << 20) {
         self.maxEventBytes = maxEventBytes
     }
 
     /// Feeds bytes and returns the events they complete.
-    public mutating func feed<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [SSEEvent] {
+    package mutating func feed<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [SSEEvent] {
         if let events = bytes.withContiguousStorageIfAvailable({ feed(UnsafeRawBufferPointer($0)) }) { return events }
         return Array(bytes).withUnsafeBytes { feed($0) }
     }
 
     /// Scans for line ends and moves each run of bytes between them into the line at once.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [SSEEvent] {
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [SSEEvent] {
         var events: [SSEEvent] = []
         var i = 0
         while i < bytes.count {
@@ -76,7 +76,7 @@ public struct SSEParser: Sendable {
     }
 
     /// Ends the stream: an event still missing its blank line is returned (a truncated stream).
-    public mutating func finish() -> SSEEvent? {
+    package mutating func finish() -> SSEEvent? {
         var events: [SSEEvent] = []
         if !line.isEmpty { endLine(into: &events) }
         defer { resetEvent() }

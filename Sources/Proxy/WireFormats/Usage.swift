@@ -1,22 +1,22 @@
 /// Token counts of one exchange, normalised the OpenTelemetry way: `inputTokens` includes cache reads
 /// and writes (Anthropic reports them apart, OpenAI inside `prompt_tokens`); the cache counts are subsets.
-public struct Usage: Sendable, Equatable, Codable {
+package struct Usage: Sendable, Equatable, Codable {
     /// All prompt tokens, cached or not (`gen_ai.usage.input_tokens`).
-    public var inputTokens: Int
+    package var inputTokens: Int
     /// Generated tokens, reasoning included (`gen_ai.usage.output_tokens`).
-    public var outputTokens: Int
+    package var outputTokens: Int
     /// Prompt tokens served from cache.
-    public var cacheReadTokens: Int
+    package var cacheReadTokens: Int
     /// Prompt tokens written to a 5-minute cache (the default TTL, and the bucket for TTL-less writes).
-    public var cacheWrite5mTokens: Int
+    package var cacheWrite5mTokens: Int
     /// Prompt tokens written to a 1-hour cache.
-    public var cacheWrite1hTokens: Int
+    package var cacheWrite1hTokens: Int
     /// Reasoning tokens, a subset of output, when the provider reports them.
-    public var reasoningTokens: Int
+    package var reasoningTokens: Int
     /// True while output is an estimate from streamed text, before the provider's final count arrives.
-    public var outputEstimated: Bool
+    package var outputEstimated: Bool
 
-    public init(inputTokens: Int = 0, outputTokens: Int = 0, cacheReadTokens: Int = 0,
+    package init(inputTokens: Int = 0, outputTokens: Int = 0, cacheReadTokens: Int = 0,
                 cacheWrite5mTokens: Int = 0, cacheWrite1hTokens: Int = 0, reasoningTokens: Int = 0,
                 outputEstimated: Bool = false) {
         self.inputTokens = inputTokens
@@ -29,13 +29,13 @@ public struct Usage: Sendable, Equatable, Codable {
     }
 
     /// All cache writes (`gen_ai.usage.cache_creation.input_tokens`).
-    public var cacheWriteTokens: Int { cacheWrite5mTokens + cacheWrite1hTokens }
+    package var cacheWriteTokens: Int { cacheWrite5mTokens + cacheWrite1hTokens }
 
     /// Prompt tokens neither read from nor written to the cache.
-    public var uncachedInputTokens: Int { max(0, inputTokens - cacheReadTokens - cacheWriteTokens) }
+    package var uncachedInputTokens: Int { max(0, inputTokens - cacheReadTokens - cacheWriteTokens) }
 
     /// Share of the prompt served from cache, 0…1; nil without a prompt.
-    public var cacheHitRate: Double? {
+    package var cacheHitRate: Double? {
         inputTokens > 0 ? Double(cacheReadTokens) / Double(inputTokens) : nil
     }
 }

@@ -1,20 +1,20 @@
 import NIOCore
 
 /// One WebSocket frame (RFC 6455 §5.2), its payload unmasked.
-public struct WebSocketFrame: Sendable, Equatable {
-    public enum Opcode: UInt8, Sendable {
+package struct WebSocketFrame: Sendable, Equatable {
+    package enum Opcode: UInt8, Sendable {
         case continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA
     }
 
-    public var fin: Bool
+    package var fin: Bool
     /// RSV1: the first frame of a permessage-deflate compressed message.
-    public var compressed: Bool
-    public var opcode: Opcode
-    public var payload: [UInt8]
+    package var compressed: Bool
+    package var opcode: Opcode
+    package var payload: [UInt8]
     /// The payload was too large to keep: it crossed the connection, but the copy holds none of it.
-    public var skipped = false
+    package var skipped = false
 
-    public init(fin: Bool = true, compressed: Bool = false, opcode: Opcode, payload: [UInt8]) {
+    package init(fin: Bool = true, compressed: Bool = false, opcode: Opcode, payload: [UInt8]) {
         self.fin = fin
         self.compressed = compressed
         self.opcode = opcode
@@ -22,7 +22,7 @@ public struct WebSocketFrame: Sendable, Equatable {
     }
 
     /// The frame's bytes as a client (masked with `mask`) or a server (`mask` nil) sends them.
-    public func encoded(mask: (UInt8, UInt8, UInt8, UInt8)? = nil) -> [UInt8] {
+    package func encoded(mask: (UInt8, UInt8, UInt8, UInt8)? = nil) -> [UInt8] {
         var out: [UInt8] = [(fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | opcode.rawValue]
         let maskBit: UInt8 = mask == nil ? 0 : 0x80
         switch payload.count {
@@ -43,7 +43,7 @@ public struct WebSocketFrame: Sendable, Equatable {
 /// Splits one direction of a WebSocket connection into frames, fed in chunks cut anywhere. It reads a
 /// copy: a malformed stream stops it (`failure`), never the connection. A payload larger than
 /// `maxPayload` is skipped, not held (its frame comes out empty, `oversized` counts it).
-public struct WebSocketFrameParser: Sendable {
+package struct WebSocketFrameParser: Sendable {
     private enum State: Sendable {
         case header
         case payload(WebSocketFrame, remaining: UInt64, mask: [UInt8]?, offset: Int, keep: Bool)
@@ -52,16 +52,16 @@ public struct WebSocketFrameParser: Sendable {
 
     private var state = State.header
     private var header: [UInt8] = []
-    public let maxPayload: Int
-    public private(set) var oversized = 0
-    public private(set) var failure: String?
+    package let maxPayload: Int
+    package private(set) var oversized = 0
+    package private(set) var failure: String?
 
-    public init(maxPayload: Int = 32 << 20) {
+    package init(maxPayload: Int = 32 << 20) {
         self.maxPayload = maxPayload
     }
 
     /// Feeds bytes and returns the frames they complete.
-    public mutating func feed(_ bytes: some Collection<UInt8>) -> [WebSocketFrame] {
+    package mutating func feed(_ bytes: some Collection<UInt8>) -> [WebSocketFrame] {
         var frames: [WebSocketFrame] = []
         var index = bytes.startIndex
         while index != bytes.endIndex {

@@ -3,7 +3,7 @@ import NIOCore
 
 /// A whole WebSocket message of one direction: text or binary data reassembled from its fragments and
 /// inflated, or a control frame.
-public enum WebSocketMessage: Sendable, Equatable {
+package enum WebSocketMessage: Sendable, Equatable {
     case text([UInt8])
     case binary([UInt8])
     /// A close frame's status code (nil when it carries none) and reason.
@@ -12,13 +12,13 @@ public enum WebSocketMessage: Sendable, Equatable {
 }
 
 /// permessage-deflate (RFC 7692) as the 101 response's `Sec-WebSocket-Extensions` agreed it.
-public struct PerMessageDeflate: Sendable, Equatable {
+package struct PerMessageDeflate: Sendable, Equatable {
     /// The server starts each message with a fresh window (`server_no_context_takeover`).
-    public var serverNoContextTakeover = false
-    public var clientNoContextTakeover = false
+    package var serverNoContextTakeover = false
+    package var clientNoContextTakeover = false
 
     /// nil when the extension was not agreed.
-    public init?(extensions: String?) {
+    package init?(extensions: String?) {
         guard let extensions else { return nil }
         for offer in extensions.split(separator: ",") {
             let params = offer.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -30,7 +30,7 @@ public struct PerMessageDeflate: Sendable, Equatable {
         return nil
     }
 
-    public init(serverNoContextTakeover: Bool = false, clientNoContextTakeover: Bool = false) {
+    package init(serverNoContextTakeover: Bool = false, clientNoContextTakeover: Bool = false) {
         self.serverNoContextTakeover = serverNoContextTakeover
         self.clientNoContextTakeover = clientNoContextTakeover
     }
@@ -40,7 +40,7 @@ public struct PerMessageDeflate: Sendable, Equatable {
 /// inflated with the window carried from message to message unless the sender resets it. It reads a
 /// copy, so what it cannot read it reports (`failure`) and stops; a message larger than `maxMessage`
 /// is dropped and counted, never held.
-public final class WebSocketMessageReader {
+package final class WebSocketMessageReader {
     private var frames: WebSocketFrameParser
     private let inflater: ZlibDecompressor?
     private let resetsWindow: Bool
@@ -50,12 +50,12 @@ public final class WebSocketMessageReader {
     private var binary = false
     /// The message being read is too large to keep: its fragments are let go as they come.
     private var dropping = false
-    public let maxMessage: Int
-    public private(set) var dropped = 0
-    public private(set) var failure: String?
+    package let maxMessage: Int
+    package private(set) var dropped = 0
+    package private(set) var failure: String?
 
     /// `deflate` as agreed for the connection; `fromClient` picks which side's takeover rule applies.
-    public init(deflate: PerMessageDeflate?, fromClient: Bool, maxMessage: Int = 32 << 20) {
+    package init(deflate: PerMessageDeflate?, fromClient: Bool, maxMessage: Int = 32 << 20) {
         self.maxMessage = maxMessage
         frames = WebSocketFrameParser(maxPayload: maxMessage)
         inflater = deflate.flatMap { _ in try? ZlibDecompressor(algorithm: .deflate, windowSize: 15) }
@@ -64,7 +64,7 @@ public final class WebSocketMessageReader {
     }
 
     /// Feeds one chunk as it crossed the connection; returns the messages it completes.
-    public func feed(_ bytes: some Collection<UInt8>) -> [WebSocketMessage] {
+    package func feed(_ bytes: some Collection<UInt8>) -> [WebSocketMessage] {
         guard failure == nil else { return [] }
         var messages: [WebSocketMessage] = []
         for frame in frames.feed(bytes) {

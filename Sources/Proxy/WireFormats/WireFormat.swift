@@ -1,14 +1,14 @@
 import Foundation
 
 /// The LLM API dialects ccglass understands.
-public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
+package enum WireFormatKind: String, Sendable, Codable, CaseIterable {
     case anthropicMessages = "anthropic.messages"
     case openAIChatCompletions = "openai.chat_completions"
     case openAIResponses = "openai.responses"
     case gemini = "gemini.generate_content"
 
     /// Picks the dialect from the upstream path (query excluded); nil for endpoints without usage.
-    public static func detect(path: Substring) -> WireFormatKind? {
+    package static func detect(path: Substring) -> WireFormatKind? {
         var path = path
         if let q = path.firstIndex(of: "?") { path = path[..<q] }
         while path.hasSuffix("/") { path = path.dropLast() }
@@ -20,7 +20,7 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
     }
 
     /// The one place a format is registered: its type, which holds both its sides.
-    public var format: any WireFormat.Type {
+    package var format: any WireFormat.Type {
         switch self {
         case .anthropicMessages: AnthropicMessagesStream.self
         case .openAIChatCompletions: OpenAIChatCompletionsStream.self
@@ -30,23 +30,23 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
     }
 
     /// A fresh response parser for one exchange.
-    public func makeParser() -> any WireFormat { format.init() }
+    package func makeParser() -> any WireFormat { format.init() }
 
     /// The request's prompt, from its complete JSON body.
-    public func prompt(request: JSONObject, path: Substring) -> Prompt {
+    package func prompt(request: JSONObject, path: Substring) -> Prompt {
         format.prompt(request: request, path: path)
     }
 
     /// The members of its request bodies the history stores as parts of their own.
-    public var bodyMembers: [String: BodyMember] { format.bodyMembers }
+    package var bodyMembers: [String: BodyMember] { format.bodyMembers }
 
     /// Every format's, for bodies of no known format.
-    public static let anyBodyMembers = allCases.reduce(into: [String: BodyMember]()) { all, kind in
+    package static let anyBodyMembers = allCases.reduce(into: [String: BodyMember]()) { all, kind in
         all.merge(kind.bodyMembers) { first, _ in first }
     }
 
     /// The prompt of a stored or captured body; nil when the body is not a JSON object.
-    public func prompt(body: some Sequence<UInt8>, path: Substring) -> Prompt? {
+    package func prompt(body: some Sequence<UInt8>, path: Substring) -> Prompt? {
         JSON.object(body).map { prompt(request: $0, path: path) }
     }
 }
@@ -54,7 +54,7 @@ public enum WireFormatKind: String, Sendable, Codable, CaseIterable {
 /// One wire format, both sides: its request parsed into a `Prompt`, and its response parsed as it
 /// arrives (SSE events one by one, or the whole JSON body at the end). It never throws: what it cannot
 /// read it counts in `parseFailures`.
-public protocol WireFormat {
+package protocol WireFormat {
     /// A parser for one response.
     init()
     /// The prompt of a parsed request body sent to `path`.
@@ -76,12 +76,12 @@ public protocol WireFormat {
 }
 
 extension WireFormat {
-    public static func reply(response: Data, summary: ResponseSummary) -> [PromptMessage] { summary.reply }
+    package static func reply(response: Data, summary: ResponseSummary) -> [PromptMessage] { summary.reply }
 }
 
 extension ResponseSummary {
     /// The reply as one assistant message of what was read: thinking, text, tool calls.
-    public var reply: [PromptMessage] {
+    package var reply: [PromptMessage] {
         var blocks: [PromptBlock] = []
         if !thinking.isEmpty { blocks.append(PromptBlock(kind: .thinking, type: "thinking", text: thinking, json: JSON.text(thinking) ?? "")) }
         if !text.isEmpty { blocks.append(PromptJSON.text(text)) }
@@ -94,19 +94,19 @@ extension ResponseSummary {
 }
 
 /// A top-level member of a request body that the history cuts out and stores content-addressed.
-public struct BodyMember: Sendable, Equatable {
+package struct BodyMember: Sendable, Equatable {
     /// The parts' kind in the store (`system`, `tools`, `message`).
-    public let kind: String
+    package let kind: String
     /// An array whose elements are stored one by one (else the member is one part).
-    public let elements: Bool
+    package let elements: Bool
     /// Elements chained turn to turn, so a conversation that grows shares its prefix.
-    public let chained: Bool
+    package let chained: Bool
 
-    public static let system = BodyMember(kind: "system", elements: true, chained: false)
-    public static let tools = BodyMember(kind: "tools", elements: false, chained: false)
-    public static let conversation = BodyMember(kind: "message", elements: true, chained: true)
+    package static let system = BodyMember(kind: "system", elements: true, chained: false)
+    package static let tools = BodyMember(kind: "tools", elements: false, chained: false)
+    package static let conversation = BodyMember(kind: "message", elements: true, chained: true)
 
-    public init(kind: String, elements: Bool, chained: Bool) {
+    package init(kind: String, elements: Bool, chained: Bool) {
         self.kind = kind
         self.elements = elements
         self.chained = chained
@@ -114,47 +114,47 @@ public struct BodyMember: Sendable, Equatable {
 }
 
 /// What a request asked for.
-public struct RequestSummary: Sendable, Codable, Equatable {
+package struct RequestSummary: Sendable, Codable, Equatable {
     /// False when the body was not JSON (it was still forwarded unchanged).
-    public var parsed: Bool
-    public var operation: String = "chat"
-    public var model: String?
-    public var stream: Bool?
-    public var maxTokens: Int?
-    public var temperature: Double?
-    public var topP: Double?
-    public var messageCount = 0
-    public var toolCount = 0
+    package var parsed: Bool
+    package var operation: String = "chat"
+    package var model: String?
+    package var stream: Bool?
+    package var maxTokens: Int?
+    package var temperature: Double?
+    package var topP: Double?
+    package var messageCount = 0
+    package var toolCount = 0
     /// Anthropic `metadata.user_id` (Claude Code puts its session id in it) or Responses
     /// `prompt_cache_key` (Codex's conversation id).
-    public var metadataUserID: String?
+    package var metadataUserID: String?
     /// The agent's turn id and request kind, from the body (Codex over WebSocket).
-    public var turnID: String?
-    public var requestKind: String?
+    package var turnID: String?
+    package var requestKind: String?
     /// The conversation's first and latest prompts a person typed, shortened to `promptPreview` characters.
-    public static let promptPreview = 280
-    public var firstPrompt: String?
-    public var lastPrompt: String?
+    package static let promptPreview = 280
+    package var firstPrompt: String?
+    package var lastPrompt: String?
     /// Tool calls this request answers (the results after the model's last turn), by call id.
-    public var toolResultIDs: [String] = []
+    package var toolResultIDs: [String] = []
     /// The permission mode whose review of tool calls it asked for (Claude Code's auto mode: `auto`).
-    public var reviewMode: String?
+    package var reviewMode: String?
 
-    public init(parsed: Bool) {
+    package init(parsed: Bool) {
         self.parsed = parsed
     }
 }
 
 /// A tool call the model made in its response.
-public struct ToolCall: Sendable, Codable, Equatable {
-    public var id: String
-    public var name: String
+package struct ToolCall: Sendable, Codable, Equatable {
+    package var id: String
+    package var name: String
     /// Arguments as JSON text, as the model produced them.
-    public var arguments: String
+    package var arguments: String
     /// Auto mode's verdict on it, when the request asked for one (`AutoModeReview`).
-    public var review: ToolReview?
+    package var review: ToolReview?
 
-    public init(id: String, name: String, arguments: String, review: ToolReview? = nil) {
+    package init(id: String, name: String, arguments: String, review: ToolReview? = nil) {
         self.id = id
         self.name = name
         self.arguments = arguments
@@ -163,40 +163,40 @@ public struct ToolCall: Sendable, Codable, Equatable {
 }
 
 /// An error the provider reported: in an error status's body, or as an SSE `error` event after a 200.
-public struct ProviderError: Sendable, Codable, Equatable {
-    public var type: String
-    public var message: String
+package struct ProviderError: Sendable, Codable, Equatable {
+    package var type: String
+    package var message: String
 
-    public init(type: String, message: String) {
+    package init(type: String, message: String) {
         self.type = type
         self.message = message
     }
 }
 
 /// What a response said, reassembled from its stream or body.
-public struct ResponseSummary: Sendable, Codable, Equatable {
-    public var id: String?
-    public var model: String?
-    public var finishReasons: [String] = []
-    public var toolCalls: [ToolCall] = []
+package struct ResponseSummary: Sendable, Codable, Equatable {
+    package var id: String?
+    package var model: String?
+    package var finishReasons: [String] = []
+    package var toolCalls: [ToolCall] = []
     /// Text the model wrote, capped at `ResponseSummary.textCap` characters.
-    public var text = ""
+    package var text = ""
     /// Reasoning the model showed (Anthropic thinking, DeepSeek reasoning_content), capped likewise.
-    public var thinking = ""
-    public var usage: Usage?
+    package var thinking = ""
+    package var usage: Usage?
     /// The provider's own usage object, verbatim fields, as JSON text.
-    public var rawUsage: String?
-    public var error: ProviderError?
+    package var rawUsage: String?
+    package var error: ProviderError?
     /// Rate limits the stream itself reported (Codex's `codex.rate_limits` event).
-    public var rateLimits: RateLimitReading?
+    package var rateLimits: RateLimitReading?
     /// Events or bodies that could not be read.
-    public var parseFailures = 0
+    package var parseFailures = 0
     /// True once the format's end marker arrived (`message_stop`, `[DONE]`, `response.completed`, a full body).
-    public var complete = false
+    package var complete = false
 
-    public static let textCap = 256 * 1024
+    package static let textCap = 256 * 1024
 
-    public init() {}
+    package init() {}
 
     mutating func appendText(_ piece: String) {
         if text.utf8.count < Self.textCap { text += piece }
