@@ -31,6 +31,14 @@ import Testing
         #expect(Self.shipped.lookup(provider: "openrouter", model: "openai/gpt-4o-mini")?.key == "openai:gpt-4o-mini")
         #expect(Self.shipped.lookup(provider: "anthropic", model: "us.anthropic.claude-opus-4-1-20250805-v1:0")?.key == "anthropic:claude-opus-4-1")
         #expect(Self.shipped.lookup(provider: "anthropic", model: "claude-haiku-4-5@20251001")?.key == "anthropic:claude-haiku-4-5")
+        #expect(Self.shipped.lookup(provider: "openrouter", model: "Anthropic/Claude-Sonnet-4.5")?.key == "anthropic:claude-sonnet-4-5")
+    }
+
+    @Test func anAliasNamesItsEntryInAnyCase() throws {
+        let table = try PriceTable(json: Data(#"{"models":{"acme:acme-1":{"input":1,"output":2,"aliases":["Acme.One"]}}}"#.utf8))
+        #expect(table.lookup(provider: "acme", model: "acme.one")?.key == "acme:acme-1")
+        #expect(table.lookup(provider: "reseller", model: "ACME.ONE")?.key == "acme:acme-1")
+        #expect(table.lookup(provider: "acme", model: "acme-two") == nil)
     }
 
     @Test func unknownModelsAreUnpriced() {

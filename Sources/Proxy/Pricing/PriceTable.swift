@@ -112,13 +112,18 @@ package struct Cost: Sendable, Equatable, Codable {
 /// Model prices keyed `provider:model`, loaded from `pricing.json`. A model it cannot find is unpriced
 /// (nil), never free.
 package struct PriceTable: Sendable {
-    package private(set) var entries: [String: ModelPrice]
+    package private(set) var entries: [String: ModelPrice] {
+        didSet { index = Index(entries) }
+    }
     /// The `updated` date of the data.
     package private(set) var updated: String?
+    /// What a lookup needs of `entries`, worked out once: every exchange is priced, twice.
+    private var index: Index
 
     package init(entries: [String: ModelPrice] = [:], updated: String? = nil) {
         self.entries = entries
         self.updated = updated
+        self.index = Index(entries)
     }
 
     /// Parses the `pricing.json` format.
@@ -126,6 +131,7 @@ package struct PriceTable: Sendable {
         let file = try JSONDecoder().decode(PricingFile.self, from: data)
         self.updated = file.updated
         self.entries = file.models.mapValues(\.price)
+        self.index = Index(entries)
         for key in entries.keys where !key.contains(":") {
             throw PricingError.badKey(key)
         }
@@ -142,7 +148,7 @@ package struct PriceTable: Sendable {
     package func lookup(provider: String, model: String) -> (key: String, price: ModelPrice)? {
         let name = Self.canonical(model)
         if let hit = find(name, in: provider) { return hit }
-        for other in Set(entries.keys.map { String($0.prefix(while: { $0 != ":" })) }).sorted() where other != provider {
+        for other in index.providers where other != provider {
             if let hit = find(name, in: other) { return hit }
         }
         return nil
@@ -157,9 +163,9 @@ package struct PriceTable: Sendable {
     private func find(_ name: String, in provider: String) -> (key: String, price: ModelPrice)? {
         let prefix = provider + ":"
         if let price = entries[prefix + name] { return (prefix + name, price) }
+        if let key = index.aliases[prefix + name], let price = entries[key] { return (key, price) }
         var best: (key: String, price: ModelPrice, length: Int)?
         for (key, price) in entries where key.hasPrefix(prefix) {
-            if price.aliases.contains(where: { Self.canonical($0) == name }) { return (key, price) }
             let listed = key.dropFirst(prefix.count)
             // A dated snapshot is its model (`gpt-5-mini-2025-08-07` is `gpt-5-mini`); any other suffix
             // names another model (`gpt-5.4-mini` is not `gpt-5.4`, `claude-sonnet-4-7` not
@@ -168,6 +174,23 @@ package struct PriceTable: Sendable {
             if listed.count > (best?.length ?? 0) { best = (key, price, listed.count) }
         }
         return best.map { ($0.key, $0.price) }
+    }
+
+    /// The providers listed, in order, and each entry's aliases as lookups name them
+    /// (`provider:canonical alias` to the entry's key).
+    private struct Index: Sendable {
+        var providers: [String]
+        var aliases: [String: String] = [:]
+
+        init(_ entries: [String: ModelPrice]) {
+            providers = Set(entries.keys.map { String($0.prefix(while: { $0 != ":" })) }).sorted()
+            for (key, price) in entries.sorted(by: { $0.key < $1.key }) {
+                let prefix = key.prefix(while: { $0 != ":" }) + ":"
+                for alias in price.aliases where aliases[prefix + PriceTable.canonical(alias)] == nil {
+                    aliases[prefix + PriceTable.canonical(alias)] = key
+                }
+            }
+        }
     }
 
     /// `-20250929`, `-2025-08-07`, `-0613`: a dash, then a date of four digits or more.
@@ -180,7 +203,7 @@ package struct PriceTable: Sendable {
     /// `anthropic/claude-sonnet-4.5:beta`, `us.anthropic.claude-sonnet-4-5-20250929-v1:0` and
     /// `claude-sonnet-4-5@20250929` all become `claude-sonnet-4-5…`.
     static func canonical(_ model: String) -> String {
-        var name = model.lowercased()
+        var name = model.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 }) ? model.lowercased() : model
         if let slash = name.lastIndex(of: "/") { name = String(name[name.index(after: slash)...]) }
         if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
         for vendor in ["us.anthropic.", "eu.anthropic.", "apac.anthropic.", "global.anthropic.", "anthropic."] where name.hasPrefix(vendor) {
@@ -188,7 +211,9 @@ package struct PriceTable: Sendable {
         }
         if let colon = name.firstIndex(of: ":") { name = String(name[..<colon]) }
         if name.hasSuffix("-v1") || name.hasSuffix("-v2") { name = String(name.dropLast(3)) }
-        if name.hasPrefix("claude") { name = name.replacingOccurrences(of: ".", with: "-") }
+        if name.hasPrefix("claude"), name.utf8.contains(UInt8(ascii: ".")) {
+            name = String(decoding: name.utf8.map { $0 == UInt8(ascii: ".") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
+        }
         return name
     }
 }
