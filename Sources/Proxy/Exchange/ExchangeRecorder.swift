@@ -18,12 +18,14 @@ protocol ExchangeRecording: AnyObject, Sendable {
 
 /// Builds one `Exchange` as its request and response pass through, and publishes it: at the start,
 /// while the response streams (at most every `updateInterval`, and as soon as usage first appears),
-/// and at the end. Fed by the relay on its event loop; the request body is parsed on a task, which is
-/// why the state sits behind a lock.
+/// and at the end. Fed by the relay on its event loop; a large request body is parsed on the recording
+/// thread, which is why the state sits behind a lock.
 final class ExchangeRecorder: ExchangeRecording {
     private struct State {
         var exchange: Exchange
         var requestBody = Data()
+        var requestEnded = false
+        /// The parse of a large or compressed body, running off the forwarding loop.
         var requestParse: Task<Void, Never>?
         var lastPublish: ContinuousClock.Instant
         var startPublished = false
@@ -84,13 +86,15 @@ final class ExchangeRecorder: ExchangeRecording {
     /// size says nothing of what it inflates to.
     static let offLoopParse = 16 << 10
 
-    /// The request body is complete: parse it off the forwarding path.
+    /// The request body is complete: parse it here when small, else off the forwarding path.
     func requestEnded() {
-        state.withLock { state in
-            state.requestParse = state.requestBody.count > Self.offLoopParse || state.exchange.requestHeaders.value(of: "content-encoding") != nil
-                ? Task(executorPreference: OffLoopExecutor.recording) { self.parseRequest() }
-                : Task { self.parseRequest() }
+        let inline = state.withLock { state in
+            state.requestEnded = true
+            guard state.requestBody.count > Self.offLoopParse || state.exchange.requestHeaders.value(of: "content-encoding") != nil else { return true }
+            state.requestParse = Task(executorPreference: OffLoopExecutor.recording) { self.parseRequest() }
+            return false
         }
+        if inline { parseRequest() }
     }
 
     private func parseRequest() {
@@ -171,25 +175,32 @@ final class ExchangeRecorder: ExchangeRecording {
     }
 
     /// Ends the exchange with what the response showed, or with `failure` when it broke off. Returns at
-    /// once: the exchange is published when the request's parse is done.
+    /// once: the exchange is published now, or when the request's parse off the loop is done.
     func end(tap: ResponseTap?, failure: (Exchange.Outcome, String)? = nil) {
         let copy = tap.map(ResponseCopy.init)
-        Task { await self.finish(copy: copy, failure: failure) }
+        let end = seconds()
+        if let parse = state.withLock({ $0.requestParse }) {
+            Task {
+                await parse.value
+                self.finish(copy: copy, failure: failure, end: end)
+            }
+        } else {
+            finish(copy: copy, failure: failure, end: end)
+        }
     }
 
     func finish(tap: ResponseTap?, failure: (Exchange.Outcome, String)? = nil) async {
-        await finish(copy: tap.map(ResponseCopy.init), failure: failure)
+        let end = seconds()
+        await state.withLock { $0.requestParse }?.value
+        finish(copy: tap.map(ResponseCopy.init), failure: failure, end: end)
     }
 
-    private func finish(copy: ResponseCopy?, failure: (Exchange.Outcome, String)?) async {
-        let parse = state.withLock { $0.requestParse }
-        await parse?.value
-        let end = seconds()
+    private func finish(copy: ResponseCopy?, failure: (Exchange.Outcome, String)?, end: Double) {
         let final: Exchange? = state.withLock { state in
             guard !state.finished else { return nil }
             state.finished = true
             var exchange = state.exchange
-            if parse == nil {
+            if !state.requestEnded {
                 // The body never ended (upstream failed first): keep what was sent.
                 exchange.requestBody = state.requestBody
             }
