@@ -59,6 +59,7 @@ import Testing
                 HeaderField("anthropic-ratelimit-unified-5h-reset", String(Int(reset.timeIntervalSince1970))),
             ] + (status == 429 ? [] : [HeaderField("anthropic-ratelimit-unified-7d-utilization", "0.3"),
                                       HeaderField("anthropic-ratelimit-unified-7d-reset", String(Int(t0.timeIntervalSince1970) + 86400))])
+            exchange.readRateLimits()  // as the recorder does when the exchange finishes
             return exchange
         }
         store.write([.finished(plan(0, five: 0.2)), .finished(plan(60, five: 0.4)), .finished(plan(70, five: 1.0, status: 429))], failures: failures)

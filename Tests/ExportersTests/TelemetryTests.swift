@@ -239,6 +239,22 @@ import OTLPProto
         #expect(Set(codable.keys).count == 32, "every stored property of Exchange is in the record")
         #expect(try RecordCoding.decode(RecordCoding.encode(e)) == e)
     }
+
+    /// A rate-limit reading stays out of the record (its headers are in it, its windows in the
+    /// `rate_limit` table), so a Claude plan's exchange costs no more to store than another.
+    @Test func theRateLimitReadingIsNotStoredTwice() throws {
+        var e = StoreFixtures.exchange(body: Data("{}".utf8), session: "s")
+        e.responseHeaders = [HeaderField("anthropic-ratelimit-unified-5h-utilization", "0.5"),
+                             HeaderField("anthropic-ratelimit-unified-5h-reset", "1780003600")]
+        e.readRateLimits()
+        #expect(e.rateLimits?.window("five_hour")?.used == 0.5)
+        let record = try #require(JSON.object(Array(RecordCoding.json(e).utf8)))
+        #expect(record["rateLimits"] == nil)
+        var back = try RecordCoding.decode(RecordCoding.encode(e))
+        #expect(back.rateLimits == nil)
+        back.readRateLimits()
+        #expect(back == e)
+    }
 }
 
 @Suite struct LayoutCodingTests {

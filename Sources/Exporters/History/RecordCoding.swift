@@ -33,7 +33,9 @@ enum RecordCoding {
     }
 
     /// The exchange as its synthesized `Codable` conformance would write it (so `JSONDecoder` reads it
-    /// back), built by hand because `JSONEncoder` is the costliest step of storing an exchange.
+    /// back), built by hand because `JSONEncoder` is the costliest step of storing an exchange. Its
+    /// `rateLimits` are left out: the headers they were read from are here, and the readings are rows
+    /// of the `rate_limit` table.
     static func json(_ e: Exchange) -> String {
         var w = JSONWriter()
         w.beginObject()

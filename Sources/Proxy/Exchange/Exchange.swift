@@ -65,6 +65,10 @@ package struct Exchange: Sendable, Codable, Equatable {
     package var outcome: Outcome?
     /// Human-readable reason for a failed outcome.
     package var errorMessage: String?
+    /// What the response said of the caller's rate limits (`readRateLimits`), read once for every sink;
+    /// nil until the exchange finishes, and in an exchange read back from the history (whose
+    /// `rate_limit` table keeps the readings).
+    package var rateLimits: RateLimitReading?
 
     package init(id: String, startedAt: Date, provider: Provider, method: String, target: String,
                 format: WireFormatKind?, userAgent: String?, requestHeaders: [HeaderField]) {
@@ -101,13 +105,12 @@ package struct Exchange: Sendable, Codable, Equatable {
 
     package var usage: Usage? { response.usage }
 
-    /// What the response said of the caller's rate limits: its headers as they arrived, with any reading
-    /// the stream sent laid over. A WebSocket's upgrade headers are as old as the connection, so its
-    /// exchanges take only the stream's.
-    package var rateLimits: RateLimitReading? {
+    /// Reads `rateLimits` from the response: its headers as they arrived, with any reading the stream
+    /// sent laid over. A WebSocket's upgrade headers are as old as the connection, so its exchanges
+    /// take only the stream's. The recorder calls it once, when the exchange finishes.
+    package mutating func readRateLimits() {
         let fromHeaders = transport == .webSocket ? nil : RateLimitReading(headers: responseHeaders, at: respondedAt)
-        guard let fromHeaders else { return response.rateLimits }
-        return fromHeaders.merged(with: response.rateLimits)
+        rateLimits = fromHeaders.map { $0.merged(with: response.rateLimits) } ?? response.rateLimits
     }
 
     /// The request's headers as they fit `requestBody`: a body kept decoded loses its `Content-Encoding`

@@ -227,6 +227,7 @@ final class ExchangeRecorder: ExchangeRecording {
             } else {
                 exchange.outcome = .ok
             }
+            exchange.readRateLimits()
             price(&exchange)
             state.exchange = exchange
             return exchange
