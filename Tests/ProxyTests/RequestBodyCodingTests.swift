@@ -44,7 +44,7 @@ import Testing
         let failures = FailureLog(logger: Logger(label: "test"))
         let bus = ExchangeBus(failures: failures)
         let context = ProxyContext(providers: ProviderTable(), prices: PriceTable(), bus: bus, failures: failures, logger: Logger(label: "test"))
-        let finished = bus.subscribe("test", kinds: [.finished]).events
+        var finished = bus.subscribe("test", kinds: [.finished]).events.makeAsyncIterator()
         let compressed = Self.zstd(Self.body)
         let exchange = Exchange(id: ExchangeID.make(), startedAt: Date(), provider: Provider.presets[1], method: "POST", target: "/codex/responses",
                                 format: .openAIResponses, userAgent: "codex_exec/0.147.0",
@@ -53,10 +53,8 @@ import Testing
         let recorder = ExchangeRecorder(exchange: exchange, started: .now, context: context)
         recorder.requestChunk(ByteBuffer(bytes: compressed))
         recorder.requestEnded()
-        await recorder.finish(tap: nil)
-        bus.finish()
-        var seen: [Exchange] = []
-        for await event in finished { seen.append(event.exchange) }
+        recorder.end(tap: nil)  // as the relay ends it: published now, or once an off-loop parse is done
+        let seen = [await finished.next()?.exchange].compactMap { $0 }
         let recorded = try #require(seen.first)
         #expect(recorded.request.model == "gpt-5.5" && recorded.request.parsed)
         #expect(recorded.requestBody == Self.body && recorded.requestContentEncoding == "zstd")

@@ -189,12 +189,6 @@ final class ExchangeRecorder: ExchangeRecording {
         }
     }
 
-    func finish(tap: ResponseTap?, failure: (Exchange.Outcome, String)? = nil) async {
-        let end = seconds()
-        await state.withLock { $0.requestParse }?.value
-        finish(copy: tap.map(ResponseCopy.init), failure: failure, end: end)
-    }
-
     private func finish(copy: ResponseCopy?, failure: (Exchange.Outcome, String)?, end: Double) {
         let final: Exchange? = state.withLock { state in
             guard !state.finished else { return nil }

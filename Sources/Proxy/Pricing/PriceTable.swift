@@ -186,8 +186,9 @@ package struct PriceTable: Sendable {
             providers = Set(entries.keys.map { String($0.prefix(while: { $0 != ":" })) }).sorted()
             for (key, price) in entries.sorted(by: { $0.key < $1.key }) {
                 let prefix = key.prefix(while: { $0 != ":" }) + ":"
-                for alias in price.aliases where aliases[prefix + PriceTable.canonical(alias)] == nil {
-                    aliases[prefix + PriceTable.canonical(alias)] = key
+                for alias in price.aliases {
+                    let name = String(prefix + PriceTable.canonical(alias))
+                    if aliases[name] == nil { aliases[name] = key }
                 }
             }
         }
